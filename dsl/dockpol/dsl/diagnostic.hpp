@@ -1,0 +1,28 @@
+// Diagnostics are values: a stable code, a severity, a span, a message and an
+// optional help line. Codes are never reused or renamed (DESIGN §7).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "dockpol/dsl/source.hpp"
+
+namespace dockpol::dsl {
+
+enum class severity { error, warning, note };
+
+struct diagnostic {
+    std::string code;     // "dp-parse", "dp-unknown-action", ...
+    severity sev = severity::error;
+    std::string file;     // file name ("" for diagnostics not tied to a file)
+    span sp;              // sp.line / sp.column are what is printed
+    std::string message;
+    std::string help;     // "" when there is none
+};
+
+inline bool has_errors(const std::vector<diagnostic>& ds) {
+    for (const auto& d : ds)
+        if (d.sev == severity::error) return true;
+    return false;
+}
+
+} // namespace dockpol::dsl
