@@ -1,0 +1,771 @@
+// The checker: a named list of stages (like OPA's compile stages) that turn a
+// parsed `policy` into a `checked_policy`: `--data` constants are loaded, `let`
+// names collected and resolved, and every rule condition has its names
+// inlined, its fields resolved against the schema (rt::field_table), its
+// types checked, its action names checked against rt::all_actions(), and
+// `action matches GLOB` expanded to the set of matching action names.
+//
+// Normal forms in the checked output (what lowering may rely on):
+//   - `==`, `!=`, `<`, `<=`, `>`, `>=`: items[0] is the field (or loop var),
+//     items[1] the constant (operands are swapped, ordering operators flipped);
+//   - `in`: either FIELD in SET (set_lit), or STRING in LISTFIELD (list, groups, json);
+//   - `matches`: FIELD matches STRING; on `action` it becomes `action in {names}`;
+//   - `covers`: as written, one side a field or loop var, the other a string;
+//   - any/all: items[0] the list field, items[1] a predicate over `loop_var`
+//     nodes (text = variable, key = sub-path) and constants only.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dockpol/dsl/ast.hpp"
+#include "dockpol/dsl/detail/text.hpp"
+#include "dockpol/dsl/diagnostic.hpp"
+#include "dockpol/dsl/limits.hpp"
+#include "dockpol/dsl/suggest.hpp"
+#include "dockpol/rt/actions.hpp"
+#include "dockpol/rt/fields.hpp"
+#include "dockpol/rt/glob.hpp"
+
+namespace dockpol::dsl {
+
+// `--data FILE.json`: its top-level keys become global constants.
+struct data_input {
+    std::string name;
+    std::string json_text;
+};
+struct front_options {
+    std::vector<data_input> data;
+};
+
+namespace detail {
+
+// Spans of values that come from `--data` (no policy file); replaced by the use site when inlined.
+inline constexpr std::uint32_t data_file = 0xFFFFFFFFu;
+
+// The static type of an operand.
+enum class vtype { string, number, boolean, set, list, groups, action, json };
+
+inline std::string_view describe(vtype t) {
+    struct row { vtype t; std::string_view text; };
+    static constexpr row table[] = {
+        {vtype::string, "a string"}, {vtype::number, "a number"}, {vtype::boolean, "a bool"},
+        {vtype::set, "a set"}, {vtype::list, "a list"}, {vtype::groups, "the set of the user's groups"},
+        {vtype::action, "an action name"}, {vtype::json, "a JSON value"},
+    };
+    for (const auto& r : table)
+        if (r.t == t) return r.text;
+    return "a value";
+}
+
+inline vtype type_of_field(rt::field_type t) {
+    struct row { rt::field_type f; vtype t; };
+    static constexpr row table[] = {
+        {rt::field_type::string, vtype::string}, {rt::field_type::number, vtype::number},
+        {rt::field_type::boolean, vtype::boolean}, {rt::field_type::list, vtype::list},
+        {rt::field_type::groups, vtype::groups}, {rt::field_type::action, vtype::action},
+        {rt::field_type::json, vtype::json},
+    };
+    for (const auto& r : table)
+        if (r.f == t) return r.t;
+    return vtype::json;
+}
+
+// A checked operand: the node plus what the checker knows about it.
+struct operand {
+    expr node;
+    bool dynamic = false;   // a field or loop variable (else a constant)
+    vtype type = vtype::string;
+    std::string what;       // how to name it in messages: `user`, `"x"`
+};
+
+// A `let` or `--data` constant.
+struct constant {
+    enum class state { unvisited, visiting, done, failed };
+    state st = state::unvisited;
+    std::optional<std::size_t> let_index;   // none for --data
+    std::string data_file_name;
+    expr value;                             // resolved value once done
+};
+
+// The loop variable in scope inside an any/all predicate.
+struct scope {
+    const std::string* var = nullptr;
+    vtype elem = vtype::string;
+    std::string list_name;
+};
+
+// Where a field name resolves: the schema row and, for keyed fields, the key.
+struct field_ref {
+    rt::field_id id{};
+    std::string key;
+};
+
+inline std::optional<field_ref> resolve_field(std::string_view text) {
+    for (const auto& f : rt::field_table)
+        if (!f.keyed && f.name == text) return field_ref{f.id, {}};
+    std::optional<field_ref> best;
+    std::size_t best_len = 0;
+    for (const auto& f : rt::field_table) {
+        if (!f.keyed || text.size() <= f.name.size() + 1) continue;
+        if (text.substr(0, f.name.size()) != f.name || text[f.name.size()] != '.') continue;
+        if (f.name.size() > best_len) {
+            best_len = f.name.size();
+            best = field_ref{f.id, std::string(text.substr(f.name.size() + 1))};
+        }
+    }
+    return best;
+}
+
+// Fields that can be absent at run time (so `not` over a comparison on them is true then).
+inline bool may_be_absent(rt::field_id id) {
+    const auto& fi = rt::info(id);
+    return fi.keyed || fi.source != rt::field_source::request || id == rt::field_id::resource_id;
+}
+
+struct check_context {
+    const policy& pol;
+    const front_options& opts;
+    std::vector<diagnostic>& diags;
+    std::map<std::string, constant, std::less<>> constants;
+    checked_policy out;
+    std::vector<std::optional<expr>> rule_conds;   // parallel to pol.rules; set when the rule checked clean
+    std::vector<bool> rule_ok;
+    std::size_t nodes = 0;
+    bool node_limit_reported = false;
+
+    void error(std::string code, span sp, std::string msg, std::string help = {}) {
+        diags.push_back(make_diag(pol.files, std::move(code), severity::error, sp, std::move(msg), std::move(help)));
+    }
+    std::string where(span sp) const {
+        return (sp.file < pol.files.size() ? pol.files[sp.file].name : std::string("?")) + ":" +
+               std::to_string(sp.line) + ":" + std::to_string(sp.column);
+    }
+};
+
+inline std::string did_you_mean(const std::optional<std::string>& s, bool quote = false) {
+    if (!s) return {};
+    return "did you mean " + (quote ? quote_string(*s) : "`" + *s + "`") + "?";
+}
+
+inline std::vector<std::string> action_names() {
+    std::vector<std::string> out;
+    for (const auto& a : rt::all_actions()) out.emplace_back(a.name);
+    return out;
+}
+
+// dp-unknown-action for a string compared with `action`; true when it names an action.
+inline bool check_action_name(check_context& cx, const expr& lit) {
+    if (rt::find_action(lit.str)) return true;
+    std::string help;
+    if (auto alias = rt::action_alias(lit.str)) help = did_you_mean(std::string(*alias), true);
+    else help = did_you_mean(closest_match(lit.str, action_names()), true);
+    cx.error("dp-unknown-action", lit.sp, "unknown action " + quote_string(lit.str), std::move(help));
+    return false;
+}
+
+inline void set_span(expr& e, const span& sp) {
+    if (e.sp.file == data_file) e.sp = sp;
+    for (auto& c : e.items) set_span(c, sp);
+}
+
+inline std::size_t count_nodes(const expr& e) {
+    std::size_t n = 1;
+    for (const auto& c : e.items) n += count_nodes(c);
+    return n;
+}
+
+std::optional<expr> resolve_constant(check_context& cx, const std::string& name, span use);
+
+// Resolves a name or dotted name used as an operand.
+inline std::optional<operand> resolve_name(check_context& cx, const expr& e, const scope& sc) {
+    const std::string& text = e.text;
+    const std::string_view first = std::string_view(text).substr(0, text.find('.'));
+    if (sc.var && first == *sc.var) {
+        operand o;
+        o.node.kind = expr_kind::loop_var;
+        o.node.sp = e.sp;
+        o.node.text = *sc.var;
+        o.node.key = text.size() > first.size() ? text.substr(first.size() + 1) : std::string();
+        o.dynamic = true;
+        o.type = sc.elem;
+        o.what = text;
+        if (!o.node.key.empty() && sc.elem != vtype::json) {
+            cx.error("dp-type", e.sp,
+                     "the elements of `" + sc.list_name + "` are strings; `" + text + "` has no fields",
+                     "use `" + *sc.var + "` itself");
+            return std::nullopt;
+        }
+        return o;
+    }
+    if (e.kind == expr_kind::name_ref) {
+        if (cx.constants.count(text)) {
+            auto v = resolve_constant(cx, text, e.sp);
+            if (!v) return std::nullopt;
+            operand o;
+            o.node = std::move(*v);
+            set_span(o.node, e.sp);
+            cx.nodes += count_nodes(o.node);
+            if (cx.nodes > max_checked_nodes) {
+                if (!cx.node_limit_reported)
+                    cx.error("dp-limit", e.sp,
+                             "the policy is larger than " + std::to_string(max_checked_nodes) +
+                                 " nodes once `let` names are inlined",
+                             "use large sets in fewer places");
+                cx.node_limit_reported = true;
+                return std::nullopt;
+            }
+            o.dynamic = false;
+            o.type = o.node.kind == expr_kind::string_lit ? vtype::string
+                   : o.node.kind == expr_kind::number_lit ? vtype::number
+                   : o.node.kind == expr_kind::bool_lit   ? vtype::boolean
+                                                          : vtype::set;
+            o.what = "`" + text + "`";
+            return o;
+        }
+    }
+    if (auto f = resolve_field(text)) {
+        if (sc.var) {
+            cx.error("dp-type", e.sp,
+                     "the predicate of `any`/`all` may only use `" + *sc.var + "` and constants; `" + text +
+                         "` is a field",
+                     "move the test on `" + text + "` before the `any`/`all`, joined with `and`");
+            return std::nullopt;
+        }
+        operand o;
+        o.node.kind = expr_kind::field;
+        o.node.sp = e.sp;
+        o.node.text = text;
+        o.node.id = f->id;
+        o.node.key = f->key;
+        o.dynamic = true;
+        o.type = type_of_field(rt::info(f->id).type);
+        o.what = "`" + text + "`";
+        return o;
+    }
+    // A keyed field written without its key.
+    if (auto bare = rt::find_field(text); bare && rt::info(*bare).keyed) {
+        cx.error("dp-unknown-field", e.sp, "field `" + text + "` needs a key, e.g. `" + text + ".NAME`");
+        return std::nullopt;
+    }
+    if (e.kind == expr_kind::name_ref) {
+        std::vector<std::string> cands;
+        for (const auto& [n, c] : cx.constants) cands.push_back(n);
+        for (const auto& f : rt::field_table)
+            if (!f.keyed) cands.emplace_back(f.name);
+        if (sc.var) cands.push_back(*sc.var);
+        cx.error("dp-undefined-name", e.sp, "undefined name `" + text + "`", did_you_mean(closest_match(text, cands)));
+        return std::nullopt;
+    }
+    // Unknown dotted field: suggest a schema name, keeping the key for keyed fields.
+    std::vector<std::string> cands;
+    const auto segs = static_cast<std::size_t>(std::count(text.begin(), text.end(), '.')) + 1;
+    for (const auto& f : rt::field_table) {
+        if (!f.keyed) {
+            cands.emplace_back(f.name);
+            continue;
+        }
+        const auto fsegs = static_cast<std::size_t>(std::count(f.name.begin(), f.name.end(), '.')) + 1;
+        if (segs <= fsegs) continue;
+        std::size_t pos = 0;
+        for (std::size_t k = 0; k < fsegs; ++k) pos = text.find('.', pos) + 1;
+        cands.push_back(std::string(f.name) + "." + text.substr(pos));
+    }
+    cx.error("dp-unknown-field", e.sp, "unknown field `" + text + "`", did_you_mean(closest_match(text, cands)));
+    return std::nullopt;
+}
+
+inline std::optional<operand> resolve_operand(check_context& cx, const expr& e, const scope& sc) {
+    operand o;
+    o.node = e;
+    o.dynamic = false;
+    switch (e.kind) {
+    case expr_kind::string_lit: o.type = vtype::string; o.what = quote_string(e.str); return o;
+    case expr_kind::number_lit: o.type = vtype::number; o.what = e.text; return o;
+    case expr_kind::bool_lit: o.type = vtype::boolean; o.what = e.boolean ? "true" : "false"; return o;
+    case expr_kind::set_lit: o.type = vtype::set; o.what = "a set"; return o;
+    case expr_kind::name_ref:
+    case expr_kind::field: return resolve_name(cx, e, sc);
+    default: break;
+    }
+    cx.error("dp-internal", e.sp, "internal error: unexpected operand (please report this)");
+    return std::nullopt;
+}
+
+inline bool stringish(vtype t) { return t == vtype::string || t == vtype::action || t == vtype::groups; }
+
+std::optional<expr> check_cond(check_context& cx, const expr& e, const scope& sc);
+
+// `action matches GLOB` → `action in {every action name the glob matches}`.
+inline std::optional<expr> expand_action_glob(check_context& cx, const expr& cmp, const rt::glob& g, const expr& pat) {
+    expr set;
+    set.kind = expr_kind::set_lit;
+    set.sp = pat.sp;
+    for (const auto& a : rt::all_actions()) {
+        if (!rt::glob_match(g, a.name)) continue;
+        expr s;
+        s.kind = expr_kind::string_lit;
+        s.sp = pat.sp;
+        s.str = std::string(a.name);
+        set.items.push_back(std::move(s));
+    }
+    if (set.items.empty()) {
+        // Suggest by the pattern's literal prefix against the action resources (`contianer_` → `container_`).
+        const std::string& p = pat.str;
+        const std::size_t meta = p.find_first_of("*?[\\");
+        std::string help;
+        if (meta != std::string::npos && meta > 0) {
+            std::vector<std::string> prefixes;
+            for (const auto& a : rt::all_actions())
+                if (!a.resource.empty()) prefixes.push_back(std::string(a.resource) + "_");
+            if (auto best = closest_match(std::string_view(p).substr(0, meta), prefixes))
+                help = did_you_mean(*best + p.substr(meta), true);
+        }
+        cx.error("dp-unknown-action", pat.sp, "action pattern " + quote_string(p) + " matches no action", help);
+        return std::nullopt;
+    }
+    expr out = cmp;
+    out.op = compare_op::in;
+    out.items[1] = std::move(set);
+    return out;
+}
+
+inline compare_op flipped(compare_op op) {
+    switch (op) {
+    case compare_op::lt: return compare_op::gt;
+    case compare_op::le: return compare_op::ge;
+    case compare_op::gt: return compare_op::lt;
+    case compare_op::ge: return compare_op::le;
+    default: return op;
+    }
+}
+
+inline std::string_view op_text(compare_op op) {
+    static constexpr std::string_view table[] = {"==", "!=", "in", "matches", "covers", "<", "<=", ">", ">="};
+    return table[static_cast<std::size_t>(op)];
+}
+
+inline std::optional<expr> check_compare(check_context& cx, const expr& e, const scope& sc) {
+    auto lo = resolve_operand(cx, e.items[0], sc);
+    auto ro = resolve_operand(cx, e.items[1], sc);
+    if (!lo || !ro) return std::nullopt;
+    operand L = std::move(*lo), R = std::move(*ro);
+    expr out = e;
+    const std::string op(op_text(e.op));
+    auto type_error = [&](std::string msg, std::string help = {}) {
+        cx.error("dp-type", e.sp, std::move(msg), std::move(help));
+        return std::nullopt;
+    };
+    auto finish = [&](operand a, operand b, compare_op o) -> std::optional<expr> {
+        out.op = o;
+        out.items = {std::move(a.node), std::move(b.node)};
+        return out;
+    };
+
+    if (e.op != compare_op::in && L.dynamic == R.dynamic)
+        return L.dynamic ? type_error("`" + op + "` compares two fields; one side must be a constant")
+                         : type_error("`" + op + "` compares two constants; one side must be a field");
+
+    switch (e.op) {
+    case compare_op::eq:
+    case compare_op::ne: {
+        if (!L.dynamic) std::swap(L, R);
+        if (R.type == vtype::set)
+            return type_error("`" + op + "` compares with one value, not a set", "use `in` to test membership");
+        const bool ok = L.type == vtype::json || (stringish(L.type) && R.type == vtype::string) ||
+                        (L.type == vtype::number && R.type == vtype::number) ||
+                        (L.type == vtype::boolean && R.type == vtype::boolean);
+        if (!ok)
+            return type_error("cannot compare " + L.what + " (" + std::string(describe(L.type)) + ") with " +
+                              R.what + " (" + std::string(describe(R.type)) + ")");
+        if (L.type == vtype::action && !check_action_name(cx, R.node)) return std::nullopt;
+        return finish(std::move(L), std::move(R), e.op);
+    }
+    case compare_op::lt:
+    case compare_op::le:
+    case compare_op::gt:
+    case compare_op::ge: {
+        compare_op o = e.op;
+        if (!L.dynamic) {
+            std::swap(L, R);
+            o = flipped(o);
+        }
+        if (!(L.type == vtype::number || L.type == vtype::json))
+            return type_error("`" + op + "` compares numbers; " + L.what + " is " + std::string(describe(L.type)));
+        if (R.type != vtype::number)
+            return type_error("`" + op + "` compares numbers; " + R.what + " is " + std::string(describe(R.type)));
+        return finish(std::move(L), std::move(R), o);
+    }
+    case compare_op::in: {
+        if (!R.dynamic && R.type == vtype::set) {
+            if (!L.dynamic) return type_error("`in` compares two constants; the left side must be a field");
+            if (!(stringish(L.type) || L.type == vtype::json || L.type == vtype::list))
+                return type_error("sets hold strings; " + L.what + " is " + std::string(describe(L.type)));
+            if (L.type == vtype::action) {
+                bool all_ok = true;
+                for (const auto& s : R.node.items) all_ok = check_action_name(cx, s) && all_ok;
+                if (!all_ok) return std::nullopt;
+            }
+            return finish(std::move(L), std::move(R), e.op);
+        }
+        if (R.dynamic && (R.type == vtype::list || R.type == vtype::groups || R.type == vtype::json)) {
+            if (L.dynamic) return type_error("`in` compares two fields; one side must be a constant");
+            if (L.type != vtype::string)
+                return type_error("the left of `in` must be one string when the right is a list; " + L.what +
+                                  " is " + std::string(describe(L.type)));
+            return finish(std::move(L), std::move(R), e.op);
+        }
+        if (!R.dynamic && R.type == vtype::string)
+            return type_error("`in` needs a set or a list field on its right; " + R.what + " is a string",
+                              "use `==` to compare with one value");
+        return type_error("`in` needs a set or a list field on its right; " + R.what + " is " +
+                          std::string(describe(R.type)));
+    }
+    case compare_op::matches: {
+        if (!L.dynamic)
+            return type_error("the pattern goes on the right: " + R.what + " matches " + L.what);
+        if (R.type != vtype::string)
+            return type_error("`matches` needs a glob pattern string on its right; " + R.what + " is " +
+                              std::string(describe(R.type)));
+        if (L.type == vtype::groups)
+            return type_error("`" + L.node.text + "` is a set of names; `matches` needs one string",
+                              "use `any g in groups: g matches " + R.what + "`");
+        if (L.type == vtype::list)
+            return type_error(L.what + " is a list; `matches` needs one string",
+                              "use `any x in " + L.node.text + ": x matches " + R.what + "`");
+        if (!(L.type == vtype::string || L.type == vtype::action || L.type == vtype::json))
+            return type_error("`matches` needs a string; " + L.what + " is " + std::string(describe(L.type)));
+        auto g = rt::compile_glob(R.node.str);
+        if (auto* err = std::get_if<std::string>(&g)) {
+            cx.error("dp-bad-glob", R.node.sp, "malformed glob " + R.what + ": " + *err);
+            return std::nullopt;
+        }
+        if (L.type == vtype::action) {
+            out.items = {L.node, R.node};
+            return expand_action_glob(cx, out, std::get<rt::glob>(g), R.node);
+        }
+        return finish(std::move(L), std::move(R), e.op);
+    }
+    case compare_op::covers: {
+        const operand& d = L.dynamic ? L : R;
+        const operand& c = L.dynamic ? R : L;
+        if (d.type == vtype::list || d.type == vtype::groups)
+            return type_error("`covers` compares one path; " + d.what + " is a list",
+                              "use `any p in " + d.node.text + ": p covers ...`");
+        if (!(d.type == vtype::string || d.type == vtype::json))
+            return type_error("`covers` compares paths; " + d.what + " is " + std::string(describe(d.type)));
+        if (c.type != vtype::string)
+            return type_error("`covers` compares paths; " + c.what + " is " + std::string(describe(c.type)));
+        return finish(std::move(L), std::move(R), e.op);
+    }
+    }
+    return std::nullopt;
+}
+
+inline std::optional<expr> check_quantifier(check_context& cx, const expr& e, const scope& sc) {
+    if (sc.var) {
+        cx.error("dp-type", e.sp, "`any`/`all` cannot be nested inside another `any`/`all`");
+        return std::nullopt;
+    }
+    auto list = resolve_operand(cx, e.items[0], sc);
+    if (!list) return std::nullopt;
+    if (!list->dynamic || !(list->type == vtype::list || list->type == vtype::groups || list->type == vtype::json)) {
+        cx.error("dp-type", e.items[0].sp,
+                 "`" + std::string(e.kind == expr_kind::any ? "any" : "all") + "` needs a list field; " + list->what +
+                     " is " + std::string(describe(list->type)));
+        return std::nullopt;
+    }
+    scope inner;
+    inner.var = &e.text;
+    inner.elem = list->type == vtype::json ? vtype::json : vtype::string;
+    inner.list_name = e.items[0].text;
+    auto pred = check_cond(cx, e.items[1], inner);
+    if (!pred) return std::nullopt;
+    expr out = e;
+    out.items = {std::move(list->node), std::move(*pred)};
+    return out;
+}
+
+inline std::optional<expr> check_cond(check_context& cx, const expr& e, const scope& sc) {
+    switch (e.kind) {
+    case expr_kind::and_:
+    case expr_kind::or_:
+    case expr_kind::not_: {
+        expr out = e;
+        bool ok = true;
+        for (auto& item : out.items) {
+            auto c = check_cond(cx, item, sc);
+            if (c) item = std::move(*c);
+            else ok = false;
+        }
+        return ok ? std::optional<expr>(std::move(out)) : std::nullopt;
+    }
+    case expr_kind::compare: return check_compare(cx, e, sc);
+    case expr_kind::any:
+    case expr_kind::all: return check_quantifier(cx, e, sc);
+    default: break;
+    }
+    // An operand alone must be a bool.
+    auto o = resolve_operand(cx, e, sc);
+    if (!o) return std::nullopt;
+    if (o->type == vtype::boolean || o->type == vtype::json) return o->node;
+    if (o->dynamic)
+        cx.error("dp-type", e.sp, o->what + " is " + std::string(describe(o->type)) + ", not a condition",
+                 "compare it, e.g. `" + e.text + " == \"...\"`");
+    else
+        cx.error("dp-type", e.sp, o->what + " is " + std::string(describe(o->type)) + ", not a condition");
+    return std::nullopt;
+}
+
+inline std::optional<expr> resolve_constant(check_context& cx, const std::string& name, span use) {
+    auto it = cx.constants.find(name);
+    constant& c = it->second;
+    if (c.st == constant::state::done) return c.value;
+    if (c.st == constant::state::failed) return std::nullopt;
+    if (c.st == constant::state::visiting) {
+        cx.error("dp-undefined-name", use, "`" + name + "` is defined in terms of itself");
+        c.st = constant::state::failed;
+        return std::nullopt;
+    }
+    c.st = constant::state::visiting;
+    const let_decl& d = cx.pol.lets[*c.let_index];
+    std::optional<expr> v;
+    if (d.value.kind == expr_kind::name_ref && cx.constants.count(d.value.text)) {
+        v = resolve_constant(cx, d.value.text, d.value.sp);
+    } else if (d.value.kind == expr_kind::name_ref || d.value.kind == expr_kind::field) {
+        if (resolve_field(d.value.text) || rt::find_field(d.value.text))
+            cx.error("dp-type", d.value.sp, "a `let` holds a constant; `" + d.value.text + "` is a field",
+                     "use the field directly in rule conditions");
+        else
+            cx.error("dp-undefined-name", d.value.sp, "undefined name `" + d.value.text + "`");
+    } else {
+        v = d.value;
+    }
+    if (c.st == constant::state::failed || !v) {
+        c.st = constant::state::failed;
+        return std::nullopt;
+    }
+    c.st = constant::state::done;
+    c.value = *v;
+    return v;
+}
+
+// ---- stages ----
+
+inline bool is_name(std::string_view s) {
+    if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+    for (char ch : s)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) return false;
+    static constexpr std::string_view keywords[] = {"default", "let", "rule", "allow", "deny", "if",
+                                                    "and", "or", "not", "in", "matches", "covers",
+                                                    "any", "all", "true", "false"};
+    for (auto k : keywords)
+        if (k == s) return false;
+    return true;
+}
+
+inline void data_error(check_context& cx, const data_input& in, std::size_t byte, std::string msg) {
+    const line_index li(in.json_text);
+    diagnostic d;
+    d.code = "dp-data";
+    d.file = in.name;
+    d.sp = li.at(data_file, byte, byte + 1);
+    d.message = std::move(msg);
+    cx.diags.push_back(std::move(d));
+}
+
+// `--data` files: top-level object keys → constants (string sets, strings, numbers, bools).
+inline void stage_load_data(check_context& cx) {
+    for (const auto& in : cx.opts.data) {
+        if (in.json_text.size() > max_data_bytes) {
+            data_error(cx, in, 0,
+                       "data file is " + std::to_string(in.json_text.size()) + " bytes; the limit is " +
+                           std::to_string(max_data_bytes));
+            continue;
+        }
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(in.json_text);
+        } catch (const nlohmann::json::parse_error& e) {
+            data_error(cx, in, e.byte > 0 ? e.byte - 1 : 0, std::string("malformed JSON: ") + e.what());
+            continue;
+        }
+        if (!j.is_object()) {
+            data_error(cx, in, 0, "a data file must be a JSON object whose keys become constants");
+            continue;
+        }
+        for (const auto& [key, val] : j.items()) {
+            auto fail = [&](std::string why) { data_error(cx, in, 0, "key \"" + key + "\": " + why); };
+            if (!is_name(key)) {
+                fail("not a valid name (letters, digits, '_'; not a keyword)");
+                continue;
+            }
+            if (rt::find_field(key)) {
+                fail("is a field name");
+                continue;
+            }
+            if (cx.constants.count(key)) {
+                fail("is defined twice (also in " + cx.constants[key].data_file_name + ")");
+                continue;
+            }
+            expr v;
+            v.sp.file = data_file;
+            if (val.is_string()) {
+                v.kind = expr_kind::string_lit;
+                v.str = val.get<std::string>();
+            } else if (val.is_boolean()) {
+                v.kind = expr_kind::bool_lit;
+                v.boolean = val.get<bool>();
+            } else if (val.is_number()) {
+                v.kind = expr_kind::number_lit;
+                v.num = val.get<double>();
+                v.text = val.dump();
+            } else if (val.is_array()) {
+                v.kind = expr_kind::set_lit;
+                bool ok = true;
+                for (const auto& el : val) {
+                    if (!el.is_string()) {
+                        ok = false;
+                        break;
+                    }
+                    expr s;
+                    s.kind = expr_kind::string_lit;
+                    s.sp.file = data_file;
+                    s.str = el.get<std::string>();
+                    v.items.push_back(std::move(s));
+                }
+                if (!ok) {
+                    fail("arrays must hold strings only (they become sets)");
+                    continue;
+                }
+                if (v.items.size() > max_set_elements) {
+                    fail("has " + std::to_string(v.items.size()) + " elements; the set limit is " +
+                         std::to_string(max_set_elements));
+                    continue;
+                }
+            } else {
+                fail("must be a string, number, bool or array of strings");
+                continue;
+            }
+            constant c;
+            c.st = constant::state::done;
+            c.data_file_name = in.name;
+            c.value = std::move(v);
+            cx.constants.emplace(key, std::move(c));
+        }
+    }
+}
+
+// `let` names: unique, not a field name, no clash with `--data` keys.
+inline void stage_collect_lets(check_context& cx) {
+    std::map<std::string, std::size_t, std::less<>> seen;
+    for (std::size_t i = 0; i < cx.pol.lets.size(); ++i) {
+        const let_decl& d = cx.pol.lets[i];
+        if (auto it = seen.find(d.name); it != seen.end()) {
+            cx.error("dp-duplicate-let", d.name_sp, "`" + d.name + "` is already defined",
+                     "the first definition is at " + cx.where(cx.pol.lets[it->second].name_sp));
+            continue;
+        }
+        seen.emplace(d.name, i);
+        if (rt::find_field(d.name)) {
+            cx.error("dp-duplicate-let", d.name_sp, "`" + d.name + "` is a field name; a `let` needs another name");
+            continue;
+        }
+        if (auto it = cx.constants.find(d.name); it != cx.constants.end()) {
+            cx.error("dp-data", d.name_sp,
+                     "`" + d.name + "` is defined by this `let` and by data file " + it->second.data_file_name);
+            continue;
+        }
+        constant c;
+        c.let_index = i;
+        cx.constants.emplace(d.name, std::move(c));
+    }
+}
+
+// Every `let` value resolves to a constant (checked even when unused).
+inline void stage_resolve_lets(check_context& cx) {
+    for (const auto& d : cx.pol.lets) {
+        auto it = cx.constants.find(d.name);
+        if (it != cx.constants.end() && it->second.let_index && &cx.pol.lets[*it->second.let_index] == &d)
+            (void)resolve_constant(cx, d.name, d.name_sp);
+    }
+}
+
+// Rule names are unique across all files (they appear in denials and audit events).
+inline void stage_duplicate_rules(check_context& cx) {
+    std::map<std::string, std::size_t, std::less<>> seen;
+    for (std::size_t i = 0; i < cx.pol.rules.size(); ++i) {
+        const rule_decl& r = cx.pol.rules[i];
+        auto [it, fresh] = seen.emplace(r.name, i);
+        if (!fresh)
+            cx.error("dp-duplicate-rule", r.name_sp, "rule `" + r.name + "` is already defined",
+                     "the first definition is at " + cx.where(cx.pol.rules[it->second].name_sp));
+    }
+}
+
+// Conditions: names inlined, fields resolved, types and actions checked.
+inline void stage_check_rules(check_context& cx) {
+    cx.rule_conds.assign(cx.pol.rules.size(), std::nullopt);
+    cx.rule_ok.assign(cx.pol.rules.size(), false);
+    for (std::size_t i = 0; i < cx.pol.rules.size(); ++i) {
+        const rule_decl& r = cx.pol.rules[i];
+        if (!r.cond) {
+            cx.rule_ok[i] = true;
+            continue;
+        }
+        if (auto c = check_cond(cx, *r.cond, scope{})) {
+            cx.rule_conds[i] = std::move(c);
+            cx.rule_ok[i] = true;
+        }
+    }
+}
+
+// Assembles the checked policy from the rules that checked clean.
+inline void stage_build(check_context& cx) {
+    cx.out.files = cx.pol.files;
+    cx.out.default_effect = cx.pol.def ? cx.pol.def->eff : rt::effect::deny;
+    for (std::size_t i = 0; i < cx.pol.rules.size(); ++i) {
+        const rule_decl& r = cx.pol.rules[i];
+        checked_rule cr;
+        cr.name = r.name;
+        cr.eff = r.eff;
+        cr.cond = cx.rule_conds[i];
+        cr.pos = rt::source_pos{r.sp.file, r.sp.line, r.sp.column};
+        cx.out.rules.push_back(std::move(cr));
+    }
+}
+
+} // namespace detail
+
+// The check stages in order; each reads the context and appends diagnostics.
+struct check_stage {
+    std::string_view name;
+    void (*run)(detail::check_context&);
+};
+inline constexpr check_stage check_stages[] = {
+    {"load_data", detail::stage_load_data},
+    {"collect_lets", detail::stage_collect_lets},          // after load_data: clashes with data keys
+    {"resolve_lets", detail::stage_resolve_lets},          // after collect_lets: names are known
+    {"duplicate_rules", detail::stage_duplicate_rules},
+    {"check_rules", detail::stage_check_rules},            // after resolve_lets: inlines constants
+    {"build", detail::stage_build},
+};
+
+struct check_output {
+    checked_policy checked;        // every rule; a rule whose condition failed has cond = none
+    std::vector<bool> rule_ok;     // parallel to rules: the condition checked clean
+};
+
+inline check_output check_policy(const policy& pol, const front_options& opts, std::vector<diagnostic>& diags) {
+    detail::check_context cx{pol, opts, diags, {}, {}, {}, {}, 0, false};
+    for (const auto& st : check_stages) st.run(cx);
+    return {std::move(cx.out), std::move(cx.rule_ok)};
+}
+
+} // namespace dockpol::dsl

@@ -1,0 +1,26 @@
+// `dockpolc check POLICY...`: every diagnostic the build would give, without
+// writing anything (the full compile runs, so lowering limits count too).
+#pragma once
+#include <span>
+#include <string>
+
+#include "dockpol/dsl/cli/args.hpp"
+#include "dockpol/dsl/cli/common.hpp"
+#include "dockpol/dsl/cli/policy_input.hpp"
+
+namespace dockpol::dsl::cli {
+
+inline int run_check(std::span<const std::string> args) {
+    const auto specs = with_common({});
+    auto pa = parse_args(args, specs);
+    if (auto* e = std::get_if<std::string>(&pa)) return fail("check: " + *e);
+    const auto& a = std::get<parsed_args>(pa);
+    if (a.positional.empty()) return fail("check: give policy files");
+    auto cs = common_settings_of(a);
+    if (auto* code = std::get_if<int>(&cs)) return *code;
+    auto c = compile_policies(a.positional, std::get<common_settings>(cs), "", true);
+    if (auto* code = std::get_if<int>(&c)) return *code;
+    return exit_ok;
+}
+
+} // namespace dockpol::dsl::cli

@@ -1,0 +1,90 @@
+// `dockpolc eval BUNDLE|POLICY... --input REQUEST.json [--explain]`: decides
+// one request the way dockpold would. Exit 0 whatever the decision.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <span>
+#include <string>
+
+#include "dockpol/dsl/cli/args.hpp"
+#include "dockpol/dsl/cli/common.hpp"
+#include "dockpol/dsl/cli/explain.hpp"
+#include "dockpol/dsl/cli/policy_input.hpp"
+#include "dockpol/dsl/cli/request_json.hpp"
+#include "dockpol/rt/vm.hpp"
+
+namespace dockpol::dsl::cli {
+
+inline std::string_view effect_name(rt::effect e) { return e == rt::effect::allow ? "allow" : "deny"; }
+
+// Reads and converts a REQUEST.json file; prints the error and returns exit 2 on failure.
+inline std::variant<rt::request, int> read_request(const std::string& path) {
+    auto text = read_file(path, max_request_bytes);
+    if (auto* e = std::get_if<1>(&text)) return fail(e->message);
+    auto j = parse_json_text(path, std::get<0>(text));
+    if (auto* e = std::get_if<std::string>(&j)) return fail(*e);
+    auto r = request_from_json(std::get<nlohmann::json>(j));
+    if (auto* e = std::get_if<request_error>(&r)) return fail(path + ": " + e->message);
+    return std::get<rt::request>(std::move(r));
+}
+
+// The decision document of `eval --format json`, keys in DESIGN §7 order.
+inline nlohmann::ordered_json decision_json(const rt::decision& d, const rt::request& req, const std::string& revision,
+                                            const std::vector<explain_item>* explained) {
+    nlohmann::ordered_json j;
+    j["decision"] = effect_name(d.eff);
+    j["rule"] = d.rule;
+    j["action"] = req.action;
+    j["revision"] = revision;
+    if (d.rule == "error") j["reason"] = d.reason;
+    if (explained) {
+        j["explain"] = nlohmann::ordered_json::array();
+        for (const auto& e : *explained)
+            j["explain"].push_back({{"rule", e.rule}, {"matched", false}, {"because", e.because}});
+    }
+    return j;
+}
+
+inline int run_eval(std::span<const std::string> args) {
+    const auto specs = with_common({{"--input", arg_kind::single}, {"--explain", arg_kind::flag}});
+    auto pa = parse_args(args, specs);
+    if (auto* e = std::get_if<std::string>(&pa)) return fail("eval: " + *e);
+    const auto& a = std::get<parsed_args>(pa);
+    if (a.positional.empty()) return fail("eval: give a bundle (.dpb) or policy files");
+    const auto input = a.one("--input");
+    if (!input) return fail("eval: --input REQUEST.json is required");
+    auto cs = common_settings_of(a);
+    if (auto* code = std::get_if<int>(&cs)) return *code;
+    const auto& s = std::get<common_settings>(cs);
+
+    // The request is checked before compiling, so a bad request is exit 2 even for a broken policy.
+    auto rq = read_request(*input);
+    if (auto* code = std::get_if<int>(&rq)) return *code;
+    const auto& req = std::get<rt::request>(rq);
+
+    const bool want_explain = a.has("--explain");
+    auto lp = load_runnable(a.positional, s, want_explain);
+    if (auto* code = std::get_if<int>(&lp)) return *code;
+    const auto& p = std::get<runnable_policy>(lp);
+
+    const rt::decision d = rt::decide(*p.prog, req);
+    std::vector<explain_item> explained;
+    if (want_explain) explained = explain(p, req, d);
+
+    if (s.format == output_format::json) {
+        std::cout << decision_json(d, req, p.revision, want_explain ? &explained : nullptr)
+                         .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+        return exit_ok;
+    }
+    std::cout << effect_name(d.eff) << " by rule '" << d.rule << "'\n"
+              << "  action:   " << req.action << '\n'
+              << "  revision: " << p.revision << '\n';
+    if (!d.reason.empty()) std::cout << "  reason:   " << d.reason << '\n';
+    if (want_explain) {
+        for (const auto& e : explained) std::cout << "  not " << e.rule << ": " << e.because << '\n';
+    }
+    return exit_ok;
+}
+
+} // namespace dockpol::dsl::cli

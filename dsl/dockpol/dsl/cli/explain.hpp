@@ -1,0 +1,101 @@
+// `eval --explain`: for each rule before the one that decided, why it did not
+// match. With sources, each top-level conjunct of the rule's condition is
+// evaluated alone by the reference evaluator and the first false one is
+// named with its source text; a bundle has no source, so it says only that
+// the condition was false.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "dockpol/dsl.hpp"
+#include "dockpol/dsl/cli/policy_input.hpp"
+#include "dockpol/rt/vm.hpp"
+
+namespace dockpol::dsl::cli {
+
+struct explain_item {
+    std::string rule;
+    std::string because;
+};
+
+// Longest condition text quoted in an explanation; long conditions are cut with "…".
+inline constexpr std::size_t max_explain_text = 160;
+
+namespace detail {
+
+// The source text of `e` with runs of whitespace (line breaks) folded to one space.
+inline std::string source_text(const std::vector<source_file>& files, const expr& e) {
+    if (e.sp.file >= files.size()) return {};
+    const std::string& t = files[e.sp.file].text;
+    if (e.sp.end <= e.sp.begin || e.sp.end > t.size()) return {};
+    std::string out;
+    bool space = false;
+    for (std::size_t i = e.sp.begin; i < e.sp.end; ++i) {
+        const char c = t[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && !out.empty()) out += ' ';
+        space = false;
+        out += c;
+    }
+    if (out.size() > max_explain_text) {
+        std::size_t cut = max_explain_text;
+        // Never cut inside a UTF-8 sequence.
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+        out.resize(cut);
+        out += "…";
+    }
+    return out;
+}
+
+// Whether `cond` holds for `req`, asked of the reference evaluator through a
+// one-rule policy (so the answer uses exactly the semantics of a real rule).
+inline bool holds(const checked_policy& cp, const expr& cond, const rt::request& req) {
+    checked_policy probe;
+    probe.files = cp.files;
+    probe.default_effect = rt::effect::deny;
+    probe.rules.push_back(checked_rule{"probe", rt::effect::allow, cond, {}});
+    return reference_decide(probe, req).rule == "probe";
+}
+
+inline std::string why_not(const checked_policy& cp, const checked_rule& r, const rt::request& req) {
+    if (!r.cond) return "unconditional rule did not decide";
+    std::vector<const expr*> conjuncts;
+    if (r.cond->kind == expr_kind::and_)
+        for (const auto& e : r.cond->items) conjuncts.push_back(&e);
+    else
+        conjuncts.push_back(&*r.cond);
+    for (const expr* c : conjuncts) {
+        if (holds(cp, *c, req)) continue;
+        const std::string text = source_text(cp.files, *c);
+        return text.empty() ? "condition is false" : text + " is false";
+    }
+    return "condition is false";
+}
+
+} // namespace detail
+
+inline std::vector<explain_item> explain(const runnable_policy& p, const rt::request& req, const rt::decision& d) {
+    const rt::program_image& img = rt::image_of(*p.prog);
+    // A run-time error decides before any rule runs; the default comes after all of them.
+    std::size_t end = 0;
+    if (d.rule_index >= 0) end = static_cast<std::size_t>(d.rule_index);
+    else if (d.rule == "default") end = img.rules.size();
+    std::vector<explain_item> out;
+    for (std::size_t i = 0; i < end && i < img.rules.size(); ++i) {
+        explain_item item;
+        item.rule = img.rules[i].name < img.strings.size() ? img.strings[img.rules[i].name] : "?";
+        if (p.checked && i < p.checked->rules.size())
+            item.because = detail::why_not(*p.checked, p.checked->rules[i], req);
+        else if (item.rule == "builtin_ping")
+            item.because = "action is not \"system_ping\"";
+        else
+            item.because = "condition is false";
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
+} // namespace dockpol::dsl::cli

@@ -1,0 +1,153 @@
+// REQUEST.json (DESIGN §7) → rt::request. The action and resource id come
+// from rt::route exactly as dockpold derives them; an explicit "action"
+// overrides. "body" (any JSON) is serialised; "body_raw" is used byte-exact,
+// so cases can carry duplicate or case-folded keys the scanner must refuse.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "dockpol/rt/actions.hpp"
+#include "dockpol/rt/request.hpp"
+#include "dockpol/rt/routes.hpp"
+
+namespace dockpol::dsl::cli {
+
+// Why a request could not be built: its JSON shape is wrong (malformed),
+// or dockpold would refuse it with 400 before any decision (route).
+struct request_error {
+    enum kind { malformed, route } k = malformed;
+    std::string message;
+};
+
+// Parses JSON text; the error names the file and nlohmann's byte position.
+inline std::variant<nlohmann::json, std::string> parse_json_text(const std::string& file, const std::string& text) {
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        std::string what = e.what();
+        // Drop nlohmann's "[json.exception.parse_error.101] " tag; keep its line/column text.
+        if (auto close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
+            what.erase(0, close + 2);
+        return file + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + what;
+    }
+}
+
+namespace detail {
+
+inline std::string json_type(const nlohmann::json& v) { return v.type_name(); }
+
+inline std::optional<std::string> want_string(const nlohmann::json& v, std::string_view key, std::string& out) {
+    if (!v.is_string()) return "\"" + std::string(key) + "\" must be a string, not " + json_type(v);
+    out = v.get<std::string>();
+    return std::nullopt;
+}
+
+// An object of string values. Labels come out sorted by key: nlohmann's
+// object map does not keep file order, and labels are unordered anyway.
+inline std::optional<std::string> want_labels(const nlohmann::json& v, std::string_view key, rt::string_pairs& out) {
+    if (!v.is_object()) return "\"" + std::string(key) + "\" must be an object of strings, not " + json_type(v);
+    for (const auto& [k, val] : v.items()) {
+        if (!val.is_string())
+            return "\"" + std::string(key) + "\"." + k + " must be a string, not " + json_type(val);
+        out.emplace_back(k, val.get<std::string>());
+    }
+    return std::nullopt;
+}
+
+} // namespace detail
+
+inline std::variant<rt::request, request_error> request_from_json(const nlohmann::json& j) {
+    using E = request_error;
+    auto bad = [](std::string m) { return E{E::malformed, std::move(m)}; };
+    if (!j.is_object()) return bad("a request must be a JSON object, not " + detail::json_type(j));
+
+    rt::request req;
+    std::string method, target, action;
+    bool has_path = false, has_action = false;
+    std::optional<std::string> err;
+    for (const auto& [key, v] : j.items()) {
+        if (key == "user") {
+            err = detail::want_string(v, key, req.user);
+        } else if (key == "groups") {
+            if (!v.is_array()) {
+                err = "\"groups\" must be an array of strings, not " + detail::json_type(v);
+            } else {
+                for (const auto& g : v) {
+                    if (!g.is_string()) { err = "\"groups\" must hold strings only, found " + detail::json_type(g); break; }
+                    req.groups.push_back(g.get<std::string>());
+                }
+            }
+        } else if (key == "host") {
+            err = detail::want_string(v, key, req.host);
+        } else if (key == "host_labels") {
+            err = detail::want_labels(v, key, req.host_labels);
+        } else if (key == "method") {
+            err = detail::want_string(v, key, method);
+        } else if (key == "path") {
+            has_path = true;
+            err = detail::want_string(v, key, target);
+        } else if (key == "action") {
+            has_action = true;
+            err = detail::want_string(v, key, action);
+        } else if (key == "body") {
+            if (j.contains("body_raw")) err = "give \"body\" or \"body_raw\", not both";
+            else req.body = v.dump();
+        } else if (key == "body_raw") {
+            std::string raw;
+            err = detail::want_string(v, key, raw);
+            req.body = std::move(raw);
+        } else if (key == "resource") {
+            if (!v.is_object()) {
+                err = "\"resource\" must be an object, not " + detail::json_type(v);
+            } else {
+                for (const auto& [rk, rv] : v.items()) {
+                    if (rk == "name") {
+                        std::string name;
+                        err = detail::want_string(rv, "resource.name", name);
+                        req.resource_name = std::move(name);
+                    } else if (rk == "labels") {
+                        err = detail::want_labels(rv, "resource.labels", req.resource_labels);
+                    } else {
+                        err = "unknown key \"resource." + rk + "\" (expected name, labels)";
+                    }
+                    if (err) break;
+                }
+            }
+        } else {
+            // A typo ("grups") would silently test another request; refuse it.
+            err = "unknown key \"" + key +
+                  "\" (expected user, groups, host, host_labels, method, path, body, body_raw, resource, action)";
+        }
+        if (err) return bad(*err);
+    }
+    if (!has_path && !has_action) return bad("a request needs \"path\" (with \"method\") or \"action\"");
+
+    if (has_path) {
+        // A path without a method is read the way most probes are sent.
+        if (method.empty()) method = "GET";
+        rt::route_result r = rt::route(method, target);
+        if (!r.ok) return E{E::route, "bad request: " + r.error};
+        req.method = method;
+        req.path = std::move(r.path);
+        req.api_version = std::move(r.api_version);
+        req.query = std::move(r.query);
+        req.action = std::string(r.action);
+        req.resource_id = std::move(r.resource_id);
+    } else {
+        req.method = method;
+    }
+    if (has_action) {
+        if (!rt::find_action(action)) {
+            std::string m = "unknown action \"" + action + "\"";
+            if (auto alias = rt::action_alias(action)) m += "; did you mean \"" + std::string(*alias) + "\"?";
+            return bad(m + " (see dockpolc actions)");
+        }
+        req.action = action;
+    }
+    return req;
+}
+
+} // namespace dockpol::dsl::cli

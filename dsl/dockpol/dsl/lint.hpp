@@ -1,0 +1,234 @@
+// Lints: warnings about policies that compile but do not mean what their
+// author likely meant. Like Cedar's validation warnings, each one is sound:
+// when the analysis is unsure it says nothing. Lints read the checked rules
+// (names inlined, fields resolved), so they compare what rules really test.
+#pragma once
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dockpol/dsl/ast.hpp"
+#include "dockpol/dsl/check.hpp"
+#include "dockpol/dsl/detail/text.hpp"
+#include "dockpol/dsl/diagnostic.hpp"
+
+namespace dockpol::dsl {
+
+// Structural equality of checked expressions, ignoring spans (and set order).
+inline bool same_expr(const expr& a, const expr& b) {
+    if (a.kind != b.kind) return false;
+    switch (a.kind) {
+    case expr_kind::string_lit: return a.str == b.str;
+    case expr_kind::number_lit: return a.num == b.num;
+    case expr_kind::bool_lit: return a.boolean == b.boolean;
+    case expr_kind::set_lit: {
+        std::set<std::string> x, y;
+        for (const auto& i : a.items) x.insert(i.str);
+        for (const auto& i : b.items) y.insert(i.str);
+        return x == y;
+    }
+    case expr_kind::name_ref: return a.text == b.text;
+    case expr_kind::field: return a.id == b.id && a.key == b.key;
+    case expr_kind::loop_var: return a.key == b.key;
+    case expr_kind::compare:
+        if (a.op != b.op) return false;
+        break;
+    case expr_kind::any:
+    case expr_kind::all:
+    case expr_kind::not_:
+    case expr_kind::and_:
+    case expr_kind::or_: break;
+    }
+    if (a.items.size() != b.items.size()) return false;
+    for (std::size_t i = 0; i < a.items.size(); ++i)
+        if (!same_expr(a.items[i], b.items[i])) return false;
+    return true;
+}
+
+namespace detail {
+
+struct lint_context {
+    const policy& pol;
+    const check_output& co;
+    std::vector<diagnostic>& diags;
+    std::vector<bool> unreachable;   // set by lint_unreachable, read by later lints
+
+    void warn(std::string code, span sp, std::string msg, std::string help = {}) {
+        diags.push_back(make_diag(pol.files, std::move(code), severity::warning, sp, std::move(msg), std::move(help)));
+    }
+    std::string where(span sp) const {
+        return pol.files[sp.file].name + ":" + std::to_string(sp.line);
+    }
+    const std::optional<expr>& cond(std::size_t i) const { return co.checked.rules[i].cond; }
+    bool usable(std::size_t i) const { return i < co.rule_ok.size() && co.rule_ok[i]; }
+};
+
+inline bool always_true(const std::optional<expr>& c) {
+    return !c || (c->kind == expr_kind::bool_lit && c->boolean);
+}
+
+inline void conjuncts(const expr& e, std::vector<const expr*>& out) {
+    if (e.kind == expr_kind::and_) {
+        for (const auto& i : e.items) conjuncts(i, out);
+        return;
+    }
+    out.push_back(&e);
+}
+
+// The actions a rule can match, from `action ==`/`action in` conjuncts; none = unconstrained.
+inline std::optional<std::set<std::string>> rule_actions(const std::optional<expr>& c) {
+    if (!c) return std::nullopt;
+    std::vector<const expr*> atoms;
+    conjuncts(*c, atoms);
+    std::optional<std::set<std::string>> acc;
+    for (const expr* a : atoms) {
+        if (a->kind != expr_kind::compare || a->items[0].kind != expr_kind::field ||
+            a->items[0].id != rt::field_id::action)
+            continue;
+        std::set<std::string> s;
+        if (a->op == compare_op::eq) s.insert(a->items[1].str);
+        else if (a->op == compare_op::in && a->items[1].kind == expr_kind::set_lit)
+            for (const auto& i : a->items[1].items) s.insert(i.str);
+        else
+            continue;
+        if (!acc) {
+            acc = std::move(s);
+        } else {
+            std::set<std::string> both;
+            std::set_intersection(acc->begin(), acc->end(), s.begin(), s.end(), std::inserter(both, both.end()));
+            acc = std::move(both);
+        }
+    }
+    return acc;
+}
+
+// A rule after one that matches every request never runs.
+inline void lint_unreachable(lint_context& lx) {
+    lx.unreachable.assign(lx.pol.rules.size(), false);
+    std::optional<std::size_t> catch_all;
+    for (std::size_t i = 0; i < lx.pol.rules.size(); ++i) {
+        if (catch_all) {
+            const auto& first = lx.pol.rules[*catch_all];
+            lx.unreachable[i] = true;
+            lx.warn("dp-unreachable-rule", lx.pol.rules[i].name_sp,
+                    "rule `" + lx.pol.rules[i].name + "` can never match: rule `" + first.name + "` (" +
+                        lx.where(first.name_sp) + ") matches every request before it",
+                    "move `" + lx.pol.rules[i].name + "` above `" + first.name + "` or remove it");
+            continue;
+        }
+        if (lx.usable(i) && always_true(lx.cond(i))) catch_all = i;
+    }
+}
+
+// A later rule whose conjuncts include all of an earlier rule's conjuncts never decides.
+inline void lint_shadowed(lint_context& lx) {
+    const auto& rules = lx.pol.rules;
+    for (std::size_t j = 0; j < rules.size(); ++j) {
+        if (lx.unreachable[j] || !lx.usable(j) || !lx.cond(j)) continue;
+        std::vector<const expr*> later;
+        conjuncts(*lx.cond(j), later);
+        for (std::size_t i = 0; i < j; ++i) {
+            if (!lx.usable(i) || !lx.cond(i)) continue;
+            std::vector<const expr*> earlier;
+            conjuncts(*lx.cond(i), earlier);
+            const bool covered = std::all_of(earlier.begin(), earlier.end(), [&](const expr* a) {
+                return std::any_of(later.begin(), later.end(), [&](const expr* b) { return same_expr(*a, *b); });
+            });
+            if (!covered) continue;
+            lx.warn("dp-shadowed-rule", rules[j].name_sp,
+                    "rule `" + rules[j].name + "` is shadowed by rule `" + rules[i].name + "` (" +
+                        lx.where(rules[i].name_sp) + "): whenever its condition holds, `" + rules[i].name +
+                        "`'s holds too and decides first",
+                    "reorder the rules or remove `" + rules[j].name + "`");
+            break;
+        }
+    }
+}
+
+// Denying a hijacked action shows the user only "unable to upgrade to tcp, received 403" (DESIGN §6).
+inline void lint_exec_attach(lint_context& lx) {
+    struct pair_row { std::string_view setup, hijack; };
+    static constexpr pair_row pairs[] = {{"container_exec", "exec_start"}, {"container_create", "container_attach"}};
+    const auto& rules = lx.pol.rules;
+    std::vector<std::optional<std::set<std::string>>> acts(rules.size());
+    for (std::size_t i = 0; i < rules.size(); ++i)
+        if (lx.usable(i)) acts[i] = rule_actions(lx.cond(i));
+    auto can_allow = [&](std::string_view action) {
+        for (std::size_t i = 0; i < rules.size(); ++i)
+            if (lx.usable(i) && !lx.unreachable[i] && rules[i].eff == rt::effect::allow &&
+                (!acts[i] || acts[i]->count(std::string(action))))
+                return true;
+        return lx.pol.def && lx.pol.def->eff == rt::effect::allow;
+    };
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        if (!lx.usable(i) || lx.unreachable[i] || !acts[i]) continue;
+        for (const auto& p : pairs) {
+            if (rules[i].eff == rt::effect::deny && acts[i]->count(std::string(p.hijack))) {
+                lx.warn("dp-exec-attach", rules[i].name_sp,
+                        "rule `" + rules[i].name + "` can deny `" + std::string(p.hijack) +
+                            "`; the docker CLI shows that only as \"unable to upgrade to tcp, received 403\"",
+                        "deny `" + std::string(p.setup) + "` instead, so the user sees the rule's name");
+            }
+            if (rules[i].eff == rt::effect::allow && acts[i]->count(std::string(p.setup)) && !can_allow(p.hijack)) {
+                lx.warn("dp-exec-attach", rules[i].name_sp,
+                        "rule `" + rules[i].name + "` allows `" + std::string(p.setup) + "` but no rule allows `" +
+                            std::string(p.hijack) + "`; the CLI will fail with \"unable to upgrade to tcp, received 403\"",
+                        "allow `" + std::string(p.hijack) + "` under the same condition");
+            }
+        }
+    }
+}
+
+// The field a `not` operand tests, when it is a comparison on a field or a field alone.
+inline const expr* tested_field(const expr& e) {
+    if (e.kind == expr_kind::field) return &e;
+    if (e.kind == expr_kind::compare)
+        for (const auto& i : e.items)
+            if (i.kind == expr_kind::field) return &i;
+    return nullptr;
+}
+
+inline void find_absent_nots(lint_context& lx, const expr& e, const std::optional<std::set<std::string>>& acts) {
+    for (const auto& i : e.items) find_absent_nots(lx, i, acts);
+    if (e.kind != expr_kind::not_) return;
+    const expr* f = tested_field(e.items[0]);
+    if (!f || !may_be_absent(f->id)) return;
+    // A derived fact is present for the actions it applies to; a rule limited to those is fine.
+    const auto fa = rt::fact_actions(rt::info(f->id).source);
+    if (!fa[0].empty() && acts && !acts->empty() &&
+        std::all_of(acts->begin(), acts->end(), [&](const std::string& a) { return a == fa[0] || a == fa[1]; }))
+        return;
+    std::string help = "a comparison with an absent value is false, so this `not` is true when `" + f->text +
+                       "` is absent";
+    if (e.items[0].kind == expr_kind::compare && e.items[0].op == compare_op::eq)
+        help += "; `" + f->text + " != ...` is false when it is absent";
+    lx.warn("dp-absent-not", e.sp, "`not` over a test of `" + f->text + "`, which can be absent", std::move(help));
+}
+
+inline void lint_absent_not(lint_context& lx) {
+    for (std::size_t i = 0; i < lx.pol.rules.size(); ++i)
+        if (lx.usable(i) && lx.cond(i)) find_absent_nots(lx, *lx.cond(i), rule_actions(lx.cond(i)));
+}
+
+} // namespace detail
+
+struct lint_stage {
+    std::string_view name;
+    void (*run)(detail::lint_context&);
+};
+inline constexpr lint_stage lint_stages[] = {
+    {"unreachable", detail::lint_unreachable},
+    {"shadowed", detail::lint_shadowed},          // after unreachable: skips rules it already flagged
+    {"exec_attach", detail::lint_exec_attach},
+    {"absent_not", detail::lint_absent_not},
+};
+
+inline void run_lints(const policy& pol, const check_output& co, std::vector<diagnostic>& diags) {
+    detail::lint_context lx{pol, co, diags, {}};
+    for (const auto& st : lint_stages) st.run(lx);
+}
+
+} // namespace dockpol::dsl

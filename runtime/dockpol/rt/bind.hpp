@@ -1,0 +1,93 @@
+// Binding: turns one request into the program's input — the action id and
+// one value per slot, in slot order — then `decide` evaluates it. Request and
+// resource fields come straight from the request; body fields and derived
+// facts come from the BODY part's one-pass scanner (rt::fill_facts).
+#pragma once
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "dockpol/rt/actions.hpp"
+#include "dockpol/rt/body_facts.hpp"
+#include "dockpol/rt/request.hpp"
+#include "dockpol/rt/value.hpp"
+#include "dockpol/rt/vm.hpp"
+
+namespace dockpol::rt {
+
+namespace detail {
+
+// The first value of `key` in ordered pairs (`host.labels.K`, `query.K`, `resource.labels.K`).
+inline value first_of(const string_pairs& pairs, std::string_view key) {
+    for (const auto& [k, v] : pairs)
+        if (k == key) return value::string(v);
+    return value::absent();
+}
+
+inline value string_list(const std::vector<std::string>& xs) {
+    std::vector<value> items;
+    items.reserve(xs.size());
+    for (const auto& x : xs) items.push_back(value::string(x));
+    return value::list(std::move(items));
+}
+
+// A string that is empty when the request has none (no version prefix, no
+// target) reads as absent, so a comparison with it is false.
+inline value nonempty(const std::string& s) { return s.empty() ? value::absent() : value::string(s); }
+
+} // namespace detail
+
+// The value a request/resource-sourced field has for this request; absent for
+// body and fact fields (fill_facts supplies those) and for `action`.
+inline value request_value(field_id f, std::string_view key, const request& req) {
+    switch (f) {
+    case field_id::user: return value::string(req.user);
+    case field_id::groups:
+    case field_id::group: return detail::string_list(req.groups);
+    case field_id::host: return value::string(req.host);
+    case field_id::host_labels: return detail::first_of(req.host_labels, key);
+    case field_id::method: return value::string(req.method);
+    case field_id::path: return value::string(req.path);
+    case field_id::api_version: return detail::nonempty(req.api_version);
+    case field_id::query: return detail::first_of(req.query, key);
+    case field_id::resource_id: return detail::nonempty(req.resource_id);
+    case field_id::resource_name: return req.resource_name ? value::string(*req.resource_name) : value::absent();
+    case field_id::resource_labels: return detail::first_of(req.resource_labels, key);
+    default: return value::absent();
+    }
+}
+
+// The action id a request's action name has; names no table row knows are `unknown`.
+inline std::uint16_t action_id_of(std::string_view action_name) {
+    auto a = find_action(action_name);
+    return a ? *a : unknown_action_id;
+}
+
+inline std::variant<input, std::string> bind(const program& p, const request& req) {
+    const auto& slots = p.image.slots;
+    input in;
+    in.action_id = action_id_of(req.action);
+    in.slots.resize(slots.size());
+    bool any_body = false;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        const auto src = info(slots[i].field).source;
+        if (src == field_source::request || src == field_source::resource)
+            in.slots[i] = request_value(slots[i].field, slots[i].key, req);
+        else
+            any_body = true;
+    }
+    if (any_body)
+        if (auto e = fill_facts(req, slots, in.slots)) return *e;
+    return in;
+}
+
+// bind + evaluate; a request that cannot be bound is denied by rule "error".
+inline decision decide(const program& p, const request& req) {
+    auto b = bind(p, req);
+    if (auto* e = std::get_if<std::string>(&b)) return error_decision(*e);
+    return evaluate(p, std::get<input>(b));
+}
+
+} // namespace dockpol::rt

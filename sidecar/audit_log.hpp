@@ -1,0 +1,206 @@
+// Audit events (DESIGN §6): one JSON line per request, written when the
+// request completes. The request path only formats the line and pushes it
+// into a bounded queue; a writer thread does the I/O. A full queue drops the
+// line and counts the drop rather than slowing or blocking requests.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "json_text.hpp"
+#include "metrics.hpp"
+
+namespace dockpol::sidecar {
+
+// Lines waiting for the writer; at ~400 bytes each this caps the backlog near 6 MiB.
+inline constexpr std::size_t audit_queue_limit = 16384;
+
+struct audit_event {
+    std::chrono::system_clock::time_point time;
+    std::string_view id;
+    std::string_view user;
+    const std::vector<std::string>* groups = nullptr;
+    std::string_view peer;
+    std::string_view host;
+    std::string_view method;
+    std::string_view path;
+    std::string_view action;
+    std::string_view resource;
+    std::string_view decision;   // "allow" | "deny"
+    std::string_view rule;
+    std::string_view reason;     // left out when empty
+    std::string_view revision;
+    unsigned status = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+    double duration_ms = 0;
+};
+
+// RFC 3339, UTC, millisecond precision: 2026-11-25T17:20:14.123Z.
+inline std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    if (ms % 1000 < 0) --secs;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, ((ms % 1000) + 1000) % 1000);
+}
+
+// One line, newline-terminated, keys in DESIGN §6 order.
+inline std::string format_audit_line(const audit_event& e) {
+    std::string out;
+    out.reserve(384);
+    auto key = [&out](std::string_view k) {
+        out.push_back(out.empty() ? '{' : ',');
+        append_json_string(out, k);
+        out.push_back(':');
+    };
+    auto str = [&](std::string_view k, std::string_view v) {
+        key(k);
+        append_json_string(out, v);
+    };
+    str("time", rfc3339_ms(e.time));
+    str("id", e.id);
+    str("user", e.user);
+    key("groups");
+    out.push_back('[');
+    if (e.groups)
+        for (std::size_t i = 0; i < e.groups->size(); ++i) {
+            if (i) out.push_back(',');
+            append_json_string(out, (*e.groups)[i]);
+        }
+    out.push_back(']');
+    str("peer", e.peer);
+    str("host", e.host);
+    str("method", e.method);
+    str("path", e.path);
+    str("action", e.action);
+    str("resource", e.resource);
+    str("decision", e.decision);
+    str("rule", e.rule);
+    if (!e.reason.empty()) str("reason", e.reason);
+    str("revision", e.revision);
+    key("status");
+    fmt::format_to(std::back_inserter(out), "{}", e.status);
+    key("bytes_in");
+    fmt::format_to(std::back_inserter(out), "{}", e.bytes_in);
+    key("bytes_out");
+    fmt::format_to(std::back_inserter(out), "{}", e.bytes_out);
+    key("duration_ms");
+    fmt::format_to(std::back_inserter(out), "{:.3f}", e.duration_ms);
+    out += "}\n";
+    return out;
+}
+
+// The writer: a file (reopened on request, for logrotate) or standard output.
+class audit_log {
+public:
+    // `path` is a file path or "-" (stdout). Returns nullopt on success, else why the file cannot be opened.
+    audit_log(std::string path, metrics& m) : path_(std::move(path)), metrics_(m) {}
+    audit_log(const audit_log&) = delete;
+    audit_log& operator=(const audit_log&) = delete;
+    ~audit_log() { stop(); }
+
+    std::optional<std::string> open() {
+        std::lock_guard lk(file_mu_);
+        return open_locked();
+    }
+
+    void start() { writer_ = std::thread([this] { run(); }); }
+
+    // Never blocks on I/O: a full queue drops the line and counts it.
+    void push(std::string line) {
+        {
+            std::lock_guard lk(mu_);
+            if (queue_.size() >= audit_queue_limit) {
+                metrics_.audit_dropped.fetch_add(1, std::memory_order_relaxed);
+                return;
+            }
+            queue_.push_back(std::move(line));
+        }
+        cv_.notify_one();
+    }
+
+    // SIGUSR1: the writer reopens the file before its next write.
+    void request_reopen() {
+        {
+            std::lock_guard lk(mu_);
+            reopen_ = true;
+        }
+        cv_.notify_one();
+    }
+
+    // Flushes what is queued, then joins the writer.
+    void stop() {
+        {
+            std::lock_guard lk(mu_);
+            if (stopping_) return;
+            stopping_ = true;
+        }
+        cv_.notify_one();
+        if (writer_.joinable()) writer_.join();
+        std::lock_guard lk(file_mu_);
+        if (file_ && file_ != stdout) std::fclose(file_);
+        file_ = nullptr;
+    }
+
+private:
+    std::optional<std::string> open_locked() {
+        if (path_ == "-") {
+            file_ = stdout;
+            return std::nullopt;
+        }
+        std::FILE* f = std::fopen(path_.c_str(), "a");
+        if (!f) return "cannot open audit log " + path_ + ": " + std::strerror(errno);
+        if (file_ && file_ != stdout) std::fclose(file_);
+        file_ = f;
+        return std::nullopt;
+    }
+
+    void run() {
+        std::deque<std::string> batch;
+        for (;;) {
+            bool reopen = false, stopping = false;
+            {
+                std::unique_lock lk(mu_);
+                cv_.wait(lk, [this] { return stopping_ || reopen_ || !queue_.empty(); });
+                batch.swap(queue_);
+                reopen = std::exchange(reopen_, false);
+                stopping = stopping_;
+            }
+            std::lock_guard lk(file_mu_);
+            if (reopen) {
+                if (auto err = open_locked()) std::fprintf(stderr, "dockpold: %s\n", err->c_str());
+            }
+            if (file_) {
+                for (const auto& l : batch) std::fwrite(l.data(), 1, l.size(), file_);
+                std::fflush(file_);
+            }
+            batch.clear();
+            if (stopping) return;
+        }
+    }
+
+    std::string path_;
+    metrics& metrics_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::string> queue_;
+    bool reopen_ = false;
+    bool stopping_ = false;
+    std::mutex file_mu_;
+    std::FILE* file_ = nullptr;
+    std::thread writer_;
+};
+
+} // namespace dockpol::sidecar

@@ -1,0 +1,77 @@
+// What every connection shares: configuration, the policy store, the TLS
+// context, the upstream pool, the audit log, metrics, and the registry the
+// drain uses to close idle keep-alive connections.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "audit_log.hpp"
+#include "config.hpp"
+#include "dockpol/rt/request.hpp"
+#include "metrics.hpp"
+#include "policy_store.hpp"
+#include "resource_lookup.hpp"
+#include "tls_context.hpp"
+#include "upstream.hpp"
+
+namespace dockpol::sidecar {
+
+// A connection that can be asked to close once it is between requests.
+class drainable {
+public:
+    virtual ~drainable() = default;
+    virtual void drain() = 0;
+};
+
+class session_registry {
+public:
+    std::uint64_t add(std::weak_ptr<drainable> s) {
+        std::lock_guard lk(mu_);
+        auto id = next_++;
+        sessions_.emplace(id, std::move(s));
+        return id;
+    }
+    void remove(std::uint64_t id) {
+        std::lock_guard lk(mu_);
+        sessions_.erase(id);
+    }
+    void drain_all() {
+        std::vector<std::shared_ptr<drainable>> live;
+        {
+            std::lock_guard lk(mu_);
+            for (auto& [id, w] : sessions_)
+                if (auto s = w.lock()) live.push_back(std::move(s));
+        }
+        for (auto& s : live) s->drain();
+    }
+
+private:
+    std::mutex mu_;
+    std::uint64_t next_ = 1;
+    std::unordered_map<std::uint64_t, std::weak_ptr<drainable>> sessions_;
+};
+
+struct server_context {
+    const config& cfg;
+    boost::asio::io_context& ioc;
+    tls_context_store& tls;
+    policy_store& policy;
+    upstream_pool& upstream;
+    resource_cache& resources;
+    audit_log* audit;             // null without --audit-log
+    metrics& stats;
+    std::string host_name;
+    rt::string_pairs host_labels;
+    std::atomic<bool> draining{false};
+    std::atomic<std::uint64_t> next_request_id{1};
+    session_registry sessions;
+};
+
+} // namespace dockpol::sidecar

@@ -1,0 +1,476 @@
+// dockpolc as a user runs it: the built binary (path in $DOCKPOLC) through
+// every subcommand, asserting exit codes and outputs. Commands run with the
+// fixtures directory as working directory, so file names in diagnostics are
+// the short names given on the command line; outputs go to a fresh temp dir.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::string fixtures = std::string(DOCKPOL_SOURCE_ROOT) + "/tests/cli/fixtures";
+const std::string examples = std::string(DOCKPOL_SOURCE_ROOT) + "/examples/policies";
+
+struct run_result {
+    int code = -1;
+    std::string out, err;
+};
+
+std::string drain(int fd) {
+    std::string s;
+    ::lseek(fd, 0, SEEK_SET);
+    char buf[65536];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return s;
+}
+
+// Runs dockpolc with `args` in directory `cwd`, capturing stdout and stderr.
+run_result run(const std::vector<std::string>& args, const std::string& cwd = fixtures) {
+    const char* exe = std::getenv("DOCKPOLC");
+    REQUIRE(exe != nullptr);
+    const int out_fd = ::memfd_create("out", 0), err_fd = ::memfd_create("err", 0);
+    REQUIRE(out_fd >= 0);
+    REQUIRE(err_fd >= 0);
+    std::vector<std::string> argv_s{exe};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+        ::dup2(out_fd, 1);
+        ::dup2(err_fd, 2);
+        ::execv(exe, argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    run_result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = drain(out_fd);
+    r.err = drain(err_fd);
+    return r;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void spit(const std::string& path, const std::string& data) {
+    std::ofstream out(path, std::ios::binary);
+    out << data;
+}
+
+// A fresh directory for one test's outputs, removed afterwards.
+struct temp_dir {
+    std::string path;
+    temp_dir() {
+        std::string tmpl = (fs::temp_directory_path() / "dockpolc-cli-XXXXXX").string();
+        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+        path = tmpl;
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+std::string fx(const std::string& name) { return fixtures + "/" + name; }
+
+} // namespace
+
+TEST_CASE("version, help and usage errors") {
+    auto v = run({"--version"});
+    CHECK(v.code == 0);
+    CHECK(v.out == std::string("dockpolc ") + DOCKPOL_VERSION + "\n");
+
+    auto h = run({"--help"});
+    CHECK(h.code == 0);
+    CHECK(h.out.rfind("usage: dockpolc COMMAND", 0) == 0);
+
+    auto none = run({});
+    CHECK(none.code == 2);
+    CHECK(none.out.empty());
+    CHECK(none.err.rfind("usage: dockpolc", 0) == 0);
+
+    auto unknown = run({"frobnicate"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err == "dockpolc: unknown command \"frobnicate\" (see dockpolc --help)\n");
+
+    auto bad_opt = run({"check", "ok.dpol", "--nope"});
+    CHECK(bad_opt.code == 2);
+    CHECK(bad_opt.err == "dockpolc: check: unknown option --nope\n");
+
+    auto no_out = run({"build", "ok.dpol"});
+    CHECK(no_out.code == 2);
+    CHECK(no_out.err == "dockpolc: build: -o BUNDLE is required\n");
+
+    auto bad_format = run({"check", "ok.dpol", "--format", "xml"});
+    CHECK(bad_format.code == 2);
+    CHECK(bad_format.err == "dockpolc: unknown --format \"xml\" (expected text or json)\n");
+
+    auto twice = run({"fmt", "ok.dpol", "--write", "--check"});
+    CHECK(twice.code == 2);
+
+    auto no_input = run({"eval", "ok.dpol"});
+    CHECK(no_input.code == 2);
+    CHECK(no_input.err == "dockpolc: eval: --input REQUEST.json is required\n");
+
+    auto no_cases = run({"test", "ok.dpol"});
+    CHECK(no_cases.code == 2);
+}
+
+TEST_CASE("missing and oversized input files are I/O errors (exit 2)") {
+    auto missing = run({"check", "nope.dpol"});
+    CHECK(missing.code == 2);
+    CHECK(missing.err == "dockpolc: cannot read nope.dpol: No such file or directory\n");
+
+    auto dir = run({"check", "."});
+    CHECK(dir.code == 2);
+    CHECK(dir.err == "dockpolc: cannot read .: Is a directory\n");
+
+    // max_key_bytes: a "key" over 64 KiB is refused before anyone parses it.
+    temp_dir t;
+    spit(t / "big.pem", std::string((64u << 10) + 1, 'A'));
+    auto big = run({"build", "ok.dpol", "-o", t / "x.dpb", "--sign", t / "big.pem"});
+    CHECK(big.code == 2);
+    CHECK(big.err == "dockpolc: cannot read " + (t / "big.pem") + ": larger than 65536 bytes (max_key_bytes)\n");
+    CHECK_FALSE(fs::exists(t / "x.dpb"));
+}
+
+TEST_CASE("check: clean policy, errors as text and as exact JSON") {
+    auto ok = run({"check", "ok.dpol"});
+    CHECK(ok.code == 0);
+    CHECK(ok.out.empty());
+
+    auto ok_json = run({"check", "ok.dpol", "--format", "json"});
+    CHECK(ok_json.code == 0);
+    CHECK(json::parse(ok_json.out) == json::parse(R"({"diagnostics":[]})"));
+
+    auto text = run({"check", "errors.dpol"});
+    CHECK(text.code == 1);
+    CHECK(text.out.empty());
+    CHECK(text.err.rfind("errors.dpol:4:", 0) == 0);
+    CHECK(text.err.find("dp-unknown-action") != std::string::npos);
+
+    auto js = run({"check", "errors.dpol", "--format", "json"});
+    CHECK(js.code == 1);
+    const json doc = json::parse(js.out);
+    REQUIRE(doc.is_object());
+    REQUIRE(doc.size() == 1);
+    REQUIRE(doc["diagnostics"].is_array());
+    REQUIRE(doc["diagnostics"].size() == 1);
+    const json& d = doc["diagnostics"][0];
+    CHECK(d["code"] == "dp-unknown-action");
+    CHECK(d["severity"] == "error");
+    CHECK(d["file"] == "errors.dpol");
+    CHECK(d["line"] == 4);
+    CHECK(d["column"] == 24);
+    CHECK(d["message"] == "unknown action \"contianer_list\"");
+    CHECK(d["help"] == "did you mean \"container_list\"?");
+    CHECK(d.size() == 7);
+}
+
+TEST_CASE("--werror turns warnings into failure") {
+    auto plain = run({"check", "warn.dpol"});
+    CHECK(plain.code == 0);
+    CHECK(plain.err.find("dp-unreachable-rule") != std::string::npos);
+
+    auto strict = run({"check", "--werror", "warn.dpol"});
+    CHECK(strict.code == 1);
+
+    temp_dir t;
+    auto build = run({"build", "warn.dpol", "--werror", "-o", t / "w.dpb"});
+    CHECK(build.code == 1);
+    CHECK_FALSE(fs::exists(t / "w.dpb"));
+
+    auto js = run({"check", "warn.dpol", "--format", "json", "--werror"});
+    CHECK(js.code == 1);
+    CHECK(json::parse(js.out)["diagnostics"][0]["severity"] == "warning");
+}
+
+TEST_CASE("build then inspect: manifest, rules and disassembly") {
+    temp_dir t;
+    auto b = run({"build", "ok.dpol", "-o", t / "ok.dpb", "--revision", "r1"});
+    REQUIRE(b.code == 0);
+    CHECK(b.out == "wrote " + (t / "ok.dpb") + ": 4 rules, revision r1\n");
+
+    auto js = run({"inspect", t / "ok.dpb", "--format", "json"});
+    REQUIRE(js.code == 0);
+    const json j = json::parse(js.out);
+    CHECK(j["manifest"]["revision"] == "r1");
+    REQUIRE(j["manifest"]["sources"].size() == 1);
+    CHECK(j["manifest"]["sources"][0]["file"] == "ok.dpol");
+    CHECK(j["manifest"]["sources"][0]["sha256"].get<std::string>().size() == 64);
+    CHECK(j["signature"].is_null());
+    CHECK(j["default"] == "deny");
+    const json rules = json::parse(R"([
+        {"name":"no_privileged","effect":"deny","position":{"file":"ok.dpol","line":4,"column":1}},
+        {"name":"admins","effect":"allow","position":{"file":"ok.dpol","line":7,"column":1}},
+        {"name":"devs_prod_readonly","effect":"allow","position":{"file":"ok.dpol","line":10,"column":1}},
+        {"name":"builtin_ping","effect":"allow","position":null}])");
+    CHECK(j["rules"] == rules);
+
+    auto text = run({"inspect", t / "ok.dpb"});
+    REQUIRE(text.code == 0);
+    CHECK(text.out.rfind("revision:  r1\n", 0) == 0);
+    CHECK(text.out.find("signature: none\n") != std::string::npos);
+    CHECK(text.out.find("  1  allow  admins  ok.dpol:7:1\n") != std::string::npos);
+    // The disassembly follows the manifest and names every rule.
+    const auto dis = text.out.substr(text.out.find("\n\n") + 2);
+    CHECK_FALSE(dis.empty());
+    CHECK(dis.find("devs_prod_readonly") != std::string::npos);
+
+    // Without --revision the revision is the source digest, the same every time.
+    auto b2 = run({"build", "ok.dpol", "-o", t / "ok2.dpb"});
+    REQUIRE(b2.code == 0);
+    auto j2 = json::parse(run({"inspect", t / "ok2.dpb", "--format", "json"}).out);
+    CHECK_FALSE(j2["manifest"]["revision"].get<std::string>().empty());
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "ok3.dpb"}).code == 0);
+    CHECK(slurp(t / "ok2.dpb") == slurp(t / "ok3.dpb"));
+}
+
+TEST_CASE("a rejected bundle is exit 2 with the loader's reason") {
+    temp_dir t;
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "ok.dpb"}).code == 0);
+    std::string bytes = slurp(t / "ok.dpb");
+    bytes[bytes.size() / 2] ^= 0x01;
+    spit(t / "bad.dpb", bytes);
+
+    auto ins = run({"inspect", t / "bad.dpb"});
+    CHECK(ins.code == 2);
+    CHECK(ins.out.empty());
+    CHECK(ins.err.rfind("dockpolc: " + (t / "bad.dpb") + ": bundle rejected: ", 0) == 0);
+
+    auto ev = run({"eval", t / "bad.dpb", "--input", "req_admin_list.json"});
+    CHECK(ev.code == 2);
+    CHECK(ev.err.find("bundle rejected") != std::string::npos);
+
+    spit(t / "text.dpb", "default deny\n");
+    auto magic = run({"inspect", t / "text.dpb"});
+    CHECK(magic.code == 2);
+    CHECK(magic.err.find("bundle rejected") != std::string::npos);
+}
+
+TEST_CASE("keygen, signed build, inspect shows the key id") {
+    temp_dir t;
+    auto k = run({"keygen", "-o", t / "key.pem", "--pub", t / "pub.pem"});
+    REQUIRE(k.code == 0);
+    REQUIRE(k.out.size() == std::string("key id ").size() + 16 + 1);
+    const std::string key_id = k.out.substr(7, 16);
+    struct ::stat st {};
+    REQUIRE(::stat((t / "key.pem").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(slurp(t / "key.pem").rfind("-----BEGIN PRIVATE KEY-----", 0) == 0);
+    CHECK(slurp(t / "pub.pem").rfind("-----BEGIN PUBLIC KEY-----", 0) == 0);
+
+    auto b = run({"build", "ok.dpol", "-o", t / "s.dpb", "--sign", t / "key.pem", "--revision", "signed"});
+    REQUIRE(b.code == 0);
+    CHECK(b.out == "wrote " + (t / "s.dpb") + ": 4 rules, revision signed, signed by key " + key_id + "\n");
+    auto js = json::parse(run({"inspect", t / "s.dpb", "--format", "json"}).out);
+    CHECK(js["signature"] == json{{"key_id", key_id}});
+    auto text = run({"inspect", t / "s.dpb"});
+    CHECK(text.out.find("signature: key " + key_id + "\n") != std::string::npos);
+
+    // A public key is not a signing key.
+    auto wrong = run({"build", "ok.dpol", "-o", t / "x.dpb", "--sign", t / "pub.pem"});
+    CHECK(wrong.code == 2);
+    CHECK_FALSE(fs::exists(t / "x.dpb"));
+}
+
+TEST_CASE("eval: exact JSON decision, text, explain") {
+    temp_dir t;
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "ok.dpb", "--revision", "r1"}).code == 0);
+
+    auto allow = run({"eval", t / "ok.dpb", "--input", "req_admin_list.json", "--format", "json"});
+    CHECK(allow.code == 0);
+    CHECK(allow.out == R"({"decision":"allow","rule":"admins","action":"container_list","revision":"r1"})"
+                       "\n");
+
+    auto deny = run({"eval", t / "ok.dpb", "--input", "req_dev_staging.json", "--format", "json"});
+    CHECK(deny.code == 0);
+    CHECK(deny.out == R"({"decision":"deny","rule":"default","action":"container_list","revision":"r1"})"
+                      "\n");
+
+    auto text = run({"eval", t / "ok.dpb", "--input", "req_admin_list.json"});
+    CHECK(text.code == 0);
+    CHECK(text.out == "allow by rule 'admins'\n  action:   container_list\n  revision: r1\n");
+
+    // A body that cannot be read unambiguously is denied by rule `error`, with the reason.
+    auto dup = run({"eval", t / "ok.dpb", "--input", "req_duplicate_key.json", "--format", "json"});
+    CHECK(dup.code == 0);
+    const json dj = json::parse(dup.out);
+    CHECK(dj["decision"] == "deny");
+    CHECK(dj["rule"] == "error");
+    CHECK(dj["action"] == "container_create");
+    CHECK_FALSE(dj["reason"].get<std::string>().empty());
+    CHECK(dj.size() == 5);
+
+    // Sources: the revision is the source digest, as `build` writes it.
+    auto j2 = json::parse(run({"eval", "ok.dpol", "--input", "req_admin_list.json", "--format", "json"}).out);
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "digest.dpb"}).code == 0);
+    auto man = json::parse(run({"inspect", t / "digest.dpb", "--format", "json"}).out)["manifest"];
+    CHECK(j2["revision"] == man["revision"]);
+
+    // --explain on sources names the first false conjunct of each rule before the decider.
+    auto ex = run({"eval", "ok.dpol", "--input", "req_dev_staging.json", "--format", "json", "--explain"});
+    CHECK(ex.code == 0);
+    const json ej = json::parse(ex.out);
+    const json expected = json::parse(R"([
+        {"rule":"no_privileged","matched":false,"because":"action == \"container_create\" is false"},
+        {"rule":"admins","matched":false,"because":"group == \"admins\" is false"},
+        {"rule":"devs_prod_readonly","matched":false,"because":"host matches \"prod*\" is false"},
+        {"rule":"builtin_ping","matched":false,"because":"action is not \"system_ping\""}])");
+    CHECK(ej["explain"] == expected);
+    CHECK(ej["rule"] == "default");
+
+    // Rules after the decider are not explained.
+    auto ex2 = json::parse(run({"eval", "ok.dpol", "--input", "req_admin_list.json", "--format", "json", "--explain"}).out);
+    REQUIRE(ex2["explain"].size() == 1);
+    CHECK(ex2["explain"][0]["rule"] == "no_privileged");
+
+    // A bundle has no source text; it still lists the rules honestly.
+    auto exb = json::parse(run({"eval", t / "ok.dpb", "--input", "req_dev_staging.json", "--format", "json", "--explain"}).out);
+    REQUIRE(exb["explain"].size() == 4);
+    CHECK(exb["explain"][1] == json::parse(R"({"rule":"admins","matched":false,"because":"condition is false"})"));
+}
+
+TEST_CASE("eval: malformed requests are exit 2 with the file name") {
+    auto bad = run({"eval", "ok.dpol", "--input", "req_malformed.json"});
+    CHECK(bad.code == 2);
+    CHECK(bad.out.empty());
+    CHECK(bad.err.rfind("dockpolc: req_malformed.json: malformed JSON at byte 30: ", 0) == 0);
+
+    auto shape = run({"eval", "ok.dpol", "--input", "req_bad_shape.json"});
+    CHECK(shape.code == 2);
+    CHECK(shape.err == "dockpolc: req_bad_shape.json: \"user\" must be a string, not number\n");
+
+    auto route = run({"eval", "ok.dpol", "--input", "req_bad_route.json"});
+    CHECK(route.code == 2);
+    CHECK(route.err.rfind("dockpolc: req_bad_route.json: bad request: ", 0) == 0);
+
+    auto missing = run({"eval", "ok.dpol", "--input", "nope.json"});
+    CHECK(missing.code == 2);
+    CHECK(missing.err == "dockpolc: cannot read nope.json: No such file or directory\n");
+
+    // A broken policy is a policy error (1) once the request is fine.
+    auto broken = run({"eval", "errors.dpol", "--input", "req_admin_list.json"});
+    CHECK(broken.code == 1);
+}
+
+TEST_CASE("test: passing, failing and malformed cases") {
+    auto pass = run({"test", "ok.dpol", "--cases", "cases_pass.json"});
+    CHECK(pass.code == 0);
+    CHECK(pass.out == "3 passed, 0 failed\n");
+
+    auto failing = run({"test", "ok.dpol", "--cases", "cases_fail.json", "cases_pass.json"});
+    CHECK(failing.code == 1);
+    CHECK(failing.out ==
+          "FAIL cases_fail.json: wrong rule: expected allow by rule 'devs_prod_readonly', decided allow by rule 'admins'\n"
+          "FAIL cases_fail.json: wrong decision: expected allow, decided deny by rule 'default'\n"
+          "4 passed, 2 failed\n");
+
+    auto js = run({"test", "ok.dpol", "--cases", "cases_fail.json", "--format", "json"});
+    CHECK(js.code == 1);
+    const json j = json::parse(js.out);
+    CHECK(j["passed"] == 1);
+    CHECK(j["failed"] == 2);
+    CHECK(j["failures"][0] == json::parse(R"({"file":"cases_fail.json","name":"wrong rule",
+        "expected":{"decision":"allow","rule":"devs_prod_readonly"},"decided":{"decision":"allow","rule":"admins"}})"));
+
+    auto malformed = run({"test", "ok.dpol", "--cases", "cases_malformed.json"});
+    CHECK(malformed.code == 2);
+    CHECK(malformed.err.rfind("dockpolc: cases_malformed.json: malformed JSON at byte ", 0) == 0);
+
+    auto shape = run({"test", "ok.dpol", "--cases", "cases_bad_shape.json"});
+    CHECK(shape.code == 2);
+    CHECK(shape.err == "dockpolc: cases_bad_shape.json: case \"no expect\": \"expect\" must be an object "
+                       "{\"decision\", \"rule\"?}\n");
+}
+
+TEST_CASE("test: every example policy passes its cases") {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(examples)) {
+        const std::string p = e.path().string();
+        if (e.path().extension() != ".dpol") continue;
+        const std::string cases = p.substr(0, p.size() - 5) + ".cases.json";
+        INFO(p);
+        REQUIRE(fs::exists(cases));
+        auto r = run({"test", "--werror", p, "--cases", cases});
+        INFO(r.out << r.err);
+        CHECK(r.code == 0);
+        CHECK(r.out.find(" 0 failed\n") != std::string::npos);
+        ++n;
+    }
+    CHECK(n >= 4);
+}
+
+TEST_CASE("fmt: --check diff, --write, idempotence") {
+    temp_dir t;
+    const std::string src = slurp(fx("unformatted.dpol"));
+    spit(t / "u.dpol", src);
+
+    auto printed = run({"fmt", "unformatted.dpol"});
+    REQUIRE(printed.code == 0);
+    CHECK(printed.out != src);
+
+    auto check = run({"fmt", "--check", "unformatted.dpol"});
+    CHECK(check.code == 1);
+    CHECK(check.out.rfind("--- unformatted.dpol\n+++ unformatted.dpol (formatted)\n@@ -1,", 0) == 0);
+    CHECK(check.out.find("\n-default   deny\n") != std::string::npos);
+
+    auto write = run({"fmt", "--write", t / "u.dpol"});
+    CHECK(write.code == 0);
+    CHECK(slurp(t / "u.dpol") == printed.out);
+
+    // Formatting is idempotent: the formatted file is canonical.
+    auto again = run({"fmt", "--check", t / "u.dpol"});
+    CHECK(again.code == 0);
+    CHECK(again.out.empty());
+    CHECK(run({"fmt", t / "u.dpol"}).out == printed.out);
+
+    // Every example is canonical.
+    for (const auto& e : fs::directory_iterator(examples)) {
+        if (e.path().extension() != ".dpol") continue;
+        auto r = run({"fmt", "--check", e.path().string()});
+        INFO(e.path().string() << "\n" << r.out << r.err);
+        CHECK(r.code == 0);
+    }
+}
+
+TEST_CASE("actions: the route table as text and JSON") {
+    auto js = run({"actions", "--format", "json"});
+    REQUIRE(js.code == 0);
+    const json rows = json::parse(js.out);
+    REQUIRE(rows.is_array());
+    CHECK(rows.size() >= 122);
+    CHECK(rows[4] == json::parse(R"({"action":"container_list","method":"GET","route":"/containers/json","resource":"container"})"));
+    for (const auto& r : rows) CHECK(r.size() == 4);
+
+    auto text = run({"actions"});
+    REQUIRE(text.code == 0);
+    CHECK(text.out.rfind("ACTION ", 0) == 0);
+    CHECK(text.out.find("\nnetwork_delete ") != std::string::npos);
+}
