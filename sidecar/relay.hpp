@@ -51,7 +51,10 @@ struct relay_body_op : net::coroutine {
                     if (ec) break;
                     {
                         std::size_t filled = scratch.size() - p.get().body().size;
-                        p.get().body().data = scratch.data();
+                        // A read that parsed only framing (a chunk header) has nothing to send; an empty
+                        // piece would make the serializer emit a premature last-chunk.
+                        if (filled == 0 && !p.is_done()) continue;
+                        p.get().body().data = filled ? scratch.data() : nullptr;
                         p.get().body().size = filled;
                         p.get().body().more = !p.is_done();
                         bytes += filled;

@@ -14,6 +14,7 @@
 
 #include "audit_log.hpp"
 #include "config.hpp"
+#include "io_pool.hpp"
 #include "dockpol/rt/request.hpp"
 #include "metrics.hpp"
 #include "policy_store.hpp"
@@ -60,10 +61,10 @@ private:
 
 struct server_context {
     const config& cfg;
-    boost::asio::io_context& ioc;
+    io_pool& io;
     tls_context_store& tls;
     policy_store& policy;
-    upstream_pool& upstream;
+    std::vector<std::unique_ptr<upstream_pool>>& upstreams;   // one per io_context
     resource_cache& resources;
     audit_log* audit;             // null without --audit-log
     metrics& stats;

@@ -145,14 +145,16 @@ private:
             if (r >= 0) return detail::tls_step::done;
             break;
         case tls_op_kind::read: {
-            net::mutable_buffer b;
-            for (auto it = net::buffer_sequence_begin(bufs); it != net::buffer_sequence_end(bufs); ++it)
-                if (net::mutable_buffer mb(*it); mb.size()) {
-                    b = mb;
-                    break;
-                }
-            if (b.size() == 0) return detail::tls_step::done;
-            r = SSL_read_ex(ssl_, b.data(), b.size(), &done);
+            if constexpr (net::is_mutable_buffer_sequence<Buffers>::value) {
+                net::mutable_buffer b;
+                for (auto it = net::buffer_sequence_begin(bufs); it != net::buffer_sequence_end(bufs); ++it)
+                    if (net::mutable_buffer mb(*it); mb.size()) {
+                        b = mb;
+                        break;
+                    }
+                if (b.size() == 0) return detail::tls_step::done;
+                r = SSL_read_ex(ssl_, b.data(), b.size(), &done);
+            }
             break;
         }
         case tls_op_kind::write: {

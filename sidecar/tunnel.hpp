@@ -28,6 +28,11 @@ struct tunnel_result {
 };
 
 class tunnel : public std::enable_shared_from_this<tunnel> {
+    template <class F>
+    auto bind(F&& f) {
+        return net::bind_executor(strand_, std::forward<F>(f));
+    }
+
 public:
     using done_handler = std::function<void(const tunnel_result&)>;
     using upstream_done_handler = std::function<void()>;
@@ -67,11 +72,6 @@ public:
     }
 
 private:
-    template <class F>
-    auto bind(F&& f) {
-        return net::bind_executor(strand_, std::forward<F>(f));
-    }
-
     static bool is_eof(const beast::error_code& ec) {
         return ec == net::error::eof || ec == net::ssl::error::stream_truncated;
     }

@@ -3,7 +3,7 @@
 
 Usage: test_handshake.py DOCKPOLD DOCKPOLC
 Refused at the TLS handshake: no client certificate, a certificate from another
-CA, an expired certificate (both the docker CLI and `openssl s_client` see it;
+CA, an expired certificate, one without the clientAuth usage (both the docker CLI and `openssl s_client` see it;
 s_client shows the alert). A certificate without a CN, or with two, passes
 TLS but is refused before anything reaches dockerd. A valid certificate is the
 positive control for every probe.
@@ -23,7 +23,7 @@ LIST = "GET /containers/json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\
 
 def s_client(p, cert_dir, request=PING, extra=()):
     args = ["openssl", "s_client", "-connect", f"127.0.0.1:{p.port}", "-servername", "localhost",
-            "-CAfile", p.certs.ca_pem, "-ign_eof", *extra]
+            "-CAfile", p.certs.ca_pem, "-ign_eof", "-brief", *extra]
     if cert_dir and os.path.exists(os.path.join(cert_dir, "cert.pem")):
         args += ["-cert", os.path.join(cert_dir, "cert.pem"), "-key", os.path.join(cert_dir, "key.pem")]
     r = e2e.run(args, input=request, timeout=20)
@@ -81,6 +81,9 @@ def body(ws, checks, argv):
     shutil.copy(certs.ca_pem, os.path.join(other_alice, "ca.pem"))  # trust the real server
     certs.users["other-ca"] = other_alice
 
+    # The server's own certificate (serverAuth only) offered as a client certificate.
+    certs.users["server-as-client"] = os.path.join(certs.dir, "server")
+
     bundle = e2e.compile_policy(dockpolc, [e2e.example_policy("demo")], ws.path("demo.dpb"))
     p = e2e.Dockpold(ws, dockpold, bundle, certs, d).start()
 
@@ -95,6 +98,7 @@ def body(ws, checks, argv):
         "no client certificate": ("none", ("certificate required", "handshake failure")),
         "certificate from another CA": ("other-ca", ("unknown ca",)),
         "expired certificate": ("alice-expired", ("certificate expired",)),
+        "certificate without clientAuth usage": ("server-as-client", ("unsupported certificate",)),
     }
     for what, (label, alerts) in refused.items():
         before = list_calls(d)

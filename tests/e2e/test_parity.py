@@ -8,6 +8,7 @@ through dockpold, and stdout and the exit code must match after the explicit
 normalisations below (relative times, table padding, volatile counters).
 """
 
+import difflib
 import hashlib
 import json
 import os
@@ -42,13 +43,19 @@ def norm_table(text):
 
 # `docker info` counters that change on their own between two calls.
 VOLATILE_INFO = ("System Time", "File Descriptors", "Goroutines", "EventsListeners")
+# dockerd prints these from a Go map: the order changes between calls.
+UNORDERED_INFO = ("Runtimes",)
 
 
 def norm_info(text):
     out = []
     for line in text.splitlines():
         key = line.strip().split(":", 1)[0]
-        out.append(f"{key}: <volatile>" if key in VOLATILE_INFO else line)
+        if key in VOLATILE_INFO:
+            line = f"{key}: <volatile>"
+        elif key in UNORDERED_INFO:
+            line = f"{key}: " + " ".join(sorted(line.split(":", 1)[1].split()))
+        out.append(line)
     return "\n".join(out)
 
 
@@ -91,9 +98,13 @@ class Parity:
         """Runs args directly then through dockpold; stdout (normalised) and exit code must match."""
         d = self.d.docker(*args, input=input, timeout=timeout)
         p = self.via(*args, input=input, timeout=timeout)
-        ok = (d.rc == p.rc == expect_rc) and norm(d.out) == norm(p.out)
+        nd, np_ = norm(d.out), norm(p.out)
+        ok = (d.rc == p.rc == expect_rc) and nd == np_
+        diff = "\n".join(difflib.unified_diff(str(nd).splitlines(), str(np_).splitlines(),
+                                              "direct", "via dockpold", lineterm="", n=1))
         self.c.check(f"parity: docker {' '.join(args)}", ok,
-                     f"expected exit {expect_rc}\n--- direct ---\n{d.describe()}\n"
+                     f"expected exit {expect_rc}, direct {d.rc}, via dockpold {p.rc}\n"
+                     f"normalised stdout diff:\n{diff}\n--- direct ---\n{d.describe()}\n"
                      f"--- via dockpold ---\n{p.describe()}")
         return d, p
 
@@ -150,6 +161,10 @@ def body(ws, checks, argv):
                  ("allow", user, ["admins"], "e2e-host"),
                  (ev.get("decision"), ev.get("user"), ev.get("groups"), ev.get("host")))
 
+    # --- a TTY container: raw stream (no multiplexing) plus container_resize.
+    t.same("run -t", ["run", "-t", "--rm", e2e.BB_IMAGE, "sh", "-c", "echo tty; exit 4"],
+           expect_rc=4)
+
     # --- run -i with piped stdin: half-close must reach the container.
     t.same("run -i", ["run", "-i", "--rm", e2e.BB_IMAGE, "sh", "-c", "cat; echo done"],
            input="a\nb\n")
@@ -199,6 +214,7 @@ def body(ws, checks, argv):
                    expect_rc=3)
     c.check("exec: stderr is relayed", "err" in pe.err, pe.describe())
     t.same("exec ls", ["exec", "exe", "ls", "/"])
+    t.same("exec -t", ["exec", "-t", "exe", "sh", "-c", "echo tty; exit 2"], expect_rc=2)
     t.same("exec -i", ["exec", "-i", "exe", "cat"], input="data\n")
     _, pei = t.same("exec -i wc", ["exec", "-i", "exe", "wc", "-c"], input=b"q" * (1 << 20),
                     timeout=120)

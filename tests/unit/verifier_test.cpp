@@ -272,8 +272,8 @@ TEST_CASE("instructions: opcodes, operands, jumps, aux, reserved bytes") {
     CHECK(with(1, op(opcode::jump_if_false, 1)) == "rule 0 'r': jump_if_false at pc 1: jump goes backwards to 1");
     CHECK(with(1, op(opcode::jump_if_true, 4)) ==
           "rule 0 'r': jump_if_true at pc 1: jump to 4 leaves its body (ends at 4)");
-    CHECK(with(0, op(opcode::str_eq, 50, 0)) == "rule 0 'r': str_eq at pc 0: string index 50 out of range (3)");
-    CHECK(with(0, op(opcode::str_in, 1, 0)) == "rule 0 'r': str_in at pc 0: set index 1 out of range (2)");
+    CHECK(with(0, op(opcode::str_eq, 50, 0)) == "rule 0 'r': str_eq at pc 0: string index 50 out of range (6)");
+    CHECK(with(0, op(opcode::str_in, 2, 0)) == "rule 0 'r': str_in at pc 0: set index 2 out of range (2)");
     CHECK(with(0, op(opcode::str_glob, 1, 0)) == "rule 0 'r': str_glob at pc 0: glob index 1 out of range (1)");
     CHECK(with(0, op(opcode::num_cmp, 1, 0)) == "rule 0 'r': num_cmp at pc 0: number index 1 out of range (1)");
     CHECK(with(2, op(opcode::any, 1, 1)) == "rule 0 'r': any at pc 2: block index 1 out of range (1)");

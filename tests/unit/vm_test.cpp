@@ -180,7 +180,8 @@ TEST_CASE("any / all over element sub-paths") {
     sp.slots = {{rt::field_id::body, "HostConfig.Mounts", {"Type", "Source"}}};
     // any m: m.Type == "bind" and m.Source covers "/"  → here: "/" covers m.Source
     sp.blocks = {{elem(opcode::str_eq, 1, 0), op(opcode::jump_if_false, 3), elem(opcode::covered_by, 2, 1)}};
-    auto rec = [](const char* t, const char* s) { return value::record({value::string(t), value::string(s)}); };
+    // Records as fill_facts builds them: items[0] the element's scalar value (absent for an object), then the sub-paths.
+    auto rec = [](const char* t, const char* s) { return value::record({value(), value::string(t), value::string(s)}); };
     for (auto kind : {opcode::any, opcode::all}) {
         sp.body = {op(kind, 0, 0)};
         auto p = load(sp);
@@ -195,7 +196,7 @@ TEST_CASE("any / all over element sub-paths") {
         // Sub-paths of a non-record element are absent.
         CHECK(eval(value::list({value::string("bind")})) == "default");
         // A record missing trailing sub-fields reads them as absent.
-        CHECK(eval(value::list({value::record({value::string("bind")})})) == "default");
+        CHECK(eval(value::list({value::record({value(), value::string("bind")})})) == "default");
     }
 }
 
@@ -260,4 +261,32 @@ TEST_CASE("derived tables: needs_body / needs_resource from the action sets") {
     CHECK_FALSE(rt::needs_resource(*r.prog, act("container_create")));
     CHECK_FALSE(rt::needs_body(*r.prog, 0xffff));
     CHECK(rt::image_of(*r.prog) == im);
+}
+
+TEST_CASE("rules guarded by an action test are skipped for other actions, never wrongly") {
+    image_spec sp;
+    sp.strings = {"container_create", "a"};
+    sp.slots = {json_slot};
+    auto eval = [&](const char* action, value v) {
+        auto p = load(sp);
+        return rt::evaluate(*p, {act(action), {std::move(v)}}).rule;
+    };
+    // action == "container_create" and X == "a": a guard.
+    sp.body = {op(opcode::action_eq, 0), op(opcode::jump_if_false, 3), op(opcode::str_eq, 1, 0)};
+    CHECK(eval("container_create", value::string("a")) == "r");
+    CHECK(eval("container_create", value::string("b")) == "default");
+    CHECK(eval("container_list", value::string("a")) == "default");
+    // action == "container_create" or X == "a": not a guard.
+    sp.body = {op(opcode::action_eq, 0), op(opcode::jump_if_true, 3), op(opcode::str_eq, 1, 0)};
+    CHECK(eval("container_list", value::string("a")) == "r");
+    CHECK(eval("container_create", value()) == "r");
+    CHECK(eval("container_list", value()) == "default");
+    // action == "container_create" alone.
+    sp.body = {op(opcode::action_eq, 0)};
+    CHECK(eval("container_create", value()) == "r");
+    CHECK(eval("container_list", value()) == "default");
+    // not action == "container_create": negate follows, so no guard.
+    sp.body = {op(opcode::action_eq, 0), op(opcode::negate)};
+    CHECK(eval("container_list", value()) == "r");
+    CHECK(eval("container_create", value()) == "default");
 }

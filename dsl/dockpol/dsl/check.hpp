@@ -14,6 +14,8 @@
 //   - any/all: items[0] the list field, items[1] a predicate over `loop_var`
 //     nodes (text = variable, key = sub-path) and constants only.
 #pragma once
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -600,8 +602,14 @@ inline void stage_load_data(check_context& cx) {
             data_error(cx, in, 0, "a data file must be a JSON object whose keys become constants");
             continue;
         }
-        for (const auto& [key, val] : j.items()) {
-            auto fail = [&](std::string why) { data_error(cx, in, 0, "key \"" + key + "\": " + why); };
+        for (const auto& item : j.items()) {
+            const std::string& key = item.key();
+            const nlohmann::json& val = item.value();
+            // Point at the key where the file spells it plainly (escaped keys fall back to the start).
+            const std::size_t key_at = in.json_text.find("\"" + key + "\"");
+            auto fail = [&](std::string why) {
+                data_error(cx, in, key_at == std::string::npos ? 0 : key_at, "key \"" + key + "\": " + why);
+            };
             if (!is_name(key)) {
                 fail("not a valid name (letters, digits, '_'; not a keyword)");
                 continue;

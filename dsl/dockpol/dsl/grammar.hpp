@@ -6,10 +6,11 @@
 // spans in the AST are tight.
 //
 // Statements and lines: the parser is given one statement at a time. A
-// statement starts on a line whose first byte is not a space, a tab or `#`,
-// and runs until the next such line; so a condition may continue on indented
-// lines, and inside a statement a newline is whitespace like any other. This
-// keeps one syntax error from swallowing the rest of the file (each statement
+// statement starts on a line whose first byte is a letter or `_` (every
+// statement starts with a keyword) and runs until the next such line; so a
+// condition may continue on indented lines (or a line starting with `}`, `)`),
+// and inside a statement a newline is whitespace like any other. This keeps
+// one syntax error from swallowing the rest of the file (each statement
 // reports its own) and makes "a new statement starts at column 1" the single
 // layout rule (see split_statements in parse.hpp).
 //
@@ -99,14 +100,16 @@ struct op_le : string< '<', '=' > {};
 struct op_ge : string< '>', '=' > {};
 struct op_lt : one< '<' > {};
 struct op_gt : one< '>' > {};
-// A lone `=` is a common slip for `==`; it gets its own message.
+// A lone `=` is a common slip for `==`.
 struct single_eq : one< '=' > {};
+// Raised (never matched) after a lone `=`, so the slip gets its own message.
+struct single_eq_error : one< '=' > {};
 // Any comparison operator.
 struct cmp_op : sor< op_eq, op_ne, op_le, op_ge, op_lt, op_gt, kw_in, kw_matches, kw_covers > {};
 // The right-hand side of a comparison, its own rule for its message.
 struct rhs : operand {};
 // `a OP b`, or a single operand (a bool field, `true`, a name) used as a condition.
-struct comparison : seq< operand, sp, opt< sor< seq< cmp_op, sp, must< rhs > >, seq< at< single_eq >, raise< single_eq > > >, sp > > {};
+struct comparison : seq< operand, sp, opt< sor< seq< cmp_op, sp, must< rhs > >, seq< at< single_eq >, raise< single_eq_error > > >, sp > > {};
 
 struct condition;
 // A condition where one is required (after `if`, `(`, `not`, `and`, `or`, `:`).
@@ -160,10 +163,12 @@ struct rule_if : seq< kw_if, sp, must< condition > > {};
 struct rule_stmt : seq< kw_rule, sp, must< rule_name >, sp, must< rule_colon >, sp, must< effect >, sp, opt< rule_if > > {};
 // Any statement.
 struct statement : sor< default_stmt, let_stmt, rule_stmt > {};
-// A statement keyword found indented inside another statement: it must start at column 1.
-struct indented_statement : sor< kw_rule, kw_let, kw_default > {};
+// A statement keyword where a statement already ended: probably a statement that is indented.
+struct statement_keyword : sor< kw_rule, kw_let, kw_default > {};
+// Raised (never matched) for an indented statement: statements start at column 1.
+struct indented_statement : statement_keyword {};
 // Nothing may follow a complete statement except whitespace and comments.
-struct statement_end : sor< eof, seq< at< indented_statement >, raise< indented_statement > > > {};
+struct statement_end : sor< eof, seq< at< statement_keyword >, raise< indented_statement > > > {};
 // One pre-split statement: the unit the parser runs on.
 struct chunk : seq< sp, must< statement >, sp, must< statement_end > > {};
 

@@ -30,7 +30,7 @@ template<> inline constexpr auto error_message< term > = "expected a condition: 
 template<> inline constexpr auto error_message< and_expr > = "expected a condition after 'or'";
 template<> inline constexpr auto error_message< paren_close > = "expected ')'";
 template<> inline constexpr auto error_message< rhs > = "expected a value after the operator";
-template<> inline constexpr auto error_message< single_eq > = "'=' is not a comparison; use '=='";
+template<> inline constexpr auto error_message< single_eq_error > = "'=' is not a comparison; use '=='";
 template<> inline constexpr auto error_message< loop_var > = "expected a loop variable name after 'any'/'all'";
 template<> inline constexpr auto error_message< loop_in > = "expected 'in' after the loop variable";
 template<> inline constexpr auto error_message< loop_list > = "expected a list field after 'in'";

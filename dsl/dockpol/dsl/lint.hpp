@@ -31,7 +31,7 @@ inline bool same_expr(const expr& a, const expr& b) {
         return x == y;
     }
     case expr_kind::name_ref: return a.text == b.text;
-    case expr_kind::field: return a.id == b.id && a.key == b.key;
+    case expr_kind::field: return a.id == b.id && a.key == b.key && a.text == b.text;
     case expr_kind::loop_var: return a.key == b.key;
     case expr_kind::compare:
         if (a.op != b.op) return false;
@@ -123,19 +123,67 @@ inline void lint_unreachable(lint_context& lx) {
     }
 }
 
+// A canonical text of a checked expression: equal texts ⇔ same_expr (sets sorted).
+inline void canonical(const expr& e, std::string& out) {
+    out += std::to_string(static_cast<int>(e.kind));
+    switch (e.kind) {
+    case expr_kind::string_lit: out += quote_string(e.str); return;
+    case expr_kind::number_lit: out += std::to_string(e.num); return;
+    case expr_kind::bool_lit: out += e.boolean ? "t" : "f"; return;
+    case expr_kind::set_lit: {
+        std::set<std::string> sorted;
+        for (const auto& i : e.items) sorted.insert(i.str);
+        out += "{";
+        for (const auto& s : sorted) out += quote_string(s) + ",";
+        out += "}";
+        return;
+    }
+    case expr_kind::name_ref: out += e.text; return;
+    case expr_kind::field: out += "#" + std::to_string(static_cast<int>(e.id)) + quote_string(e.key); return;
+    case expr_kind::loop_var: out += quote_string(e.key); return;
+    case expr_kind::compare: out += "op" + std::to_string(static_cast<int>(e.op)); break;
+    default: break;
+    }
+    out += "(";
+    for (const auto& i : e.items) {
+        canonical(i, out);
+        out += ",";
+    }
+    out += ")";
+}
+
+// A rule's conjuncts as canonical texts, hashed for quick comparison.
+struct atom_key {
+    std::size_t hash;
+    std::string text;
+    friend bool operator==(const atom_key&, const atom_key&) = default;
+};
+inline std::vector<atom_key> atom_keys(const expr& cond) {
+    std::vector<const expr*> atoms;
+    conjuncts(cond, atoms);
+    std::vector<atom_key> out;
+    for (const expr* a : atoms) {
+        std::string t;
+        canonical(*a, t);
+        out.push_back({std::hash<std::string>{}(t), std::move(t)});
+    }
+    return out;
+}
+
 // A later rule whose conjuncts include all of an earlier rule's conjuncts never decides.
 inline void lint_shadowed(lint_context& lx) {
     const auto& rules = lx.pol.rules;
+    std::vector<std::optional<std::vector<atom_key>>> keys(rules.size());
+    for (std::size_t i = 0; i < rules.size(); ++i)
+        if (lx.usable(i) && lx.cond(i)) keys[i] = atom_keys(*lx.cond(i));
     for (std::size_t j = 0; j < rules.size(); ++j) {
-        if (lx.unreachable[j] || !lx.usable(j) || !lx.cond(j)) continue;
-        std::vector<const expr*> later;
-        conjuncts(*lx.cond(j), later);
+        if (lx.unreachable[j] || !keys[j]) continue;
+        const auto& later = *keys[j];
         for (std::size_t i = 0; i < j; ++i) {
-            if (!lx.usable(i) || !lx.cond(i)) continue;
-            std::vector<const expr*> earlier;
-            conjuncts(*lx.cond(i), earlier);
-            const bool covered = std::all_of(earlier.begin(), earlier.end(), [&](const expr* a) {
-                return std::any_of(later.begin(), later.end(), [&](const expr* b) { return same_expr(*a, *b); });
+            if (!keys[i]) continue;
+            const auto& earlier = *keys[i];
+            const bool covered = std::all_of(earlier.begin(), earlier.end(), [&](const atom_key& a) {
+                return std::find(later.begin(), later.end(), a) != later.end();
             });
             if (!covered) continue;
             lx.warn("dp-shadowed-rule", rules[j].name_sp,

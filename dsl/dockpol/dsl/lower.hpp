@@ -21,7 +21,6 @@
 #include "dockpol/rt/fields.hpp"
 #include "dockpol/rt/glob.hpp"
 #include "dockpol/rt/program.hpp"
-#include "dockpol/rt/routes.hpp"
 #include "dockpol/rt/verifier.hpp"
 
 namespace dockpol::dsl {
@@ -32,7 +31,7 @@ struct lower_error : std::runtime_error {
     lower_error(const std::string& m, span s) : std::runtime_error(m), sp(s) {}
 };
 
-namespace detail {
+namespace detail::lower_impl {
 
 using action_bits = std::bitset<rt::action_count>;
 
@@ -58,8 +57,11 @@ inline action_bits fact_source_actions(rt::field_source s) {
 // Actions with a route whose path names something dockpold can inspect.
 inline action_bits inspectable_actions() {
     action_bits b;
-    for (const auto& r : rt::all_routes())
-        if (!r.inspect_kind.empty()) b.set(r.action_id);
+    // Read straight from the route table's X-macro so the compiler needs no router code.
+#define ROUTE(method, pattern, action, kind) \
+    if (std::string_view(kind) != "") b.set(rt::action_id(rt::action_code::action));
+#include "dockpol/rt/routes.def"
+#undef ROUTE
     return b;
 }
 
@@ -427,12 +429,12 @@ private:
     std::vector<std::vector<rt::insn>> pending_;
 };
 
-} // namespace detail
+} // namespace detail::lower_impl
 
 // checked_policy → program_image (not yet verified: compile() runs the verifier).
 // Throws lower_error only for AST shapes the checker rejects.
 inline rt::program_image lower(const checked_policy& pol, rt::manifest man) {
-    return detail::lowering(std::move(man)).run(pol);
+    return detail::lower_impl::lowering(std::move(man)).run(pol);
 }
 
 } // namespace dockpol::dsl

@@ -34,7 +34,9 @@ using selector = pt::selector<
     pt::store_content::on<g::default_stmt, g::let_stmt, g::rule_stmt, g::effect, g::let_name, g::rule_name,
                           g::string_lit, g::number, g::bool_lit, g::set_lit, g::dotted, g::cmp_op, g::not_expr,
                           g::quantifier, g::quant_kind, g::loop_var, g::loop_list>,
-    pt::fold_one::on<g::comparison, g::and_expr, g::condition>>;
+    // `term` is selected only so the control sees it (the parse tree calls a
+    // control's start/failure only for selected or leaf rules); it always folds away.
+    pt::fold_one::on<g::comparison, g::and_expr, g::condition, g::term>>;
 
 // One statement's bytes [begin, end) in its file.
 struct chunk_range {
@@ -66,18 +68,31 @@ inline std::vector<std::size_t> comment_starts(std::string_view text, const line
     return out;
 }
 
+// Statements begin with a keyword, so a line starting with a letter or `_` at
+// column 1 starts one; any other line (indented, a comment, a closing `}` or
+// `)`) continues the statement above it.
 inline bool starts_statement(std::string_view text, std::size_t line_begin) {
     if (line_begin >= text.size()) return false;
     const char c = text[line_begin];
-    return c != ' ' && c != '\t' && c != '#' && c != '\r' && c != '\n';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-// Statements start at lines whose first byte is not blank and not `#`.
-inline std::vector<chunk_range> split_statements(std::string_view text, const line_index& li) {
+// True when the line holds something besides blanks and a comment.
+inline bool has_code(std::string_view text, std::size_t line_begin, std::size_t comment_start) {
+    for (std::size_t i = line_begin; i < text.size() && text[i] != '\n' && i < comment_start; ++i)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r') return true;
+    return false;
+}
+
+// Splits a file into statements; the first starts at the first line with code
+// (wherever it is, so stray text before it is reported, not skipped).
+inline std::vector<chunk_range> split_statements(std::string_view text, const line_index& li,
+                                                 const std::vector<std::size_t>& cstarts) {
     std::vector<chunk_range> out;
     for (std::uint32_t line = 1; line <= li.line_count(); ++line) {
         const std::size_t b = li.line_start(line);
-        if (!starts_statement(text, b)) continue;
+        const bool starts = out.empty() ? has_code(text, b, cstarts[line - 1]) : starts_statement(text, b);
+        if (!starts) continue;
         if (!out.empty()) out.back().end = b;
         out.push_back({b, text.size()});
     }
@@ -262,7 +277,7 @@ inline void parse_file(policy& pol, std::uint32_t file, std::vector<diagnostic>&
                 pending.push_back(comment_text(next_comment_line));
     };
 
-    for (const auto& ch : split_statements(text, li)) {
+    for (const auto& ch : split_statements(text, li, cstarts)) {
         const std::string_view body = std::string_view(text).substr(ch.begin, ch.end - ch.begin);
         // The statement's code ends at its last byte outside whitespace and comments.
         std::size_t code_end = ch.begin;

@@ -24,7 +24,7 @@
 
 namespace dockpol::dsl {
 
-namespace detail {
+namespace detail::reference_impl {
 
 class reference {
 public:
@@ -134,10 +134,12 @@ private:
     rt::value operand(const expr& e, const scope* sc) const {
         if (e.kind == expr_kind::field) return field(e);
         if (e.kind == expr_kind::loop_var && sc && e.text == *sc->var) {
-            if (e.key.empty()) return *sc->elem;
+            // fill_facts builds records as [element's own scalar, sub-path 0, sub-path 1, ...].
+            const bool rec = sc->elem->kind == rt::value_kind::record;
+            if (e.key.empty()) return rec ? (sc->elem->items.empty() ? rt::value() : sc->elem->items[0]) : *sc->elem;
             auto it = std::find(sc->subpaths->begin(), sc->subpaths->end(), e.key);
-            const auto k = static_cast<std::size_t>(it - sc->subpaths->begin());
-            if (sc->elem->kind != rt::value_kind::record || k >= sc->elem->items.size()) return {};
+            const auto k = static_cast<std::size_t>(it - sc->subpaths->begin()) + 1;
+            if (!rec || k >= sc->elem->items.size()) return {};
             return sc->elem->items[k];
         }
         return {};
@@ -270,10 +272,10 @@ private:
     std::map<body_key, rt::value> body_;
 };
 
-} // namespace detail
+} // namespace detail::reference_impl
 
 inline rt::decision reference_decide(const checked_policy& pol, const rt::request& req) {
-    return detail::reference(pol, req).run();
+    return detail::reference_impl::reference(pol, req).run();
 }
 
 } // namespace dockpol::dsl

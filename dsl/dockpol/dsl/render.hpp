@@ -1,6 +1,7 @@
 // Diagnostics for people (text, with the source line and a caret) and for
 // tools (JSON, DESIGN §7).
 #pragma once
+#include <algorithm>
 #include <string>
 #include <vector>
 

@@ -17,16 +17,16 @@
 
 namespace dockpol::rt {
 
-namespace detail {
+namespace detail::bind_impl {
 
 // The first value of `key` in ordered pairs (`host.labels.K`, `query.K`, `resource.labels.K`).
-inline value first_of(const string_pairs& pairs, std::string_view key) {
+inline value bind_first(const string_pairs& pairs, std::string_view key) {
     for (const auto& [k, v] : pairs)
         if (k == key) return value::string(v);
     return value::absent();
 }
 
-inline value string_list(const std::vector<std::string>& xs) {
+inline value bind_strings(const std::vector<std::string>& xs) {
     std::vector<value> items;
     items.reserve(xs.size());
     for (const auto& x : xs) items.push_back(value::string(x));
@@ -35,9 +35,9 @@ inline value string_list(const std::vector<std::string>& xs) {
 
 // A string that is empty when the request has none (no version prefix, no
 // target) reads as absent, so a comparison with it is false.
-inline value nonempty(const std::string& s) { return s.empty() ? value::absent() : value::string(s); }
+inline value bind_nonempty(const std::string& s) { return s.empty() ? value::absent() : value::string(s); }
 
-} // namespace detail
+} // namespace detail::bind_impl
 
 // The value a request/resource-sourced field has for this request; absent for
 // body and fact fields (fill_facts supplies those) and for `action`.
@@ -45,16 +45,16 @@ inline value request_value(field_id f, std::string_view key, const request& req)
     switch (f) {
     case field_id::user: return value::string(req.user);
     case field_id::groups:
-    case field_id::group: return detail::string_list(req.groups);
+    case field_id::group: return detail::bind_impl::bind_strings(req.groups);
     case field_id::host: return value::string(req.host);
-    case field_id::host_labels: return detail::first_of(req.host_labels, key);
+    case field_id::host_labels: return detail::bind_impl::bind_first(req.host_labels, key);
     case field_id::method: return value::string(req.method);
     case field_id::path: return value::string(req.path);
-    case field_id::api_version: return detail::nonempty(req.api_version);
-    case field_id::query: return detail::first_of(req.query, key);
-    case field_id::resource_id: return detail::nonempty(req.resource_id);
+    case field_id::api_version: return detail::bind_impl::bind_nonempty(req.api_version);
+    case field_id::query: return detail::bind_impl::bind_first(req.query, key);
+    case field_id::resource_id: return detail::bind_impl::bind_nonempty(req.resource_id);
     case field_id::resource_name: return req.resource_name ? value::string(*req.resource_name) : value::absent();
-    case field_id::resource_labels: return detail::first_of(req.resource_labels, key);
+    case field_id::resource_labels: return detail::bind_impl::bind_first(req.resource_labels, key);
     default: return value::absent();
     }
 }

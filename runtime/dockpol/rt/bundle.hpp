@@ -48,7 +48,7 @@ enum class tag : std::uint32_t {
 };
 } // namespace bundle_format
 
-namespace detail {
+namespace detail::bundle_impl {
 
 using bundle_format::tag;
 
@@ -300,7 +300,7 @@ inline std::uint32_t read_u32_at(std::span<const std::uint8_t> b, std::size_t at
            static_cast<std::uint32_t>(b[at + 2]) << 16 | static_cast<std::uint32_t>(b[at + 3]) << 24;
 }
 
-} // namespace detail
+} // namespace detail::bundle_impl
 
 // Serialises an image; signs header+payload when `key` is given. The writer
 // does not verify: dockpolc verifies before it writes.
@@ -311,7 +311,7 @@ inline std::vector<std::uint8_t> write_bundle(const program_image& im, const sig
     w.u16(version);
     w.u16(key ? flag_signed : 0);
     w.u32(0);  // payload length, patched below
-    for (const auto& s : detail::sections) {
+    for (const auto& s : detail::bundle_impl::sections) {
         w.u32(static_cast<std::uint32_t>(s.t));
         const std::size_t len_at = w.size();
         w.u32(0);
@@ -394,13 +394,13 @@ inline std::variant<decoded_bundle, std::string> decode_bundle(std::span<const s
     }
 
     detail::byte_reader r(bytes.subspan(header_size, payload_len), header_size);
-    for (const auto& s : detail::sections) {
+    for (const auto& s : detail::bundle_impl::sections) {
         std::uint32_t t = 0, len = 0;
         if (!r.u32(t, std::string("section tag (expecting ") + s.name + ")")) return err("bad bundle: " + r.error());
         if (t != static_cast<std::uint32_t>(s.t)) {
-            const bool known = t >= 1 && t <= detail::sections.size();
+            const bool known = t >= 1 && t <= detail::bundle_impl::sections.size();
             return err("bad bundle: " +
-                       (known ? "section " + std::string(detail::sections[t - 1].name) + " is duplicated or out of order"
+                       (known ? "section " + std::string(detail::bundle_impl::sections[t - 1].name) + " is duplicated or out of order"
                               : "unknown section tag " + std::to_string(t)) +
                        ", expected section " + s.name + " (at offset " + std::to_string(r.offset() - 4) + ")");
         }

@@ -14,9 +14,9 @@
 
 namespace dockpol::rt {
 
-namespace detail {
+namespace detail::disasm_impl {
 
-inline std::string quoted(std::string_view s) {
+inline std::string listing_quote(std::string_view s) {
     std::string r = "\"";
     for (unsigned char c : s) {
         if (c == '"' || c == '\\') {
@@ -68,7 +68,7 @@ public:
 
 private:
     std::string str(std::uint32_t id) const {
-        return id < im_.strings.size() ? quoted(im_.strings[id]) : "<string " + std::to_string(id) + "?>";
+        return id < im_.strings.size() ? listing_quote(im_.strings[id]) : "<string " + std::to_string(id) + "?>";
     }
     std::string set(std::uint32_t id) const {
         if (id >= im_.sets.size()) return "<set " + std::to_string(id) + "?>";
@@ -86,10 +86,10 @@ private:
 
     void manifest_part() {
         out_ += "manifest\n";
-        out_ += "  revision " + quoted(im_.man.revision) + "\n";
-        out_ += "  compiler " + quoted(im_.man.compiler_version) + "\n";
+        out_ += "  revision " + listing_quote(im_.man.revision) + "\n";
+        out_ += "  compiler " + listing_quote(im_.man.compiler_version) + "\n";
         for (std::size_t i = 0; i < im_.man.sources.size(); ++i)
-            out_ += "  source " + std::to_string(i) + " " + quoted(im_.man.sources[i].file) + " sha256 " +
+            out_ += "  source " + std::to_string(i) + " " + listing_quote(im_.man.sources[i].file) + " sha256 " +
                     im_.man.sources[i].sha256_hex + "\n";
         out_ += "default " + std::string(effect_name(im_.default_effect)) + "\n";
         out_ += "body_actions set " + std::to_string(im_.body_actions) + "\n";
@@ -98,7 +98,7 @@ private:
 
     void pools() {
         out_ += "strings " + std::to_string(im_.strings.size()) + "\n";
-        for (std::size_t i = 0; i < im_.strings.size(); ++i) out_ += "  " + std::to_string(i) + " " + quoted(im_.strings[i]) + "\n";
+        for (std::size_t i = 0; i < im_.strings.size(); ++i) out_ += "  " + std::to_string(i) + " " + listing_quote(im_.strings[i]) + "\n";
         out_ += "sets " + std::to_string(im_.sets.size()) + "\n";
         for (std::size_t i = 0; i < im_.sets.size(); ++i) out_ += "  " + std::to_string(i) + " " + set(static_cast<std::uint32_t>(i)) + "\n";
         out_ += "globs " + std::to_string(im_.globs.size()) + "\n";
@@ -177,8 +177,8 @@ private:
     std::string out_;
 };
 
-} // namespace detail
+} // namespace detail::disasm_impl
 
-inline std::string disassemble(const program_image& im) { return detail::disassembler(im).run(); }
+inline std::string disassemble(const program_image& im) { return detail::disasm_impl::disassembler(im).run(); }
 
 } // namespace dockpol::rt

@@ -38,7 +38,7 @@ struct signing_key {
     std::shared_ptr<EVP_PKEY> pkey;
 };
 
-namespace detail {
+namespace detail::sig_impl {
 
 inline std::shared_ptr<EVP_PKEY> own(EVP_PKEY* k) { return {k, [](EVP_PKEY* p) { EVP_PKEY_free(p); }}; }
 
@@ -81,32 +81,32 @@ inline std::string pem_of(EVP_PKEY* k, bool priv) {
     return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string();
 }
 
-} // namespace detail
+} // namespace detail::sig_impl
 
 inline std::variant<public_key, std::string> parse_public_key_pem(std::string_view pem) {
-    std::unique_ptr<BIO, detail::bio_deleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    std::unique_ptr<BIO, detail::sig_impl::bio_deleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio) return std::string("out of memory");
     EVP_PKEY* k = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
     if (!k) return std::string("not a PEM public key");
     public_key pk;
-    pk.pkey = detail::own(k);
-    if (!detail::key_id_of(k, pk.id, pk.key_id)) return std::string("not an Ed25519 public key");
+    pk.pkey = detail::sig_impl::own(k);
+    if (!detail::sig_impl::key_id_of(k, pk.id, pk.key_id)) return std::string("not an Ed25519 public key");
     return pk;
 }
 
 inline std::variant<signing_key, std::string> parse_signing_key_pem(std::string_view pem) {
-    std::unique_ptr<BIO, detail::bio_deleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    std::unique_ptr<BIO, detail::sig_impl::bio_deleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio) return std::string("out of memory");
     EVP_PKEY* k = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
     if (!k) return std::string("not a PEM private key");
     signing_key sk;
-    sk.pkey = detail::own(k);
-    if (!detail::key_id_of(k, sk.id, sk.key_id)) return std::string("not an Ed25519 private key");
+    sk.pkey = detail::sig_impl::own(k);
+    if (!detail::sig_impl::key_id_of(k, sk.id, sk.key_id)) return std::string("not an Ed25519 private key");
     return sk;
 }
 
 inline std::variant<public_key, std::string> load_public_key_pem(const std::string& path) {
-    auto text = detail::read_small_file(path);
+    auto text = detail::sig_impl::read_small_file(path);
     if (text.index() == 1) return std::get<1>(text);
     auto r = parse_public_key_pem(std::get<0>(text));
     if (auto* e = std::get_if<std::string>(&r)) return path + ": " + *e;
@@ -114,7 +114,7 @@ inline std::variant<public_key, std::string> load_public_key_pem(const std::stri
 }
 
 inline std::variant<signing_key, std::string> load_signing_key_pem(const std::string& path) {
-    auto text = detail::read_small_file(path);
+    auto text = detail::sig_impl::read_small_file(path);
     if (text.index() == 1) return std::get<1>(text);
     auto r = parse_signing_key_pem(std::get<0>(text));
     if (auto* e = std::get_if<std::string>(&r)) return path + ": " + *e;
@@ -126,8 +126,8 @@ inline std::variant<signing_key, std::string> generate_signing_key() {
     EVP_PKEY* k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
     if (!k) return std::string("Ed25519 key generation failed");
     signing_key sk;
-    sk.pkey = detail::own(k);
-    if (!detail::key_id_of(k, sk.id, sk.key_id)) return std::string("Ed25519 key generation failed");
+    sk.pkey = detail::sig_impl::own(k);
+    if (!detail::sig_impl::key_id_of(k, sk.id, sk.key_id)) return std::string("Ed25519 key generation failed");
     return sk;
 }
 
@@ -135,8 +135,8 @@ inline std::variant<signing_key, std::string> generate_signing_key() {
 inline public_key public_of(const signing_key& sk) { return public_key{sk.key_id, sk.id, sk.pkey}; }
 
 // PKCS#8 PEM of the private key, and SubjectPublicKeyInfo PEM of the public key.
-inline std::string signing_key_pem(const signing_key& sk) { return detail::pem_of(sk.pkey.get(), true); }
-inline std::string public_key_pem(const public_key& pk) { return detail::pem_of(pk.pkey.get(), false); }
+inline std::string signing_key_pem(const signing_key& sk) { return detail::sig_impl::pem_of(sk.pkey.get(), true); }
+inline std::string public_key_pem(const public_key& pk) { return detail::sig_impl::pem_of(pk.pkey.get(), false); }
 
 inline std::optional<ed25519_signature> sign(const signing_key& sk, std::span<const std::uint8_t> data) {
     std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);

@@ -58,7 +58,7 @@ inline constexpr std::size_t max_sources = 4096;
 // The name lowering gives the rule appended after the policy's rules.
 inline constexpr std::string_view builtin_ping_rule = "builtin_ping";
 
-namespace detail {
+namespace detail::verify_impl {
 
 inline std::string quote(std::string_view s) {
     std::string r = "'";
@@ -345,7 +345,7 @@ private:
     std::vector<std::uint16_t> block_slot_;
 };
 
-} // namespace detail
+} // namespace detail::verify_impl
 
 // The named limits, checked before anything else (dockpolc reports these as
 // dp-limit rather than as an internal error).
@@ -376,7 +376,7 @@ inline std::optional<std::string> check_limits(const program_image& img) {
 // The one verifier: the reason the image is unsafe or malformed, or nullopt.
 inline std::optional<std::string> verify(const program_image& img) {
     if (auto e = check_limits(img)) return e;
-    return detail::verifier(img).run();
+    return detail::verify_impl::verifier(img).run();
 }
 
 } // namespace dockpol::rt

@@ -27,11 +27,21 @@ using action_set = std::bitset<action_count>;
 struct program {
     program_image image;
     std::vector<glob> globs;                                   // parallel to image.globs
-    std::vector<std::vector<std::string_view>> set_members;    // per set, sorted (views into image.strings)
+    std::vector<std::vector<std::string_view>> set_members;    // per set, shortlex-sorted views into image.strings
     std::vector<action_set> set_actions;                       // per set: the members that name actions
     std::vector<std::uint16_t> string_action;                  // per string: its action id, or no_action
     action_set body_actions, resource_actions;
     std::vector<std::string> rule_names;
+
+    // Per action, the rules that can match it, in rule order (CSR layout: the
+    // entries of action a are [first[a], first[a+1]); row action_count holds
+    // the rules for an out-of-range id). A rule that opens with an action test
+    // guarding the whole body (`action_eq X; jump_if_false →ret` or
+    // `action_eq X; ret`) is listed only under its actions, and entered after
+    // the guard with acc = true — exactly what running the guard would do.
+    struct candidate { std::uint32_t rule; std::uint32_t pc; bool acc; };
+    std::vector<std::uint32_t> first;
+    std::vector<candidate> candidates;
 
     static constexpr std::uint16_t no_action = 0xffff;
 
@@ -60,6 +70,52 @@ struct load_result {
 
 inline decision error_decision(std::string reason) { return decision{effect::deny, "error", std::move(reason), -1}; }
 
+namespace detail::vm_impl {
+// Run-time set order: by length, then bytes, so most probes compare two
+// integers and never call memcmp.
+inline bool shortlex_less(std::string_view a, std::string_view b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
+inline bool set_has(const std::vector<std::string_view>& set, std::string_view s) {
+    return std::binary_search(set.begin(), set.end(), s, shortlex_less);
+}
+
+// Builds program::first / candidates (see there) from the verified code.
+inline void index_rules(program& p) {
+    const auto& im = p.image;
+    std::vector<action_set> guard(im.rules.size());
+    std::vector<bool> guarded(im.rules.size(), false);
+    for (std::size_t r = 0; r < im.rules.size(); ++r) {
+        const auto b = im.rules[r].code_begin;
+        const insn& g = im.code[b];
+        const insn& next = im.code[b + 1 < im.rules[r].code_end ? b + 1 : b];
+        const bool test = g.op == opcode::action_eq || g.op == opcode::action_in;
+        const bool whole = next.op == opcode::ret ||
+                           (next.op == opcode::jump_if_false && im.code[next.arg].op == opcode::ret);
+        if (!test || b + 1 >= im.rules[r].code_end || !whole) continue;
+        guarded[r] = true;
+        if (g.op == opcode::action_in) guard[r] = p.set_actions[g.arg];
+        else if (p.string_action[g.arg] != program::no_action) guard[r].set(p.string_action[g.arg]);
+    }
+    for (std::size_t a = 0; a <= action_count; ++a) {
+        p.first.push_back(static_cast<std::uint32_t>(p.candidates.size()));
+        for (std::size_t r = 0; r < im.rules.size(); ++r) {
+            const auto b = im.rules[r].code_begin;
+            if (!guarded[r]) {
+                p.candidates.push_back({static_cast<std::uint32_t>(r), b, false});
+            } else if (a < action_count && guard[r].test(a)) {
+                // Past the guard: at its ret (body `test; ret`), or after its jump_if_false.
+                const bool short_body = im.code[b + 1].op == opcode::ret;
+                p.candidates.push_back({static_cast<std::uint32_t>(r), short_body ? b + 1 : b + 2, true});
+            }
+        }
+    }
+    p.first.push_back(static_cast<std::uint32_t>(p.candidates.size()));
+}
+
+} // namespace detail::vm_impl
+
 // Verifies the image, then derives the run-time tables. Never half-loads.
 inline load_result load_image(program_image img) {
     if (auto e = verify(img)) return {nullptr, "bundle rejected by the verifier: " + *e};
@@ -82,10 +138,12 @@ inline load_result load_image(program_image img) {
             p->set_members[s].push_back(im.strings[id]);
             if (p->string_action[id] != program::no_action) p->set_actions[s].set(p->string_action[id]);
         }
+        std::sort(p->set_members[s].begin(), p->set_members[s].end(), detail::vm_impl::shortlex_less);
     }
     p->body_actions = p->set_actions[im.body_actions];
     p->resource_actions = p->set_actions[im.resource_actions];
     for (const auto& r : im.rules) p->rule_names.push_back(im.strings[r.name]);
+    detail::vm_impl::index_rules(*p);
     return {std::move(p), {}};
 }
 
@@ -101,18 +159,19 @@ inline bool needs_resource(const program& p, std::uint16_t action_id) {
     return action_id < action_count && p.resource_actions.test(action_id);
 }
 
-namespace detail {
+namespace detail::vm_impl {
 
 inline const value& absent_value() {
     static const value v;
     return v;
 }
 
-// Element operand k: 0 is the element itself, k ≥ 1 is sub-path k-1 of a record element.
+// Element operand k of a list element. A record element (a list slot with
+// sub-paths) holds the element's own scalar value at items[0] and sub-path
+// k-1 at items[k], so operand k is items[k]; a plain element is operand 0.
 inline const value& element_operand(const value& elem, std::uint16_t k) {
-    if (k == 0) return elem;
-    if (elem.kind != value_kind::record || k > elem.items.size()) return absent_value();
-    return elem.items[k - 1u];
+    if (elem.kind == value_kind::record) return k < elem.items.size() ? elem.items[k] : absent_value();
+    return k == 0 ? elem : absent_value();
 }
 
 inline bool compare_number(double a, std::uint8_t op, double b) {
@@ -127,17 +186,15 @@ inline bool compare_number(double a, std::uint8_t op, double b) {
     return false;
 }
 
-inline bool set_has(const std::vector<std::string_view>& set, std::string_view s) {
-    return std::binary_search(set.begin(), set.end(), s);
-}
+
 
 // Runs one verified body from `pc` to its `ret`. In a rule body operands come
 // from the input slots; in an any/all block (Element) from `elem`.
 template <bool Element>
-inline bool run(const program& p, std::uint32_t pc, const value* slots, const value* elem, std::uint16_t action) {
+inline bool run(const program& p, std::uint32_t pc, const value* slots, const value* elem, std::uint16_t action,
+                bool acc = false) {
     const insn* code = p.image.code.data();
     const std::string* strings = p.image.strings.data();
-    bool acc = false;
     for (;;) {
         const insn& in = code[pc++];
         // Only slot-using opcodes dereference this; `slots + 0` stays valid even with no slots.
@@ -198,7 +255,7 @@ inline bool run(const program& p, std::uint32_t pc, const value* slots, const va
     }
 }
 
-} // namespace detail
+} // namespace detail::vm_impl
 
 inline decision evaluate(const program& p, const input& in) {
     const auto& rules = p.image.rules;
@@ -206,9 +263,12 @@ inline decision evaluate(const program& p, const input& in) {
         return error_decision("input has " + std::to_string(in.slots.size()) + " slots, program expects " +
                               std::to_string(p.image.slots.size()));
     const value* slots = in.slots.data();
-    for (std::size_t r = 0; r < rules.size(); ++r)
-        if (detail::run<false>(p, rules[r].code_begin, slots, nullptr, in.action_id))
-            return decision{rules[r].eff, p.rule_names[r], {}, static_cast<std::int32_t>(r)};
+    const std::size_t row = in.action_id < action_count ? in.action_id : action_count;
+    const auto* c = p.candidates.data() + p.first[row];
+    const auto* end = p.candidates.data() + p.first[row + 1];
+    for (; c != end; ++c)
+        if (detail::vm_impl::run<false>(p, c->pc, slots, nullptr, in.action_id, c->acc))
+            return decision{rules[c->rule].eff, p.rule_names[c->rule], {}, static_cast<std::int32_t>(c->rule)};
     return decision{p.image.default_effect, "default", {}, -1};
 }
 

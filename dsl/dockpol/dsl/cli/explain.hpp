@@ -87,8 +87,13 @@ inline std::vector<explain_item> explain(const runnable_policy& p, const rt::req
     for (std::size_t i = 0; i < end && i < img.rules.size(); ++i) {
         explain_item item;
         item.rule = img.rules[i].name < img.strings.size() ? img.strings[img.rules[i].name] : "?";
-        if (p.checked && i < p.checked->rules.size())
-            item.because = detail::why_not(*p.checked, p.checked->rules[i], req);
+        // Matched by name, not index: the image's rules are the checked rules plus builtins.
+        const checked_rule* src = nullptr;
+        if (p.checked)
+            for (const auto& r : p.checked->rules)
+                if (r.name == item.rule) src = &r;
+        if (src)
+            item.because = detail::why_not(*p.checked, *src, req);
         else if (item.rule == "builtin_ping")
             item.because = "action is not \"system_ping\"";
         else

@@ -2,6 +2,7 @@
 // and `--data` files, compiling with diagnostics reported per `--format`,
 // and loading a program from sources or a `.dpb` bundle (for eval and test).
 #pragma once
+#include <array>
 #include <memory>
 #include <string>
 #include <variant>
@@ -102,7 +103,17 @@ struct runnable_policy {
     std::optional<checked_policy> checked;
 };
 
-inline bool is_bundle_path(std::string_view p) { return ends_with(p, ".dpb"); }
+// A bundle is named `.dpb`, or starts with the bundle magic whatever its name
+// (so `eval policy.bundle` is not compiled as source).
+inline bool is_bundle_path(const std::string& p) {
+    if (ends_with(p, ".dpb")) return true;
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::array<std::uint8_t, rt::bundle_format::magic.size()> head{};
+    const ::ssize_t n = ::read(fd, head.data(), head.size());
+    ::close(fd);
+    return n == static_cast<::ssize_t>(head.size()) && head == rt::bundle_format::magic;
+}
 
 // Loads `BUNDLE` or compiles `POLICY...`. A rejected bundle is exit 2 with the loader's reason.
 inline std::variant<runnable_policy, int> load_runnable(const std::vector<std::string>& paths,

@@ -66,15 +66,35 @@ inline constexpr std::uint32_t input_bit(fact_input i) { return 1u << static_cas
 
 inline const input_row& row_of(fact_input i) { return input_table[static_cast<std::size_t>(i)]; }
 
+// The prefix of inputs read from the create body's HostConfig.
+inline constexpr std::string_view host_config_prefix = "HostConfig.";
+
+inline bool in_host_config(const input_row& row) { return row.path.starts_with(host_config_prefix); }
+
+// An input's path at the top level of the body (HostConfig inputs only).
+inline std::string_view top_level_path(const input_row& row) { return row.path.substr(host_config_prefix.size()); }
+
 // Where each input (and each of its element sub-paths) sits in a projection.
+//
+// Each HostConfig input also has a top-level twin: on Linux, dockerd's
+// ContainerConfigWrapper (up to at least API 1.41 / Docker 20.10) embeds a
+// deprecated *HostConfig, so `{"Privileged":true,"Binds":["/:/h"]}` without
+// a "HostConfig" key creates a privileged container. dockerd uses the
+// top-level fields exactly when "HostConfig" is missing or null.
 struct input_nodes {
     using node_id = json_projection::node_id;
+    using children = std::array<node_id, max_input_children>;
     std::array<node_id, fact_input_count> node;
-    std::array<std::array<node_id, max_input_children>, fact_input_count> child;
+    std::array<children, fact_input_count> child;
+    std::array<node_id, fact_input_count> twin;
+    std::array<children, fact_input_count> twin_child;
+    node_id host_config = json_projection::none;
 
     input_nodes() {
         node.fill(json_projection::none);
+        twin.fill(json_projection::none);
         for (auto& c : child) c.fill(json_projection::none);
+        for (auto& c : twin_child) c.fill(json_projection::none);
     }
 
     // Adds the inputs in `mask` to `proj`; false when a projection limit is hit.
@@ -82,18 +102,28 @@ struct input_nodes {
         for (const auto& row : input_table) {
             const auto k = static_cast<std::size_t>(row.id);
             if (!(mask & input_bit(row.id)) || node[k] != json_projection::none) continue;
+            if (!add_path(proj, row, row.path, scratch, node[k], child[k])) return false;
+            if (!in_host_config(row)) continue;
+            if (!add_path(proj, row, top_level_path(row), scratch, twin[k], twin_child[k])) return false;
+            host_config = proj.at(node[k]).parent;
+        }
+        return true;
+    }
+
+private:
+    static bool add_path(json_projection& proj, const input_row& row, std::string_view path,
+                         std::vector<path_step>& scratch, node_id& at, children& kids) {
+        scratch.clear();
+        body_path_steps(path, scratch);
+        const auto n = proj.add(scratch);
+        if (!n) return false;
+        at = *n;
+        for (std::size_t c = 0; c < max_input_children && !row.children[c].empty(); ++c) {
             scratch.clear();
-            body_path_steps(row.path, scratch);
-            const auto n = proj.add(scratch);
-            if (!n) return false;
-            node[k] = *n;
-            for (std::size_t c = 0; c < max_input_children && !row.children[c].empty(); ++c) {
-                scratch.clear();
-                body_path_steps(row.children[c], scratch);
-                const auto cn = proj.add(scratch, *n);
-                if (!cn) return false;
-                child[k][c] = *cn;
-            }
+            body_path_steps(row.children[c], scratch);
+            const auto cn = proj.add(scratch, *n);
+            if (!cn) return false;
+            kids[c] = *cn;
         }
         return true;
     }
@@ -109,8 +139,6 @@ struct path_name {
     }
 };
 
-inline path_name name_of(fact_input i) { return {row_of(i).path, {}}; }
-inline path_name name_of(fact_input i, std::size_t c) { return {row_of(i).path, row_of(i).children[c]}; }
 
 // Reads typed inputs from one scan; the first type error is kept in `error`.
 class fact_reader {
@@ -118,21 +146,29 @@ public:
     using node_id = json_projection::node_id;
 
     fact_reader(const json_projection& proj, const json_value& root, const input_nodes& nodes)
-        : proj_(proj), root_(root), nodes_(nodes) {}
+        : proj_(proj), root_(root), nodes_(nodes) {
+        // dockerd reads the top-level twins when "HostConfig" is missing or null.
+        if (nodes.host_config != json_projection::none) {
+            const json_value* hc = json_at(proj, root, json_projection::root, nodes.host_config);
+            top_level_ = !hc || hc->type == json_type::missing || hc->type == json_type::null;
+        }
+    }
 
     std::optional<std::string> error;
 
     // The value of an input; nullptr when it (or an object on its way) is
     // missing or null.
-    const json_value* get(fact_input i) {
-        return walk(root_, json_projection::root, nodes_.node[idx(i)], name_of(i));
-    }
+    const json_value* get(fact_input i) { return walk(root_, json_projection::root, node(i), name(i)); }
 
     // The value of sub-path `c` of input `i` inside one of its elements.
     const json_value* get(const json_value& element, fact_input i, std::size_t c) {
         if (element.type != json_type::object) return nullptr;
-        return walk(element, nodes_.node[idx(i)], nodes_.child[idx(i)][c], name_of(i, c));
+        return walk(element, node(i), child(i, c), name(i, c));
     }
+
+    // How errors name an input: where it was read from.
+    path_name name(fact_input i) const { return {path(i), {}}; }
+    path_name name(fact_input i, std::size_t c) const { return {path(i), row_of(i).children[c]}; }
 
     // A JSON value Go decodes into a bool.
     std::optional<bool> boolean(const json_value* v, path_name what) {
@@ -151,39 +187,32 @@ public:
         return &v->text;
     }
 
-    // The elements of a JSON array Go decodes into a slice; empty when
-    // missing or null. `single_string`: Docker's StrSlice also takes one string.
-    std::vector<const json_value*> array(const json_value* v, path_name what, bool single_string = false) {
-        std::vector<const json_value*> out;
-        if (!v) return out;
+    // Calls fn(element) for each element of a JSON array Go decodes into a
+    // slice; nothing for missing or null. `single_string`: Docker's StrSlice
+    // also takes one string, which is then the only element.
+    template <class Fn>
+    void each(const json_value* v, path_name what, bool single_string, Fn&& fn) {
+        if (!v) return;
         if (single_string && v->type == json_type::string) {
-            out.push_back(v);
-            return out;
+            fn(*v);
+            return;
         }
         if (v->type != json_type::array) {
             bad(*v, what, single_string ? "an array or a string" : "an array");
-            return out;
+            return;
         }
-        out.reserve(v->elements.size());
-        for (const auto& e : v->elements) out.push_back(&e);
-        return out;
+        for (const auto& e : v->elements) fn(e);
     }
 
-    // A []string: every element a string (null decodes to "").
-    std::vector<std::string_view> strings(const json_value* v, path_name what, bool single_string = false) {
-        std::vector<std::string_view> out;
-        for (const json_value* e : array(v, what, single_string)) {
-            if (e->type == json_type::null) {
-                out.emplace_back();
-                continue;
-            }
-            if (e->type != json_type::string) {
-                bad(*e, what, "a list of strings");
-                return {};
-            }
-            out.emplace_back(e->text);
-        }
-        return out;
+    // Calls fn(text) for each element of a []string (null decodes to "").
+    template <class Fn>
+    void each_string(const json_value* v, path_name what, bool single_string, Fn&& fn) {
+        each(v, what, single_string, [&](const json_value& e) {
+            if (failed()) return;
+            if (e.type == json_type::null) return fn(std::string_view{});
+            if (e.type != json_type::string) return static_cast<void>(bad(e, what, "a list of strings"));
+            fn(std::string_view(e.text));
+        });
     }
 
     // A value Go decodes into a struct or a map: true for an object, false
@@ -204,7 +233,15 @@ private:
     const json_value& root_;
     const input_nodes& nodes_;
 
+    bool top_level_ = false;   // HostConfig inputs come from the top-level twins
+
     static std::size_t idx(fact_input i) { return static_cast<std::size_t>(i); }
+    bool twin(fact_input i) const { return top_level_ && in_host_config(row_of(i)); }
+    node_id node(fact_input i) const { return twin(i) ? nodes_.twin[idx(i)] : nodes_.node[idx(i)]; }
+    node_id child(fact_input i, std::size_t c) const {
+        return twin(i) ? nodes_.twin_child[idx(i)][c] : nodes_.child[idx(i)][c];
+    }
+    std::string_view path(fact_input i) const { return twin(i) ? top_level_path(row_of(i)) : row_of(i).path; }
 
     std::nullopt_t bad(const json_value& v, path_name what, std::string_view expected) {
         if (!error)

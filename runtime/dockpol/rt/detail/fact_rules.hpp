@@ -22,6 +22,26 @@ inline std::string_view bind_source(std::string_view spec) {
     return spec.substr(0, colon);
 }
 
+// True when an absolute path is already in clean_path's form (the usual
+// case), so it can be used as it is without a rebuild.
+inline bool is_clean_absolute(std::string_view p) {
+    if (p.empty() || p.front() != '/') return false;
+    if (p.size() == 1) return true;
+    if (p.back() == '/') return false;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i] != '/') continue;
+        // A segment that is empty, "." or "..".
+        const std::string_view seg = p.substr(i + 1, p.find('/', i + 1) - (i + 1));
+        if (seg.empty() || seg == "." || seg == "..") return false;
+    }
+    return true;
+}
+
+// An absolute path lexically cleaned (`//`, `.`, `..`).
+inline std::string clean_absolute(std::string_view p) {
+    return is_clean_absolute(p) ? std::string(p) : clean_path(p);
+}
+
 // True when a comma-separated mount option string holds `bind` or `rbind`:
 // the local volume driver then bind-mounts its `device` from the host.
 inline bool has_bind_option(std::string_view o) {
@@ -40,7 +60,7 @@ inline bool has_bind_option(std::string_view o) {
 // inside dockerd, whose working directory is `/`, so a relative device is
 // taken from the root.
 inline std::string host_device_path(std::string_view device) {
-    if (!device.empty() && device.front() == '/') return clean_path(device);
+    if (!device.empty() && device.front() == '/') return clean_absolute(device);
     return clean_path("/" + std::string(device));
 }
 

@@ -27,66 +27,66 @@ struct fact_env {
 
 using fact_fn = value (*)(fact_env&);
 
-inline value string_list(std::vector<std::string> items) {
-    std::vector<value> v;
-    v.reserve(items.size());
-    for (auto& s : items) v.push_back(value::string(std::move(s)));
-    return value::list(std::move(v));
-}
+// Collects a list fact's strings.
+struct list_builder {
+    std::vector<value> items;
+    void add(std::string s) { items.push_back(value::string(std::move(s))); }
+    value done() { return value::list(std::move(items)); }
+};
 
 inline value optional_string(const std::string* s) { return s ? value::string(*s) : value::absent(); }
 
 // --- container_create --------------------------------------------------------
 
 inline value container_privileged(fact_env& e) {
-    return value::boolean(e.rd.boolean(e.rd.get(fact_input::privileged), name_of(fact_input::privileged)).value_or(false));
+    return value::boolean(e.rd.boolean(e.rd.get(fact_input::privileged), e.rd.name(fact_input::privileged)).value_or(false));
 }
 
 inline value container_host_paths(fact_env& e) {
-    std::vector<std::string> out;
-    for (const auto spec : e.rd.strings(e.rd.get(fact_input::binds), name_of(fact_input::binds))) {
+    list_builder out;
+    e.rd.each_string(e.rd.get(fact_input::binds), e.rd.name(fact_input::binds), false, [&](std::string_view spec) {
         const auto src = bind_source(spec);
-        if (!src.empty() && src.front() == '/') out.push_back(clean_path(src));
-    }
+        if (!src.empty() && src.front() == '/') out.add(clean_absolute(src));
+    });
     auto part = [&](const json_value& m, mount_part p) {
         const auto c = static_cast<std::size_t>(p);
-        return e.rd.string(e.rd.get(m, fact_input::mounts, c), name_of(fact_input::mounts, c));
+        return e.rd.string(e.rd.get(m, fact_input::mounts, c), e.rd.name(fact_input::mounts, c));
     };
-    for (const json_value* m : e.rd.array(e.rd.get(fact_input::mounts), name_of(fact_input::mounts))) {
-        if (!e.rd.object(m, name_of(fact_input::mounts))) continue;
-        const std::string* type = part(*m, mount_part::type);
-        if (!type) continue;
+    e.rd.each(e.rd.get(fact_input::mounts), e.rd.name(fact_input::mounts), false, [&](const json_value& m) {
+        if (!e.rd.object(&m, e.rd.name(fact_input::mounts))) return;
+        const std::string* type = part(m, mount_part::type);
+        if (!type) return;
         if (*type == "bind") {
-            if (const std::string* src = part(*m, mount_part::source); src && !src->empty())
-                out.push_back(clean_path(*src));
+            const std::string* src = part(m, mount_part::source);
+            if (src && !src->empty()) out.add(src->front() == '/' ? clean_absolute(*src) : clean_path(*src));
         } else if (*type == "volume") {
             // Only the local driver (the default when no driver is named) bind-mounts `device`.
-            const std::string* driver = part(*m, mount_part::driver_name);
-            if (driver && !driver->empty() && *driver != "local") continue;
-            const std::string* o = part(*m, mount_part::opt_o);
-            const std::string* device = part(*m, mount_part::opt_device);
-            if (o && device && has_bind_option(*o)) out.push_back(host_device_path(*device));
+            const std::string* driver = part(m, mount_part::driver_name);
+            if (driver && !driver->empty() && *driver != "local") return;
+            const std::string* o = part(m, mount_part::opt_o);
+            const std::string* device = part(m, mount_part::opt_device);
+            if (o && device && has_bind_option(*o)) out.add(host_device_path(*device));
         }
-    }
-    return string_list(std::move(out));
+    });
+    return out.done();
 }
 
 inline value container_volumes(fact_env& e) {
-    std::vector<std::string> out;
-    for (const auto spec : e.rd.strings(e.rd.get(fact_input::binds), name_of(fact_input::binds))) {
+    list_builder out;
+    e.rd.each_string(e.rd.get(fact_input::binds), e.rd.name(fact_input::binds), false, [&](std::string_view spec) {
         const auto src = bind_source(spec);
-        if (!src.empty() && src.front() != '/') out.emplace_back(src);
-    }
-    for (const json_value* m : e.rd.array(e.rd.get(fact_input::mounts), name_of(fact_input::mounts))) {
-        if (m->type != json_type::object) continue;   // container_host_paths reports it
-        const auto t = static_cast<std::size_t>(mount_part::type);
-        const auto s = static_cast<std::size_t>(mount_part::source);
-        const std::string* type = e.rd.string(e.rd.get(*m, fact_input::mounts, t), name_of(fact_input::mounts, t));
-        if (!type || *type != "volume") continue;
-        const std::string* src = e.rd.string(e.rd.get(*m, fact_input::mounts, s), name_of(fact_input::mounts, s));
-        if (src && !src->empty()) out.push_back(*src);
-    }
-    return string_list(std::move(out));
+        if (!src.empty() && src.front() != '/') out.add(std::string(src));
+    });
+    const auto t = static_cast<std::size_t>(mount_part::type);
+    const auto s = static_cast<std::size_t>(mount_part::source);
+    e.rd.each(e.rd.get(fact_input::mounts), e.rd.name(fact_input::mounts), false, [&](const json_value& m) {
+        if (!e.rd.object(&m, e.rd.name(fact_input::mounts))) return;
+        const std::string* type = e.rd.string(e.rd.get(m, fact_input::mounts, t), e.rd.name(fact_input::mounts, t));
+        if (!type || *type != "volume") return;
+        const std::string* src = e.rd.string(e.rd.get(m, fact_input::mounts, s), e.rd.name(fact_input::mounts, s));
+        if (src && !src->empty()) out.add(*src);
+    });
+    return out.done();
 }
 
 // The namespace modes, in the order host_namespaces lists them.
@@ -112,84 +112,87 @@ inline constexpr std::uint32_t namespace_inputs(bool joinable_only) {
 }
 
 inline value container_host_namespaces(fact_env& e) {
-    std::vector<std::string> out;
+    list_builder out;
     for (const auto& n : namespace_modes) {
         // dockerd's IsHost() compares the mode with "host" exactly.
-        const std::string* mode = e.rd.string(e.rd.get(n.input), name_of(n.input));
-        if (mode && *mode == "host") out.emplace_back(n.name);
+        const std::string* mode = e.rd.string(e.rd.get(n.input), e.rd.name(n.input));
+        if (mode && *mode == "host") out.add(std::string(n.name));
     }
-    return string_list(std::move(out));
+    return out.done();
 }
 
 inline value container_joins_container(fact_env& e) {
     bool joins = false;
     for (const auto& n : namespace_modes) {
         if (!n.can_join) continue;
-        const std::string* mode = e.rd.string(e.rd.get(n.input), name_of(n.input));
+        const std::string* mode = e.rd.string(e.rd.get(n.input), e.rd.name(n.input));
         joins = joins || (mode && mode->compare(0, 10, "container:") == 0);
     }
-    const auto from = e.rd.strings(e.rd.get(fact_input::volumes_from), name_of(fact_input::volumes_from));
-    return value::boolean(joins || !from.empty());
+    e.rd.each_string(e.rd.get(fact_input::volumes_from), e.rd.name(fact_input::volumes_from), false,
+                     [&](std::string_view) { joins = true; });
+    return value::boolean(joins);
 }
 
 inline value container_cap_add(fact_env& e) {
-    std::vector<std::string> out;
+    list_builder out;
     // CapAdd is a StrSlice: a single string is one capability.
-    for (const auto c : e.rd.strings(e.rd.get(fact_input::cap_add), name_of(fact_input::cap_add), true))
-        out.push_back(normalize_capability(c));
-    return string_list(std::move(out));
+    e.rd.each_string(e.rd.get(fact_input::cap_add), e.rd.name(fact_input::cap_add), true,
+                     [&](std::string_view c) { out.add(normalize_capability(c)); });
+    return out.done();
 }
 
 inline value container_devices(fact_env& e) {
-    std::vector<std::string> out;
-    for (const json_value* d : e.rd.array(e.rd.get(fact_input::devices), name_of(fact_input::devices))) {
-        if (!e.rd.object(d, name_of(fact_input::devices))) continue;
-        const std::string* p = e.rd.string(e.rd.get(*d, fact_input::devices, 0), name_of(fact_input::devices, 0));
-        if (p && !p->empty()) out.push_back(p->front() == '/' ? clean_path(*p) : *p);
-    }
+    list_builder out;
+    e.rd.each(e.rd.get(fact_input::devices), e.rd.name(fact_input::devices), false, [&](const json_value& d) {
+        if (!e.rd.object(&d, e.rd.name(fact_input::devices))) return;
+        const std::string* p = e.rd.string(e.rd.get(d, fact_input::devices, 0), e.rd.name(fact_input::devices, 0));
+        if (p && !p->empty()) out.add(p->front() == '/' ? clean_absolute(*p) : *p);
+    });
     // Any device request (`--gpus`) hands the container GPUs.
-    if (!e.rd.array(e.rd.get(fact_input::device_requests), name_of(fact_input::device_requests)).empty())
-        out.emplace_back("gpu");
-    return string_list(std::move(out));
+    bool gpu = false;
+    e.rd.each(e.rd.get(fact_input::device_requests), e.rd.name(fact_input::device_requests), false,
+              [&](const json_value&) { gpu = true; });
+    if (gpu) out.add("gpu");
+    return out.done();
 }
 
 inline value container_security_opt(fact_env& e) {
-    std::vector<std::string> out;
-    for (const auto s : e.rd.strings(e.rd.get(fact_input::security_opt), name_of(fact_input::security_opt)))
-        out.emplace_back(s);
-    return string_list(std::move(out));
+    list_builder out;
+    e.rd.each_string(e.rd.get(fact_input::security_opt), e.rd.name(fact_input::security_opt), false,
+                     [&](std::string_view s) { out.add(std::string(s)); });
+    return out.done();
 }
 
 inline value container_user(fact_env& e) {
-    return optional_string(e.rd.string(e.rd.get(fact_input::user), name_of(fact_input::user)));
+    return optional_string(e.rd.string(e.rd.get(fact_input::user), e.rd.name(fact_input::user)));
 }
 
 inline value container_uid(fact_env& e) {
-    const std::string* u = e.rd.string(e.rd.get(fact_input::user), name_of(fact_input::user));
+    const std::string* u = e.rd.string(e.rd.get(fact_input::user), e.rd.name(fact_input::user));
     if (!u) return value::absent();
     const auto uid = numeric_uid(*u);
     return uid ? value::number(*uid) : value::absent();
 }
 
 inline value container_image(fact_env& e) {
-    return optional_string(e.rd.string(e.rd.get(fact_input::image), name_of(fact_input::image)));
+    return optional_string(e.rd.string(e.rd.get(fact_input::image), e.rd.name(fact_input::image)));
 }
 
 inline value container_image_registry(fact_env& e) {
-    const std::string* img = e.rd.string(e.rd.get(fact_input::image), name_of(fact_input::image));
+    const std::string* img = e.rd.string(e.rd.get(fact_input::image), e.rd.name(fact_input::image));
     if (!img || img->empty()) return value::absent();
     return value::string(image_registry(*img));
 }
 
 inline value container_labels(fact_env& e) {
     const json_value* labels = e.rd.get(fact_input::labels);
-    if (!e.rd.object(labels, name_of(fact_input::labels)) || e.key_node == json_projection::none)
+    if (!e.rd.object(labels, e.rd.name(fact_input::labels)) || e.key_node == json_projection::none)
         return value::absent();
     const json_value* v = json_at(e.proj, *labels, e.proj.at(e.key_node).parent, e.key_node);
     if (!v || v->type == json_type::missing) return value::absent();
     // Go stores "" for a null map value.
     if (v->type == json_type::null) return value::string("");
-    const std::string* s = e.rd.string(v, name_of(fact_input::labels));
+    const std::string* s = e.rd.string(v, e.rd.name(fact_input::labels));
     return optional_string(s);
 }
 
@@ -218,40 +221,40 @@ inline value image_registry_fact(fact_env& e) {
 
 inline value exec_privileged(fact_env& e) {
     return value::boolean(
-        e.rd.boolean(e.rd.get(fact_input::exec_privileged), name_of(fact_input::exec_privileged)).value_or(false));
+        e.rd.boolean(e.rd.get(fact_input::exec_privileged), e.rd.name(fact_input::exec_privileged)).value_or(false));
 }
 
 // An empty or missing User means the container's own user: reported as "".
 inline value exec_user(fact_env& e) {
-    const std::string* u = e.rd.string(e.rd.get(fact_input::exec_user), name_of(fact_input::exec_user));
+    const std::string* u = e.rd.string(e.rd.get(fact_input::exec_user), e.rd.name(fact_input::exec_user));
     return value::string(u ? *u : std::string());
 }
 
 inline value exec_uid(fact_env& e) {
-    const std::string* u = e.rd.string(e.rd.get(fact_input::exec_user), name_of(fact_input::exec_user));
+    const std::string* u = e.rd.string(e.rd.get(fact_input::exec_user), e.rd.name(fact_input::exec_user));
     if (!u) return value::absent();
     const auto uid = numeric_uid(*u);
     return uid ? value::number(*uid) : value::absent();
 }
 
 inline value exec_cmd(fact_env& e) {
-    std::vector<std::string> out;
-    for (const auto s : e.rd.strings(e.rd.get(fact_input::exec_cmd), name_of(fact_input::exec_cmd)))
-        out.emplace_back(s);
-    return string_list(std::move(out));
+    list_builder out;
+    e.rd.each_string(e.rd.get(fact_input::exec_cmd), e.rd.name(fact_input::exec_cmd), false,
+                     [&](std::string_view s) { out.add(std::string(s)); });
+    return out.done();
 }
 
 // --- volume_create ---------------------------------------------------------------
 
 inline value volume_driver(fact_env& e) {
-    const std::string* d = e.rd.string(e.rd.get(fact_input::volume_driver), name_of(fact_input::volume_driver));
+    const std::string* d = e.rd.string(e.rd.get(fact_input::volume_driver), e.rd.name(fact_input::volume_driver));
     return value::string(d && !d->empty() ? *d : std::string("local"));
 }
 
 inline value volume_host_path(fact_env& e) {
-    const std::string* o = e.rd.string(e.rd.get(fact_input::volume_opt_o), name_of(fact_input::volume_opt_o));
+    const std::string* o = e.rd.string(e.rd.get(fact_input::volume_opt_o), e.rd.name(fact_input::volume_opt_o));
     const std::string* device =
-        e.rd.string(e.rd.get(fact_input::volume_opt_device), name_of(fact_input::volume_opt_device));
+        e.rd.string(e.rd.get(fact_input::volume_opt_device), e.rd.name(fact_input::volume_opt_device));
     if (!o || !device || !has_bind_option(*o)) return value::absent();
     return value::string(host_device_path(*device));
 }

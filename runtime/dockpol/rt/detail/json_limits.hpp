@@ -25,8 +25,4 @@ inline constexpr std::size_t json_max_values = 16384;
 // bounds the per-key matching work.
 inline constexpr std::size_t json_max_nodes = 1024;
 
-// Bytes of one struct-field name a projection matches case-insensitively
-// (the fold buffer lives on the stack).
-inline constexpr std::size_t json_max_name_bytes = 256;
-
 } // namespace dockpol::rt

@@ -37,31 +37,39 @@ public:
         node_id first_child = none;
         node_id next_sibling = none;
         std::uint32_t child_count = 0;
-        std::uint32_t index = 0;     // position among the parent's children
-        std::uint32_t folded_begin = 0;  // folded name in the arena (field match)
+        std::uint32_t index = 0;         // position among the parent's children
+        std::uint32_t folded_begin = 0;  // folded name in the arena
         std::uint32_t folded_size = 0;
+        std::uint32_t hash = 0;          // fold_hash(name)
+        std::uint32_t table_begin = 0;   // children's hash table in index_ (sealed)
+        std::uint32_t table_mask = 0;    // its size - 1
+        std::uint32_t filter_begin = 0;  // children's (length, first byte) bitmap in filters_
     };
 
     json_projection() { nodes_.emplace_back(); }
 
-    // Adds (or finds) the child `step` of `parent`; nullopt when the node or
-    // name limit is reached. Names are not copied.
+    // Adds (or finds) the child `step` of `parent`; nullopt when the node
+    // limit is reached. Names are not copied. Unseals the projection.
+    // Field steps that fold alike (`Image`, `image`) are one node: dockpol
+    // has no copy of Docker's types, and those have no two fields that
+    // differ only in case, so such spellings always name the same field —
+    // which also makes Go's "exact match first" rule moot here.
     std::optional<node_id> child(node_id parent, path_step step) {
-        for (node_id c = nodes_[parent].first_child; c != none; c = nodes_[c].next_sibling)
-            if (nodes_[c].name == step.name && nodes_[c].match == step.match) return c;
+        for (node_id c = nodes_[parent].first_child; c != none; c = nodes_[c].next_sibling) {
+            if (nodes_[c].match != step.match) continue;
+            if (step.match == key_match::exact ? nodes_[c].name == step.name : detail::fold_equal(step.name, folded(c)))
+                return c;
+        }
         if (nodes_.size() >= json_max_nodes) return std::nullopt;
+        sealed_ = false;
         node n;
         n.name = step.name;
         n.match = step.match;
         n.parent = parent;
-        if (step.match == key_match::field) {
-            char buf[json_max_name_bytes];
-            const std::size_t len = detail::fold_key(step.name, buf, sizeof buf);
-            if (len > sizeof buf) return std::nullopt;
-            n.folded_begin = static_cast<std::uint32_t>(folded_.size());
-            n.folded_size = static_cast<std::uint32_t>(len);
-            folded_.append(buf, len);
-        }
+        n.folded_begin = static_cast<std::uint32_t>(folded_.size());
+        detail::fold_each(step.name, [&](char c) { folded_ += c; return true; });
+        n.folded_size = static_cast<std::uint32_t>(folded_.size() - n.folded_begin);
+        n.hash = detail::hash_of_folded(std::string_view(folded_).substr(n.folded_begin, n.folded_size));
         const auto id = static_cast<node_id>(nodes_.size());
         node& p = nodes_[parent];
         n.index = p.child_count++;
@@ -87,6 +95,62 @@ public:
         return at;
     }
 
+    // Builds each node's hash table of children (open addressing on the
+    // folded name, at most half full), so a key costs one hash and a probe
+    // or two instead of a compare per wanted child. Scanning an unsealed
+    // projection is correct, only slower.
+    void seal() {
+        index_.clear();
+        filters_.clear();
+        for (auto& n : nodes_) {
+            if (n.child_count == 0) continue;
+            n.filter_begin = static_cast<std::uint32_t>(filters_.size());
+            filters_.resize(filters_.size() + filter_words, 0);
+            for (node_id c = n.first_child; c != none; c = nodes_[c].next_sibling) {
+                const std::string_view f = folded(c);
+                const unsigned bit = filter_bit(f.size(), f.empty() ? '\0' : f.front());
+                filters_[n.filter_begin + bit / 64] |= std::uint64_t{1} << (bit % 64);
+            }
+            std::uint32_t size = 4;
+            while (size < 2 * n.child_count) size *= 2;
+            n.table_begin = static_cast<std::uint32_t>(index_.size());
+            n.table_mask = size - 1;
+            index_.resize(index_.size() + size, none);
+            // Insert in declaration order so a probe meets earlier children first.
+            for (node_id c = n.first_child; c != none; c = nodes_[c].next_sibling) {
+                std::uint32_t h = nodes_[c].hash & n.table_mask;
+                while (index_[n.table_begin + h] != none) h = (h + 1) & n.table_mask;
+                index_[n.table_begin + h] = c;
+            }
+        }
+        sealed_ = true;
+    }
+    bool sealed() const { return sealed_; }
+
+    // Calls `visit(child)` for every child of `parent` whose folded name
+    // may equal the folded `key` (callers re-check: a hash match, or, when
+    // unsealed, every child). `ascii`: the key has no byte >= 0x80.
+    template <class Visit>
+    void candidates(node_id parent, std::string_view key, bool ascii, Visit&& visit) const {
+        const node& p = nodes_[parent];
+        if (!sealed_) {
+            for (node_id c = p.first_child; c != none; c = nodes_[c].next_sibling) visit(c);
+            return;
+        }
+        // An ASCII key folds to its upper-case self: its length and first
+        // byte must be a wanted pair (most keys of a body stop here).
+        if (ascii) {
+            const unsigned bit = filter_bit(key.size(), key.empty() ? '\0' : detail::ascii_upper(key.front()));
+            if (!(filters_[p.filter_begin + bit / 64] >> (bit % 64) & 1)) return;
+        }
+        const std::uint32_t h = detail::fold_hash(key, ascii);
+        for (std::uint32_t i = h & p.table_mask;; i = (i + 1) & p.table_mask) {
+            const node_id c = index_[p.table_begin + i];
+            if (c == none) return;
+            if (nodes_[c].hash == h) visit(c);
+        }
+    }
+
     const node& at(node_id id) const { return nodes_[id]; }
     std::string_view folded(node_id id) const {
         return std::string_view(folded_).substr(nodes_[id].folded_begin, nodes_[id].folded_size);
@@ -94,11 +158,18 @@ public:
     std::size_t size() const { return nodes_.size(); }
     bool empty() const { return nodes_.size() == 1; }
 
-    void reserve(std::size_t n) { nodes_.reserve(n); folded_.reserve(n * 12); }
-
 private:
+    // (folded length mod 32, first folded byte mod 32): 1024 bits per node.
+    static constexpr std::size_t filter_words = 16;
+    static unsigned filter_bit(std::size_t len, char first) {
+        return static_cast<unsigned>((len & 31) << 5 | (static_cast<unsigned char>(first) & 31));
+    }
+
     std::vector<node> nodes_;
+    std::vector<std::uint64_t> filters_;
     std::string folded_;
+    std::vector<node_id> index_;
+    bool sealed_ = false;
 };
 
 } // namespace dockpol::rt

@@ -58,37 +58,48 @@ enum class json_errc : std::uint8_t {
     too_many_elements,
     too_many_values,
     ambiguous_key,
+    count_
 };
 
 struct json_errc_info {
+    std::string_view name;      // stable, for tests and logs
     std::string_view message;
-    std::size_t limit;   // the named limit the error enforces, 0 for none
+    std::size_t limit;          // the named limit the error enforces, 0 for none
 };
 
-inline constexpr std::array<json_errc_info, 22> json_errc_table = {{
-    {"empty JSON text", 0},
-    {"unexpected end of JSON text", 0},
-    {"unexpected character", 0},
-    {"expected a string key", 0},
-    {"expected ':' after object key", 0},
-    {"expected ',' or '}' in object", 0},
-    {"expected ',' or ']' in array", 0},
-    {"trailing comma", 0},
-    {"number with a leading zero", 0},
-    {"malformed number", 0},
-    {"number out of range", 0},
-    {"malformed literal (true, false or null)", 0},
-    {"invalid escape in string", 0},
-    {"unpaired UTF-16 surrogate in \\u escape", 0},
-    {"control character in string", 0},
-    {"invalid UTF-8", 0},
-    {"unexpected data after the JSON value", 0},
-    {"nesting too deep", json_max_depth},
-    {"string too long", json_max_string_bytes},
-    {"too many array elements", json_max_list_elements},
-    {"too many extracted values", json_max_values},
-    {"ambiguous key", 0},
+// One row per json_errc, in order.
+inline constexpr std::array<json_errc_info, static_cast<std::size_t>(json_errc::count_)> json_errc_table = {{
+    {"empty", "empty JSON text", 0},
+    {"unexpected_end", "unexpected end of JSON text", 0},
+    {"unexpected_char", "unexpected character", 0},
+    {"expected_key", "expected a string key", 0},
+    {"expected_colon", "expected ':' after object key", 0},
+    {"expected_object_continue", "expected ',' or '}' in object", 0},
+    {"expected_array_continue", "expected ',' or ']' in array", 0},
+    {"trailing_comma", "trailing comma", 0},
+    {"leading_zero", "number with a leading zero", 0},
+    {"bad_number", "malformed number", 0},
+    {"number_range", "number out of range", 0},
+    {"bad_literal", "malformed literal (true, false or null)", 0},
+    {"bad_escape", "invalid escape in string", 0},
+    {"lone_surrogate", "unpaired UTF-16 surrogate in \\u escape", 0},
+    {"control_char", "control character in string", 0},
+    {"bad_utf8", "invalid UTF-8", 0},
+    {"trailing_data", "unexpected data after the JSON value", 0},
+    {"too_deep", "nesting too deep", json_max_depth},
+    {"string_too_long", "string too long", json_max_string_bytes},
+    {"too_many_elements", "too many array elements", json_max_list_elements},
+    {"too_many_values", "too many extracted values", json_max_values},
+    {"ambiguous_key", "ambiguous key", 0},
 }};
+
+static_assert([] {
+    for (const auto& row : json_errc_table)
+        if (row.name.empty()) return false;
+    return true;
+}(), "json_errc_table needs one row per json_errc");
+
+inline std::string_view errc_name(json_errc e) { return json_errc_table[static_cast<std::size_t>(e)].name; }
 
 struct json_error {
     std::size_t offset = 0;

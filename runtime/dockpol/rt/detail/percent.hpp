@@ -7,7 +7,7 @@
 
 namespace dockpol::rt::detail {
 
-inline constexpr int hex_value(char c) {
+inline constexpr int hex_digit_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -20,7 +20,7 @@ inline constexpr bool is_control(unsigned char b) { return b < 0x20 || b == 0x7f
 // (Go refuses the whole request then).
 inline constexpr int escape_at(std::string_view s, std::size_t i) {
     if (i >= s.size() || s.size() - i < 3) return -1;
-    const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+    const int hi = hex_digit_value(s[i + 1]), lo = hex_digit_value(s[i + 2]);
     return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 

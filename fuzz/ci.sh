@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Sanitizer CI for dockpol (called from .ci/run):
+#   (a) the unit tests built with clang-14 + ASan + UBSan (build-asan/), suite `unit`;
+#   (b) fuzz/build.sh, then a short libFuzzer run of every target with its
+#       seed corpus and dictionary; a crash fails the target and its input is
+#       copied to fuzz/crashes/<target>/.
+# Prints `fuzzci: PASS name` / `fuzzci: FAIL name` per check and finally
+# `fuzzci: N passed, M failed`; exits non-zero when anything failed.
+#   FUZZ_SECONDS=30   libFuzzer time per target
+#   FUZZCI_SKIP_ASAN=1 / FUZZCI_SKIP_FUZZ=1   run one half only
+#   FUZZCI_TARGETS="parse_fuzz vm_fuzz"       a subset of targets
+set -uo pipefail
+
+SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$SRC"
+: "${FUZZ_SECONDS:=30}"
+: "${ASAN_BUILD:=build-asan}"
+: "${OUT:=$SRC/fuzz/out}"
+export OUT
+LOGS="$SRC/fuzz/out/logs"
+mkdir -p "$LOGS"
+
+passed=0
+failed=0
+pass() { echo "fuzzci: PASS $1"; passed=$((passed + 1)); }
+fail() { echo "fuzzci: FAIL $1"; failed=$((failed + 1)); }
+
+# Sanitizer reports must stop the test and say where.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+
+# ---- (a) ASan + UBSan unit tests -------------------------------------------
+if [ -z "${FUZZCI_SKIP_ASAN:-}" ]; then
+    setup_log="$LOGS/asan-setup.log"
+    if [ -d "$ASAN_BUILD" ]; then
+        CC=clang-14 CXX=clang++-14 meson setup --reconfigure "$ASAN_BUILD" \
+            -Db_sanitize=address,undefined -Db_lundef=false >"$setup_log" 2>&1
+    else
+        CC=clang-14 CXX=clang++-14 meson setup "$ASAN_BUILD" \
+            -Db_sanitize=address,undefined -Db_lundef=false >"$setup_log" 2>&1
+    fi
+    setup_rc=$?
+    # Only the unit test executables: the full tree (sidecar, examples) is not needed here.
+    unit_exes=""
+    if [ $setup_rc -eq 0 ]; then
+        unit_exes=$(meson introspect "$ASAN_BUILD" --tests | python3 -c '
+import json, os, sys
+root = os.path.abspath(sys.argv[1])
+for t in json.load(sys.stdin):
+    if "unit" in t["suite"]:
+        print(os.path.relpath(t["cmd"][0], root))' "$ASAN_BUILD")
+    fi
+    if [ $setup_rc -eq 0 ] && [ -n "$unit_exes" ] && ninja -C "$ASAN_BUILD" -j 2 $unit_exes >"$LOGS/asan-build.log" 2>&1; then
+        pass "asan_build"
+        meson test -C "$ASAN_BUILD" --no-rebuild --suite unit --num-processes 2 --print-errorlogs \
+            >"$LOGS/asan-test.log" 2>&1
+        # One line per unit test, from meson's machine-readable log.
+        while IFS=$'\t' read -r name result; do
+            case "$result" in
+                OK|EXPECTEDFAIL|SKIP) pass "asan:$name" ;;
+                *) fail "asan:$name"; grep -B2 -A30 -E "ERROR: AddressSanitizer|runtime error:|FAILED" \
+                       "$ASAN_BUILD/meson-logs/testlog.txt" | head -60 ;;
+            esac
+        done < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    print("%s\t%s" % (t["name"], t["result"]))' "$ASAN_BUILD/meson-logs/testlog.json" 2>/dev/null)
+    else
+        fail "asan_build"
+        tail -30 "$LOGS/asan-build.log" 2>/dev/null || tail -30 "$setup_log"
+    fi
+fi
+
+# ---- (b) libFuzzer: build, then a short run per target -----------------------
+if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
+    targets="${FUZZCI_TARGETS:-parse_fuzz bundle_load_fuzz roundtrip_fuzz vm_fuzz differential_fuzz fmt_fuzz http_route_fuzz body_facts_fuzz upstream_response_fuzz}"
+    built=""
+    for t in $targets; do
+        if JOBS=2 "$SRC/fuzz/build.sh" "$t" >"$LOGS/build-$t.log" 2>&1; then
+            built="$built $t"
+            pass "fuzz_build:$t"
+        else
+            fail "fuzz_build:$t"
+            grep -E "error|Error" "$LOGS/build-$t.log" | head -10
+        fi
+    done
+    for t in $built; do
+        scratch=$(mktemp -d)
+        crashes="$SRC/fuzz/crashes/$t"
+        mkdir -p "$crashes"
+        dict=()
+        [ -f "$OUT/$t.dict" ] && dict=(-dict="$OUT/$t.dict")
+        # New inputs go to a scratch corpus; the committed seeds are only read.
+        "$OUT/$t" -max_total_time="$FUZZ_SECONDS" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="$crashes/" "${dict[@]}" "$scratch" "$SRC/fuzz/corpus/$t" >"$LOGS/run-$t.log" 2>&1
+        rc=$?
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/run-$t.log")
+        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$LOGS/run-$t.log")
+        cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$LOGS/run-$t.log" | tail -1)
+        echo "  $t: ${execs:-?} runs, ${rate:-?} execs/s, ${cov:-no coverage line}, rc=$rc"
+        if [ $rc -eq 0 ]; then
+            pass "fuzz:$t"
+        else
+            fail "fuzz:$t"
+            grep -A25 -E "ERROR: |fuzz property violated|runtime error:|Test unit written" "$LOGS/run-$t.log" | head -40
+        fi
+        rm -rf "$scratch"
+    done
+fi
+
+echo "fuzzci: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,128 @@
+// http_route_fuzz: a client's request head, processed the way dockpold's
+// session does (sidecar/client_session.hpp on_head): the strict head check
+// (sidecar/head_check.hpp), then Beast's request parser with dockpold's
+// header limit, then rt::route on Beast's method and target. Properties:
+//   - nothing crashes;
+//   - when the head check and Beast both accept, they agree on method,
+//     target, version and body framing (else the policy decides on one
+//     reading and dockerd acts on another: request smuggling);
+//   - when rt::route accepts, routing its canonical form (`/v<version>` +
+//     re-encoded path + `?` re-encoded query) gives the same action, id,
+//     path, version and query.
+// The first line's first two words are also routed directly, so the router
+// sees targets the head check would refuse.
+#define DOCKPOL_FUZZ_TARGET "http_route_fuzz"
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dockpol/rt/routes.hpp"
+#include "fuzz_support.hpp"
+#include "sidecar/config.hpp"
+#include "sidecar/head_check.hpp"
+
+namespace {
+
+using namespace dockpol;
+namespace http = boost::beast::http;
+
+std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+// Percent-encodes every byte outside RFC 3986 unreserved (plus `keep`),
+// written independently of the router's own encoder.
+std::string encode(std::string_view s, std::string_view keep) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : s) {
+        const auto b = static_cast<unsigned char>(c);
+        const bool plain = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+                           std::string_view("-._~").find(c) != std::string_view::npos ||
+                           keep.find(c) != std::string_view::npos;
+        if (plain) {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[b >> 4];
+            out += hex[b & 15];
+        }
+    }
+    return out;
+}
+
+std::string canonical_target(const rt::route_result& r) {
+    std::string t;
+    if (!r.api_version.empty()) t = "/v" + r.api_version;
+    t += encode(r.path, "/");
+    for (std::size_t i = 0; i < r.query.size(); ++i) {
+        t += i == 0 ? "?" : "&";
+        t += encode(r.query[i].first, "") + "=" + encode(r.query[i].second, "");
+    }
+    return t;
+}
+
+void check_route(std::string_view method, std::string_view target) {
+    const auto r = rt::route(method, target);
+    if (!r.ok) {
+        DOCKPOL_FUZZ_CHECK(!r.error.empty(), "refusal without a reason");
+        return;
+    }
+    DOCKPOL_FUZZ_CHECK(r.action_id < rt::action_count && r.action == rt::all_actions()[r.action_id].name,
+                       std::string(r.action));
+    DOCKPOL_FUZZ_CHECK(!r.path.empty() && r.path.front() == '/', r.path);
+    const std::string canon = canonical_target(r);
+    const auto again = rt::route(method, canon);
+    const std::string what = std::string(target) + " -> " + canon;
+    DOCKPOL_FUZZ_CHECK(again.ok, what + ": canonical form refused: " + again.error);
+    DOCKPOL_FUZZ_CHECK(again.action_id == r.action_id, what + ": " + std::string(r.action) + " vs " + std::string(again.action));
+    DOCKPOL_FUZZ_CHECK(again.resource_id == r.resource_id, what + ": id '" + r.resource_id + "' vs '" + again.resource_id + "'");
+    DOCKPOL_FUZZ_CHECK(again.path == r.path && again.api_version == r.api_version && again.query == r.query,
+                       what + ": path/version/query differ");
+    if (!r.inspect_kind.empty()) {
+        // The inspect path, when one can be built, must route back to this id (inspect_path proves it itself too).
+        const std::string ip = rt::inspect_path(r.inspect_kind, r.resource_id);
+        if (!ip.empty()) DOCKPOL_FUZZ_CHECK(rt::route("GET", ip).resource_id == r.resource_id, ip);
+    }
+}
+
+void check_head(std::string_view head) {
+    const auto hc = sidecar::check_request_head(head);
+    if (hc.error) return;
+    http::request_parser<http::buffer_body> p;
+    p.header_limit(static_cast<std::uint32_t>(sidecar::defaults::max_header_bytes));
+    p.body_limit(boost::none);
+    boost::beast::error_code ec;
+    p.put(boost::asio::buffer(head.data(), head.size()), ec);
+    if (ec || !p.is_header_done()) return;  // dockpold answers 400: safe, whatever the reason
+    const auto& msg = p.get();
+    const auto& f = hc.facts;
+    const std::string what = std::string(f.method) + " " + std::string(f.target);
+    DOCKPOL_FUZZ_CHECK(sv(msg.method_string()) == f.method, what + ": Beast method " + std::string(sv(msg.method_string())));
+    DOCKPOL_FUZZ_CHECK(sv(msg.target()) == f.target, what + ": Beast target " + std::string(sv(msg.target())));
+    DOCKPOL_FUZZ_CHECK(static_cast<int>(msg.version()) == f.version, what + ": version");
+    DOCKPOL_FUZZ_CHECK(p.chunked() == f.chunked, what + ": chunked framing differs");
+    const auto cl = p.content_length();
+    DOCKPOL_FUZZ_CHECK(f.chunked || cl.has_value() == f.content_length.has_value(), what + ": Content-Length presence differs");
+    if (cl && f.content_length) DOCKPOL_FUZZ_CHECK(*cl == *f.content_length, what + ": Content-Length value differs");
+    check_route(sv(msg.method_string()), sv(msg.target()));
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text = fuzz::as_text(data, size);
+    const std::string_view line = text.substr(0, text.find("\r\n"));
+    const auto sp1 = line.find(' ');
+    if (sp1 != std::string_view::npos) {
+        const std::string_view rest = line.substr(sp1 + 1);
+        check_route(line.substr(0, sp1), rest.substr(0, rest.find(' ')));
+    }
+    // dockpold cuts the head at the first empty line and refuses heads over its limit.
+    const auto end = text.find("\r\n\r\n");
+    if (end == std::string_view::npos || end + 4 > sidecar::defaults::max_header_bytes) return 0;
+    check_head(text.substr(0, end + 4));
+    return 0;
+}

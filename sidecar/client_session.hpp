@@ -1,0 +1,695 @@
+// One client connection: handshake → (read head → validate → route → [read
+// body] → [inspect target] → decide → forward or deny → audit)* → close.
+// Each step is a do_/on_ pair; every handler runs on the connection's strand
+// and holds the session alive. A deadline guards every client read except
+// established streams and tunnels.
+#pragma once
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "deny_response.hpp"
+#include "dockpol/rt/actions.hpp"
+#include "dockpol/rt/bind.hpp"
+#include "dockpol/rt/routes.hpp"
+#include "head_check.hpp"
+#include "identity.hpp"
+#include "relay.hpp"
+#include "resource_lookup.hpp"
+#include "server_context.hpp"
+#include "tls_stream.hpp"
+#include "tunnel.hpp"
+
+namespace dockpol::sidecar {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+
+// Connecting to the local dockerd socket takes microseconds; 10 s means dockerd is wedged.
+inline constexpr std::chrono::seconds upstream_connect_timeout{10};
+// An inspect answer comes from dockerd's memory; 10 s means dockerd is wedged.
+inline constexpr std::chrono::seconds inspect_timeout{10};
+// Bytes read from the client per read while collecting a request head.
+inline constexpr std::size_t head_read_chunk = 16 * 1024;
+// dockerd's response heads are a few hundred bytes; this only stops a runaway upstream.
+inline constexpr std::uint32_t max_upstream_header_bytes = 64 * 1024;
+
+class client_session : public drainable, public std::enable_shared_from_this<client_session> {
+    // Every handler runs on this connection's executor (one thread per io_context) and keeps the session alive.
+    template <class F>
+    auto bind(F f) {
+        return net::bind_executor(strand_, beast::bind_front_handler(f, shared_from_this()));
+    }
+
+public:
+    // `io_index` is the io_context the socket lives on; upstream connections come from that context's pool.
+    client_session(server_context& srv, tcp::socket sock, SSL_CTX* ctx, std::size_t io_index)
+        : srv_(srv), upstream_(*srv.upstreams[io_index]), peer_(peer_text(sock)), tls_(std::move(sock), ctx),
+          strand_(tls_.get_executor()), timer_(strand_) {
+        srv_.stats.connections_active.fetch_add(1, std::memory_order_relaxed);
+        srv_.stats.connections_total.fetch_add(1, std::memory_order_relaxed);
+    }
+    client_session(const client_session&) = delete;
+    client_session& operator=(const client_session&) = delete;
+
+    ~client_session() override {
+        if (registry_id_) srv_.sessions.remove(registry_id_);
+        if (up_ && up_clean_ && up_->is_open()) upstream_.give_back(std::move(*up_));
+        srv_.stats.connections_active.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    void run() {
+        registry_id_ = srv_.sessions.add(weak_from_this());
+        if (!tls_.valid()) return close_all();
+        arm(srv_.cfg.handshake_timeout);
+        tls_.async_handshake(bind(&client_session::on_handshake));
+    }
+
+    // From any thread: close now if between requests, else after the current one (the draining flag).
+    void drain() override {
+        net::post(strand_, [self = shared_from_this()] {
+            if (self->phase_ == phase::idle || self->phase_ == phase::handshake) self->close_all();
+        });
+    }
+
+private:
+    enum class phase : std::uint8_t { handshake, idle, head, busy, tunnel, closing, closed };
+
+    struct request_state {
+        std::chrono::steady_clock::time_point start{};
+        std::chrono::system_clock::time_point wall{};
+        std::string id;
+        std::string method, path;
+        rt::route_result route;
+        rt::request req;
+        std::string_view action;
+        std::uint16_t action_id = 0;
+        bool hijack = false;
+        bool has_body = false;
+        bool body_buffered = false;
+        bool expect_continue = false;
+        std::shared_ptr<const rt::program> prog;
+        std::string_view decision = "deny";
+        std::string rule, reason;
+        unsigned status = 0;
+        std::uint64_t bytes_in = 0, bytes_out = 0;
+        bool active = false;
+    };
+
+    using member_step = void (client_session::*)();
+
+    static std::string peer_text(const tcp::socket& s) {
+        boost::system::error_code ec;
+        auto ep = s.remote_endpoint(ec);
+        if (ec) return "unknown";
+        if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
+        return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    }
+
+    static std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+    // ---- deadlines -------------------------------------------------------
+    // One timer per connection, re-armed only when a deadline moves earlier,
+    // so keep-alive requests usually cost no timer operation at all.
+    void arm(std::chrono::milliseconds d) {
+        deadline_ = std::chrono::steady_clock::now() + d;
+        if (!timer_armed_ || deadline_ < timer_.expiry()) {
+            timer_armed_ = true;
+            timer_.expires_at(deadline_);
+            timer_.async_wait(bind(&client_session::on_timer));
+        }
+    }
+    void disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+    void on_timer(beast::error_code ec) {
+        if (ec == net::error::operation_aborted) return;
+        timer_armed_ = false;
+        if (phase_ == phase::closed || deadline_ == std::chrono::steady_clock::time_point::max()) return;
+        if (std::chrono::steady_clock::now() >= deadline_) return close_all();
+        timer_armed_ = true;
+        timer_.expires_at(deadline_);
+        timer_.async_wait(bind(&client_session::on_timer));
+    }
+
+    // ---- handshake -------------------------------------------------------
+    void on_handshake(beast::error_code ec, std::size_t) {
+        if (ec) {
+            srv_.stats.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+            return close_all();
+        }
+        X509* cert = SSL_get0_peer_certificate(tls_.native_handle());
+        auto id = identity_from_cert(cert);
+        // The verify callback already refused these; a resumed session without a usable certificate is refused too.
+        if (id.index() != 0) {
+            srv_.stats.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+            return close_all();
+        }
+        id_ = std::move(std::get<0>(id));
+        do_read_head(true);
+    }
+
+    // ---- request head ----------------------------------------------------
+    void do_read_head(bool first) {
+        if (srv_.draining.load(std::memory_order_relaxed) && cbuf_.size() == 0) return graceful_close();
+        scan_from_ = 0;
+        if (cbuf_.size() > 0) {
+            phase_ = phase::head;
+            arm(srv_.cfg.header_timeout);
+            return scan_head();
+        }
+        phase_ = phase::idle;
+        // The first request must come within the header timeout; later ones may wait the idle timeout.
+        arm(first ? srv_.cfg.header_timeout : srv_.cfg.idle_timeout);
+        read_head_bytes();
+    }
+
+    void read_head_bytes() {
+        tls_.async_read_some(cbuf_.prepare(head_read_chunk), bind(&client_session::on_head_bytes));
+    }
+
+    void on_head_bytes(beast::error_code ec, std::size_t n) {
+        if (ec) {
+            // EOF between requests is how keep-alive connections normally end.
+            if (phase_ == phase::idle && (ec == net::error::eof)) return graceful_close();
+            return close_all();
+        }
+        cbuf_.commit(n);
+        if (phase_ == phase::idle) phase_ = phase::head;
+        scan_head();
+    }
+
+    void scan_head() {
+        auto data = static_cast<const char*>(cbuf_.data().data());
+        std::string_view buf(data, cbuf_.size());
+        auto end = buf.find("\r\n\r\n", scan_from_);
+        if (end == std::string_view::npos) {
+            if (buf.size() >= srv_.cfg.max_header_bytes) {
+                begin_request();
+                return send_local(http::status::request_header_fields_too_large,
+                                  bad_request_body("request header larger than --max-header-bytes"), true,
+                                  "request header too large");
+            }
+            scan_from_ = buf.size() >= 3 ? buf.size() - 3 : 0;
+            // Only now is a slow head possible: give it the header timeout from its first byte.
+            if (!head_deadline_set_) {
+                head_deadline_set_ = true;
+                arm(srv_.cfg.header_timeout);
+            }
+            return read_head_bytes();
+        }
+        head_deadline_set_ = false;
+        std::size_t head_len = end + 4;
+        if (head_len > srv_.cfg.max_header_bytes) {
+            begin_request();
+            return send_local(http::status::request_header_fields_too_large,
+                              bad_request_body("request header larger than --max-header-bytes"), true,
+                              "request header too large");
+        }
+        on_head(buf.substr(0, head_len));
+    }
+
+    void begin_request() {
+        // Serializers point into the parsers' messages: drop them before the parsers are replaced.
+        req_sr_.reset();
+        res_sr_.reset();
+        res_p_.reset();
+        rq_ = request_state{};
+        rq_.active = true;
+        rq_.start = std::chrono::steady_clock::now();
+        rq_.wall = std::chrono::system_clock::now();
+        rq_.id = fmt::format("{:016x}", srv_.next_request_id.fetch_add(1, std::memory_order_relaxed));
+        phase_ = phase::busy;
+    }
+
+    void bad_request(std::string reason) {
+        srv_.stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+        rq_.reason = "bad request: " + reason;
+        send_local(http::status::bad_request, bad_request_body(reason), true, {});
+    }
+
+    void on_head(std::string_view head) {
+        begin_request();
+        auto hc = check_request_head(head);
+        rq_.method = std::string(hc.facts.method);
+        rq_.path = std::string(hc.facts.target.substr(0, hc.facts.target.find('?')));
+        if (hc.error) return bad_request(*hc.error);
+        rq_.has_body = hc.facts.chunked || hc.facts.content_length.value_or(0) > 0;
+        rq_.expect_continue = hc.facts.expect_continue;
+
+        req_p_.emplace();
+        req_p_->header_limit(static_cast<std::uint32_t>(srv_.cfg.max_header_bytes));
+        req_p_->body_limit(boost::none);
+        beast::error_code ec;
+        req_p_->put(net::buffer(head.data(), head.size()), ec);
+        if (ec || !req_p_->is_header_done()) return bad_request("malformed header: " + ec.message());
+        cbuf_.consume(head.size());
+
+        auto& msg = req_p_->get();
+        rq_.route = rt::route(sv(msg.method_string()), sv(msg.target()));
+        if (!rq_.route.ok) return bad_request(rq_.route.error);
+        auto& r = rq_.route;
+        rq_.action = r.action;
+        rq_.action_id = r.action_id;
+        rq_.hijack = r.action_id < rt::action_count && rt::all_actions()[r.action_id].hijack;
+        rq_.path = r.path;
+        rq_.prog = srv_.policy.snapshot();
+
+        auto& q = rq_.req;
+        q.user = id_.user;
+        q.groups = id_.groups;
+        q.host = srv_.host_name;
+        q.host_labels = srv_.host_labels;
+        q.method = rq_.method;
+        q.path = r.path;
+        q.api_version = r.api_version;
+        q.query = r.query;
+        q.action = std::string(r.action);
+        q.resource_id = r.resource_id;
+
+        if (rq_.expect_continue) {
+            // We answer the client's Expect ourselves; dockerd must not send a second interim response.
+            msg.erase(http::field::expect);
+            if (rq_.has_body) {
+                arm(srv_.cfg.header_timeout);
+                return net::async_write(tls_, net::buffer(continue_line),
+                                        bind(&client_session::on_continue_sent));
+            }
+        }
+        step_body();
+    }
+
+    static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
+    void on_continue_sent(beast::error_code ec, std::size_t) {
+        if (ec) return abort_request(ec);
+        step_body();
+    }
+
+    // ---- body for inspection ---------------------------------------------
+    void step_body() {
+        if (rq_.has_body && rt::needs_body(*rq_.prog, rq_.action_id)) {
+            rq_.req.body.emplace();
+            arm(srv_.cfg.header_timeout);
+            return read_inspect_body();
+        }
+        step_resource();
+    }
+
+    void read_inspect_body() {
+        auto buf = relay_span(0);
+        req_p_->get().body().data = buf.data();
+        req_p_->get().body().size = buf.size();
+        http::async_read_some(tls_, cbuf_, *req_p_, bind(&client_session::on_inspect_body));
+    }
+
+    void on_inspect_body(beast::error_code ec, std::size_t) {
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) return abort_request(ec);
+        auto buf = relay_span(0);
+        std::size_t filled = buf.size() - req_p_->get().body().size;
+        rq_.bytes_in += filled;
+        if (rq_.req.body->size() + filled > srv_.cfg.max_body_inspect) {
+            // Too big to inspect means it cannot be checked, so it is not forwarded (fail closed).
+            return deny(rt::error_decision("request body larger than --max-body-inspect (" +
+                                           std::to_string(srv_.cfg.max_body_inspect) + " bytes)"));
+        }
+        rq_.req.body->append(buf.data(), filled);
+        if (!req_p_->is_done()) return read_inspect_body();
+        rq_.body_buffered = true;
+        step_resource();
+    }
+
+    // ---- target inspection -----------------------------------------------
+    void step_resource() {
+        const auto& r = rq_.route;
+        if (!r.resource_id.empty() && !r.inspect_kind.empty() && rt::needs_resource(*rq_.prog, rq_.action_id)) {
+            auto key = resource_cache::key(r.inspect_kind, r.resource_id);
+            if (auto hit = srv_.resources.get(key)) {
+                fill_resource(*hit);
+                return decide();
+            }
+            inspect_path_ = rt::inspect_path(r.inspect_kind, r.resource_id);
+            if (!inspect_path_.empty()) return ensure_upstream(&client_session::inspect_send);
+        }
+        decide();
+    }
+
+    void fill_resource(const resource_info& info) {
+        rq_.req.resource_name = info.name;
+        rq_.req.resource_labels = info.labels;
+    }
+
+    void inspect_send() {
+        inspect_req_ = inspect_request(inspect_path_);
+        arm(inspect_timeout);
+        up_clean_ = false;
+        net::async_write(*up_, net::buffer(inspect_req_), bind(&client_session::on_inspect_sent));
+    }
+
+    void on_inspect_sent(beast::error_code ec, std::size_t) {
+        if (ec) return inspect_failed("cannot send to dockerd: " + ec.message());
+        inspect_p_.emplace();
+        inspect_p_->header_limit(max_upstream_header_bytes);
+        inspect_p_->body_limit(max_inspect_bytes);
+        http::async_read(*up_, ubuf_, *inspect_p_, bind(&client_session::on_inspect_read));
+    }
+
+    void on_inspect_read(beast::error_code ec, std::size_t) {
+        if (ec) return inspect_failed("no answer from dockerd: " + ec.message());
+        auto& res = inspect_p_->get();
+        if (!inspect_p_->keep_alive()) close_upstream();
+        else up_clean_ = true;
+        if (res.result_int() != 200)
+            return inspect_failed(fmt::format("dockerd answered {} for {}", res.result_int(), inspect_path_));
+        auto info = parse_inspect(rq_.route.inspect_kind, res.body());
+        if (!info) return inspect_failed("dockerd's inspect answer is not JSON");
+        fill_resource(*info);
+        srv_.resources.put(resource_cache::key(rq_.route.inspect_kind, rq_.route.resource_id), std::move(*info));
+        inspect_p_.reset();
+        decide();
+    }
+
+    void inspect_failed(std::string why) {
+        if (!up_clean_) close_upstream();
+        srv_.stats.upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        deny(rt::error_decision("resource lookup failed: " + why));
+    }
+
+    // ---- decision ----------------------------------------------------------
+    void decide() {
+        disarm();
+        auto d = rt::decide(*rq_.prog, rq_.req);
+        if (d.eff == rt::effect::allow) {
+            rq_.decision = "allow";
+            rq_.rule = std::move(d.rule);
+            rq_.reason = std::move(d.reason);
+            srv_.stats.count_request(decision_label::allow, rq_.action_id);
+            return ensure_upstream(&client_session::forward_send);
+        }
+        deny(std::move(d));
+    }
+
+    void deny(rt::decision d) {
+        rq_.decision = "deny";
+        rq_.rule = std::move(d.rule);
+        rq_.reason = std::move(d.reason);
+        srv_.stats.count_request(decision_label::deny, rq_.action_id);
+        // An unread body cannot be skipped safely: close the connection after the answer.
+        bool close = req_p_ && !req_p_->is_done();
+        send_local(http::status::forbidden, denial_body(rq_.action, id_.user, rq_.rule), close, {});
+    }
+
+    // ---- upstream connection ---------------------------------------------
+    void ensure_upstream(member_step next) {
+        if (up_ && up_->is_open()) return (this->*next)();
+        if (auto s = upstream_.take_idle()) {
+            up_.emplace(std::move(*s));
+            ubuf_.clear();
+            return (this->*next)();
+        }
+        up_.emplace(upstream_.make_socket());
+        ubuf_.clear();
+        after_connect_ = next;
+        arm(upstream_connect_timeout);
+        up_->async_connect(upstream_.endpoint(), bind(&client_session::on_upstream_connect));
+    }
+
+    void on_upstream_connect(beast::error_code ec) {
+        disarm();
+        if (ec) {
+            close_upstream();
+            srv_.stats.upstream_errors.fetch_add(1, std::memory_order_relaxed);
+            if (after_connect_ == &client_session::inspect_send)
+                return inspect_failed("cannot connect to dockerd: " + ec.message());
+            return upstream_failed("cannot connect to dockerd at " + upstream_.path() + ": " + ec.message());
+        }
+        up_clean_ = true;
+        (this->*after_connect_)();
+    }
+
+    void close_upstream() {
+        if (up_) {
+            beast::error_code ignored;
+            up_->close(ignored);
+            up_.reset();
+        }
+        up_clean_ = false;
+        ubuf_.clear();
+    }
+
+    // Nothing was sent to the client yet: answer 502 and close.
+    void upstream_failed(std::string why) {
+        close_upstream();
+        srv_.stats.upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        rq_.reason = why;
+        send_local(http::status::bad_gateway, upstream_error_body(why), true, {});
+    }
+
+    // ---- forwarding --------------------------------------------------------
+    void forward_send() {
+        auto& msg = req_p_->get();
+        up_clean_ = false;
+        req_sr_.emplace(msg);
+        if (req_p_->is_done()) {
+            // No body, or the body was read for inspection: send it whole, framed as the client framed it.
+            if (rq_.body_buffered && !rq_.req.body->empty()) {
+                msg.body().data = rq_.req.body->data();
+                msg.body().size = rq_.req.body->size();
+            } else {
+                msg.body().data = nullptr;
+                msg.body().size = 0;
+            }
+            msg.body().more = false;
+            return http::async_write(*up_, *req_sr_, bind(&client_session::on_request_sent));
+        }
+        http::async_write_header(*up_, *req_sr_, bind(&client_session::on_request_head_sent));
+    }
+
+    void on_request_head_sent(beast::error_code ec, std::size_t) {
+        if (ec) return upstream_failed("cannot send to dockerd: " + ec.message());
+        // A body upload may take long, but each read must make progress within the idle timeout.
+        async_relay_body(tls_, cbuf_, *req_p_, *up_, *req_sr_, relay_span(0),
+                         [this] { arm(srv_.cfg.idle_timeout); },
+                         bind(&client_session::on_request_body_sent));
+    }
+
+    void on_request_body_sent(beast::error_code ec, std::uint64_t n) {
+        rq_.bytes_in += n;
+        on_request_sent(ec, 0);
+    }
+
+    void on_request_sent(beast::error_code ec, std::size_t) {
+        disarm();
+        if (ec) return abort_request(ec);
+        res_p_.emplace();
+        res_p_->header_limit(max_upstream_header_bytes);
+        res_p_->body_limit(boost::none);
+        if (req_p_->get().method() == http::verb::head) res_p_->skip(true);
+        // No deadline: dockerd may legitimately take long (`wait`, a pull, a commit).
+        http::async_read_header(*up_, ubuf_, *res_p_, bind(&client_session::on_response_head));
+    }
+
+    void on_response_head(beast::error_code ec, std::size_t) {
+        if (ec) return upstream_failed("no response from dockerd: " + ec.message());
+        auto& res = res_p_->get();
+        rq_.status = res.result_int();
+        res_sr_.emplace(res);
+        // Hijack is decided by the route: without `Upgrade: tcp` dockerd answers 200 and hijacks anyway.
+        bool tunnel_now = rq_.status == 101 || (rq_.hijack && rq_.status == 200);
+        if (tunnel_now) {
+            phase_ = phase::tunnel;
+            return http::async_write_header(tls_, *res_sr_, bind(&client_session::on_hijack_head_sent));
+        }
+        if (res_p_->is_done()) {
+            res.body().data = nullptr;
+            res.body().size = 0;
+            res.body().more = false;
+            return http::async_write(tls_, *res_sr_, bind(&client_session::on_response_sent));
+        }
+        // Body bytes already here (small JSON answers): the relay sends head and body in one write.
+        // Otherwise flush the head now, so streams (`events`, `logs -f`) show their status immediately.
+        if (ubuf_.size() > 0) return relay_response();
+        http::async_write_header(tls_, *res_sr_, bind(&client_session::on_response_head_sent));
+    }
+
+    void on_response_head_sent(beast::error_code ec, std::size_t) {
+        if (ec) return abort_request(ec);
+        relay_response();
+    }
+
+    void relay_response() {
+        async_relay_body(*up_, ubuf_, *res_p_, tls_, *res_sr_, relay_span(0), [] {},
+                         bind(&client_session::on_response_body_sent));
+    }
+
+    void on_response_body_sent(beast::error_code ec, std::uint64_t n) {
+        rq_.bytes_out += n;
+        on_response_sent(ec, 0);
+    }
+
+    void on_response_sent(beast::error_code ec, std::size_t) {
+        if (ec) return abort_request(ec);
+        bool upstream_reusable = res_p_->is_done() && res_p_->keep_alive() && ubuf_.size() == 0;
+        if (upstream_reusable) up_clean_ = true;
+        else close_upstream();
+        bool keep = req_p_->keep_alive() && res_p_->keep_alive() && res_p_->is_done() &&
+                    !srv_.draining.load(std::memory_order_relaxed);
+        finish_request();
+        if (!keep) return graceful_close();
+        do_read_head(false);
+    }
+
+    // ---- hijacked connections ----------------------------------------------
+    void on_hijack_head_sent(beast::error_code ec, std::size_t) {
+        if (ec) return abort_request(ec);
+        disarm();
+        up_clean_ = false;
+        auto t = std::make_shared<tunnel>(strand_, tls_, *up_, cbuf_, ubuf_, relay_span(0), relay_span(1));
+        auto self = shared_from_this();
+        t->start(
+            [self](const tunnel_result& r) {
+                self->rq_.bytes_in += r.bytes_in;
+                self->rq_.bytes_out += r.bytes_out;
+                self->finish_request();
+                self->close_upstream();
+                self->close_all();
+            },
+            // dockerd is done: the client gets the idle timeout to finish its side.
+            [self] { self->arm(self->srv_.cfg.idle_timeout); });
+    }
+
+    // ---- local answers -----------------------------------------------------
+    void send_local(http::status st, std::string body, bool close, std::string_view reason) {
+        if (!reason.empty() && rq_.reason.empty()) rq_.reason = std::string(reason);
+        rq_.status = static_cast<unsigned>(st);
+        local_res_.emplace(st, 11);
+        local_res_->set(http::field::content_type, "application/json");
+        local_res_->set(http::field::server, "dockpold");
+        local_res_->body() = std::move(body);
+        local_res_->keep_alive(!close);
+        local_res_->prepare_payload();
+        rq_.bytes_out += local_res_->body().size();
+        local_close_ = close;
+        arm(srv_.cfg.header_timeout);
+        http::async_write(tls_, *local_res_, bind(&client_session::on_local_sent));
+    }
+
+    void on_local_sent(beast::error_code ec, std::size_t) {
+        local_res_.reset();
+        finish_request();
+        if (ec) return close_all();
+        if (local_close_ || srv_.draining.load(std::memory_order_relaxed)) return graceful_close();
+        do_read_head(false);
+    }
+
+    // An I/O error mid-request: nothing sensible can be sent any more.
+    void abort_request(beast::error_code) {
+        finish_request();
+        close_upstream();
+        close_all();
+    }
+
+    // ---- audit -------------------------------------------------------------
+    void finish_request() {
+        if (!rq_.active) return;
+        rq_.active = false;
+        if (!srv_.audit) return;
+        audit_event e;
+        e.time = rq_.wall;
+        e.id = rq_.id;
+        e.user = id_.user;
+        e.groups = &id_.groups;
+        e.peer = peer_;
+        e.host = srv_.host_name;
+        e.method = rq_.method;
+        e.path = rq_.path;
+        e.action = rq_.action;
+        e.resource = rq_.route.resource_id;
+        e.decision = rq_.decision;
+        e.rule = rq_.rule.empty() && rq_.decision == "deny" ? std::string_view("error") : std::string_view(rq_.rule);
+        e.reason = rq_.reason;
+        e.revision = rq_.prog ? std::string_view(rt::image_of(*rq_.prog).man.revision) : std::string_view();
+        e.status = rq_.status;
+        e.bytes_in = rq_.bytes_in;
+        e.bytes_out = rq_.bytes_out;
+        e.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rq_.start).count();
+        srv_.audit->push(format_audit_line(e));
+    }
+
+    // ---- closing -----------------------------------------------------------
+    // close_notify first, so the client knows the response was complete.
+    void graceful_close() {
+        if (phase_ == phase::closing || phase_ == phase::closed) return;
+        phase_ = phase::closing;
+        arm(std::chrono::seconds(5));
+        tls_.async_close_notify(bind(&client_session::on_close_notify));
+    }
+
+    void on_close_notify(beast::error_code, std::size_t) { close_all(); }
+
+    void close_all() {
+        if (phase_ == phase::closed) return;
+        finish_request();
+        phase_ = phase::closed;
+        tls_.close();
+        if (!up_clean_) close_upstream();
+        timer_.cancel();
+    }
+
+    // Relay buffers are allocated on first use: one for bodies, a second only for tunnels.
+    std::span<char> relay_span(std::size_t which) {
+        auto& b = relay_[which];
+        if (!b) b = std::make_unique<char[]>(relay_buffer_bytes);
+        return {b.get(), relay_buffer_bytes};
+    }
+
+    server_context& srv_;
+    upstream_pool& upstream_;
+    std::string peer_;
+    tls_stream tls_;
+    net::any_io_executor strand_;
+    net::steady_timer timer_;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+    bool timer_armed_ = false;
+    bool head_deadline_set_ = false;
+    phase phase_ = phase::handshake;
+    std::uint64_t registry_id_ = 0;
+
+    identity id_;
+    beast::flat_buffer cbuf_;
+    beast::flat_buffer ubuf_;
+    std::size_t scan_from_ = 0;
+    std::optional<unix_socket> up_;
+    bool up_clean_ = false;          // up_ is between exchanges (may be pooled)
+    member_step after_connect_ = nullptr;
+    std::array<std::unique_ptr<char[]>, 2> relay_;
+
+    request_state rq_;
+    std::optional<http::request_parser<http::buffer_body>> req_p_;
+    std::optional<http::request_serializer<http::buffer_body>> req_sr_;
+    std::optional<http::response_parser<http::buffer_body>> res_p_;
+    std::optional<http::response_serializer<http::buffer_body>> res_sr_;
+    std::optional<http::response_parser<http::string_body>> inspect_p_;
+    std::optional<http::response<http::string_body>> local_res_;
+    bool local_close_ = false;
+    std::string inspect_path_, inspect_req_;
+};
+
+} // namespace dockpol::sidecar

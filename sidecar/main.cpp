@@ -1,0 +1,163 @@
+// dockpold: the mTLS sidecar that enforces dockpol bundles in front of dockerd.
+// Start-up checks every flag and file and exits 2 with one line naming the
+// problem; then the io_context runs on one thread per core until a drain.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "audit_log.hpp"
+#include "client_session.hpp"
+#include "config.hpp"
+#include "listener.hpp"
+#include "metrics.hpp"
+#include "policy_store.hpp"
+#include "resource_lookup.hpp"
+#include "server_context.hpp"
+#include "signals.hpp"
+#include "tls_context.hpp"
+#include "upstream.hpp"
+#include "io_pool.hpp"
+
+namespace ds = dockpol::sidecar;
+namespace net = boost::asio;
+
+namespace {
+
+// Exit codes (DESIGN §7): 0 after a clean drain, 2 for usage and start-up errors.
+constexpr int exit_ok = 0;
+constexpr int exit_usage = 2;
+
+// How often the drain checks whether the last connection has finished.
+constexpr std::chrono::milliseconds drain_poll{50};
+
+int fail(const std::string& line) {
+    std::fprintf(stderr, "dockpold: %s\n", line.c_str());
+    return exit_usage;
+}
+
+void log_line(const std::string& line) { std::fprintf(stderr, "dockpold: %s\n", line.c_str()); }
+
+std::string machine_hostname() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+    return buf;
+}
+
+ds::tls_files tls_files_of(const ds::config& c) { return {c.tls_cert, c.tls_key, c.tls_client_ca, c.tls_crl}; }
+
+} // namespace
+
+int main(int argc, char** argv) {
+    // OpenSSL writes with write(2): a peer that went away must be an EPIPE error, not a killed process.
+    std::signal(SIGPIPE, SIG_IGN);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto parsed = ds::parse_config(args);
+    if (auto* e = std::get_if<std::string>(&parsed)) return fail(*e);
+    const ds::config cfg = std::get<ds::config>(std::move(parsed));
+    if (cfg.show_version) {
+        std::printf("dockpold %s\n", DOCKPOL_VERSION);
+        return exit_ok;
+    }
+    if (cfg.bundle_url) return fail("--bundle-url is not supported by this build yet; use --bundle FILE");
+    if (cfg.admin) log_line("--admin is not served by this build yet; ignoring it");
+
+    auto tls = ds::make_tls_context(tls_files_of(cfg));
+    if (auto* e = std::get_if<std::string>(&tls)) return fail(*e);
+    ds::tls_context_store tls_store(std::get<0>(tls));
+
+    std::vector<dockpol::rt::public_key> keys;
+    for (const auto& path : cfg.bundle_pubkeys) {
+        auto k = dockpol::rt::load_public_key_pem(path);
+        if (auto* e = std::get_if<std::string>(&k)) return fail("--bundle-pubkey " + path + ": " + *e);
+        keys.push_back(std::get<0>(std::move(k)));
+    }
+    ds::policy_store policy(std::move(keys));
+    if (auto e = policy.load_file(*cfg.bundle)) return fail(*e + " (rebuild it with `dockpolc build`)");
+
+    ds::metrics stats;
+    std::unique_ptr<ds::audit_log> audit;
+    if (cfg.audit_log) {
+        audit = std::make_unique<ds::audit_log>(*cfg.audit_log, stats);
+        if (auto e = audit->open()) return fail("--audit-log: " + *e);
+    }
+    if (::access(cfg.docker_socket.c_str(), F_OK) != 0)
+        log_line("warning: --docker socket " + cfg.docker_socket + " does not exist yet; requests get 502 until it does");
+
+    ds::io_pool io(std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<ds::upstream_pool>> upstreams;
+    for (std::size_t i = 0; i < io.size(); ++i)
+        upstreams.push_back(std::make_unique<ds::upstream_pool>(io.at(i), cfg.docker_socket));
+    ds::resource_cache resources;
+    ds::server_context srv{cfg,       io,    tls_store, policy, upstreams, resources, audit.get(), stats,
+                           cfg.host_name.empty() ? machine_hostname() : cfg.host_name, cfg.host_labels, {false}, {1}, {}};
+
+    auto lst = std::make_shared<ds::listener>(srv);
+    if (auto e = lst->open(cfg.listen)) return fail(*e);
+
+    if (audit) audit->start();
+
+    net::io_context& ioc = io.at(0);
+    net::steady_timer drain_timer(ioc);
+    std::chrono::steady_clock::time_point drain_deadline{};
+    std::function<void()> drain_check;
+    drain_check = [&] {
+        bool idle = stats.connections_active.load() == 0;
+        if (idle || std::chrono::steady_clock::now() >= drain_deadline) {
+            if (!idle) log_line("drain timeout: closing remaining connections");
+            io.stop();
+            return;
+        }
+        drain_timer.expires_after(drain_poll);
+        drain_timer.async_wait([&](boost::system::error_code ec) {
+            if (!ec) drain_check();
+        });
+    };
+
+    ds::signal_handler signals(ioc, ds::signal_actions{
+        .drain =
+            [&] {
+                log_line("draining");
+                srv.draining = true;
+                lst->stop();
+                srv.sessions.drain_all();
+                drain_deadline = std::chrono::steady_clock::now() + cfg.drain_timeout;
+                drain_check();
+            },
+        .reload =
+            [&] {
+                if (auto e = policy.load_file(*cfg.bundle)) {
+                    stats.bundle_reloads_failure.fetch_add(1);
+                    log_line("reload failed, keeping revision " + policy.status().revision + ": " + *e);
+                } else {
+                    stats.bundle_reloads_success.fetch_add(1);
+                    log_line("loaded bundle revision " + policy.status().revision);
+                }
+                auto t = ds::make_tls_context(tls_files_of(cfg));
+                if (auto* e = std::get_if<std::string>(&t)) log_line("TLS reload failed, keeping the old certificate: " + *e);
+                else tls_store.replace(std::get<0>(std::move(t)));
+            },
+        .reopen =
+            [&] {
+                if (audit) audit->request_reopen();
+            },
+    });
+    signals.start();
+    lst->run();
+    log_line("listening on " + cfg.listen.host + ":" + std::to_string(cfg.listen.port) + ", bundle revision " +
+             policy.status().revision);
+
+    io.run();
+    if (audit) audit->stop();
+    // Handlers still queued hold sessions that reference objects on this stack; skip their teardown.
+    std::fflush(nullptr);
+    ::_exit(exit_ok);
+}
