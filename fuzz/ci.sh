@@ -42,12 +42,13 @@ if [ -z "${FUZZCI_SKIP_ASAN:-}" ]; then
     setup_rc=$?
     # Only the unit test executables: the full tree (sidecar, examples) is not needed here.
     unit_exes=""
+    rm -f "$LOGS/asan-build.log"
     if [ $setup_rc -eq 0 ]; then
         unit_exes=$(meson introspect "$ASAN_BUILD" --tests | python3 -c '
 import json, os, sys
 root = os.path.abspath(sys.argv[1])
 for t in json.load(sys.stdin):
-    if "unit" in t["suite"]:
+    if any(s.split(":")[-1] == "unit" for s in t["suite"]):
         print(os.path.relpath(t["cmd"][0], root))' "$ASAN_BUILD")
     fi
     if [ $setup_rc -eq 0 ] && [ -n "$unit_exes" ] && ninja -C "$ASAN_BUILD" -j 2 $unit_exes >"$LOGS/asan-build.log" 2>&1; then
@@ -68,7 +69,8 @@ for line in open(sys.argv[1]):
     print("%s\t%s" % (t["name"], t["result"]))' "$ASAN_BUILD/meson-logs/testlog.json" 2>/dev/null)
     else
         fail "asan_build"
-        tail -30 "$LOGS/asan-build.log" 2>/dev/null || tail -30 "$setup_log"
+        if [ -s "$LOGS/asan-build.log" ]; then grep -E "error|FAILED" "$LOGS/asan-build.log" | head -20
+        else tail -20 "$setup_log"; echo "(no unit tests found or meson setup failed)"; fi
     fi
 fi
 

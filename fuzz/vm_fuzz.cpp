@@ -114,6 +114,37 @@ rt::value gen_value(fuzz::byte_source& in, const rt::program_image& im, int dept
     }
 }
 
+// A value of the kind the slot's field has (the binder's normal output), so
+// comparisons run on real operands; pool strings and numbers make them match.
+rt::value typed_value(fuzz::byte_source& in, const rt::program_image& im, const rt::slot_desc& slot) {
+    auto pool_string = [&] {
+        return im.strings.empty() ? rt::value::string(in.str(8)) : rt::value::string(im.strings[in.u16() % im.strings.size()]);
+    };
+    switch (rt::info(slot.field).type) {
+    case rt::field_type::string: return pool_string();
+    case rt::field_type::number:
+        return im.numbers.empty() ? rt::value::number(in.u8()) : rt::value::number(im.numbers[in.u8() % im.numbers.size()]);
+    case rt::field_type::boolean: return rt::value::boolean(in.flag());
+    case rt::field_type::list:
+    case rt::field_type::groups: {
+        std::vector<rt::value> items(in.below(max_list_items + 1));
+        for (auto& it : items) it = pool_string();
+        return rt::value::list(std::move(items));
+    }
+    default: {
+        if (slot.subpaths.empty()) return gen_value(in, im, 0);
+        // Records: items[0] the element, items[k] its value at sub-path k.
+        std::vector<rt::value> elems(in.below(max_list_items + 1));
+        for (auto& e : elems) {
+            std::vector<rt::value> rec(slot.subpaths.size() + 1);
+            for (auto& r : rec) r = in.flag() ? pool_string() : gen_value(in, im, 2);
+            e = rt::value::record(std::move(rec));
+        }
+        return rt::value::list(std::move(elems));
+    }
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -131,9 +162,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const rt::program& p = *loaded.prog;
 
     rt::input input;
+    // Mostly an action the program names, so rule bodies get past their action test.
+    std::vector<std::uint16_t> named;
+    for (const auto id : p.string_action)
+        if (id != rt::program::no_action) named.push_back(id);
     const std::uint16_t a = in.u16();
-    input.action_id = (a & 0x8000) ? a : static_cast<std::uint16_t>(a % rt::action_count);
-    for (std::size_t s = 0; s < im.slots.size(); ++s) input.slots.push_back(gen_value(in, im, 0));
+    if ((a & 0xC000) == 0xC000) input.action_id = a;
+    else if ((a & 0x8000) == 0 && !named.empty()) input.action_id = named[a % named.size()];
+    else input.action_id = static_cast<std::uint16_t>(a % rt::action_count);
+    for (const auto& slot : im.slots)
+        input.slots.push_back(in.u8() < 192 ? typed_value(in, im, slot) : gen_value(in, im, 0));
 
     const auto d = rt::evaluate(p, input);
     const auto& rules = rt::image_of(p).rules;

@@ -15,6 +15,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -32,6 +33,8 @@ inline constexpr std::uint64_t admin_max_body_bytes = 4 * 1024;
 inline constexpr std::chrono::seconds admin_io_timeout{10};
 // Prometheus and a healthcheck need a couple of connections; more is a misbehaving client.
 inline constexpr int admin_max_connections = 32;
+// After a failed accept (no descriptors left), wait this long before the next try.
+inline constexpr std::chrono::milliseconds admin_accept_backoff{100};
 
 struct admin_response {
     unsigned status = 200;
@@ -191,14 +194,20 @@ private:
         acceptor_.async_accept(net::make_strand(ex_), [self = shared_from_this()](const boost::system::error_code& ec,
                                                                                  net::ip::tcp::socket sock) {
             if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
-            if (!ec) {
-                if (self->active_->fetch_add(1, std::memory_order_relaxed) >= admin_max_connections) {
-                    self->active_->fetch_sub(1, std::memory_order_relaxed);
-                    boost::system::error_code ignored;
-                    sock.close(ignored);
-                } else {
-                    std::make_shared<detail::admin_session>(std::move(sock), self->routes_, self->active_)->start();
-                }
+            if (ec) {
+                // Out of descriptors (or similar): back off instead of spinning on a failing accept.
+                self->backoff_.expires_after(admin_accept_backoff);
+                self->backoff_.async_wait([self](const boost::system::error_code& wec) {
+                    if (!wec) self->accept();
+                });
+                return;
+            }
+            if (self->active_->fetch_add(1, std::memory_order_relaxed) >= admin_max_connections) {
+                self->active_->fetch_sub(1, std::memory_order_relaxed);
+                boost::system::error_code ignored;
+                sock.close(ignored);
+            } else {
+                std::make_shared<detail::admin_session>(std::move(sock), self->routes_, self->active_)->start();
             }
             self->accept();
         });
@@ -206,6 +215,7 @@ private:
 
     net::any_io_executor ex_;
     net::ip::tcp::acceptor acceptor_;
+    net::steady_timer backoff_{acceptor_.get_executor()};
     std::shared_ptr<const std::vector<admin_route>> routes_;
     std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
 };

@@ -4,14 +4,19 @@
 // line and counts the drop rather than slowing or blocking requests.
 #pragma once
 #include <chrono>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <deque>
+#include <iterator>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -120,15 +125,18 @@ public:
 
     // Never blocks on I/O: a full queue drops the line and counts it.
     void push(std::string line) {
+        bool wake;
         {
             std::lock_guard lk(mu_);
             if (queue_.size() >= audit_queue_limit) {
                 metrics_.audit_dropped.fetch_add(1, std::memory_order_relaxed);
                 return;
             }
+            // The writer takes the whole queue at once: only the first line of a batch needs to wake it.
+            wake = queue_.empty();
             queue_.push_back(std::move(line));
         }
-        cv_.notify_one();
+        if (wake) cv_.notify_one();
     }
 
     // SIGUSR1: the writer reopens the file before its next write.

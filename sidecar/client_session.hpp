@@ -418,6 +418,9 @@ private:
 
     // ---- upstream connection ---------------------------------------------
     void ensure_upstream(member_step next) {
+        // Beast sizes each read by the buffer's free capacity (at least 512 bytes): without a full relay
+        // buffer reserved, a 512 MiB download would move in 512-byte TLS records.
+        ubuf_.reserve(relay_buffer_bytes);
         if (up_ && up_->is_open()) return (this->*next)();
         if (auto s = upstream_.take_idle()) {
             up_.emplace(std::move(*s));
@@ -484,6 +487,7 @@ private:
 
     void on_request_head_sent(beast::error_code ec, std::size_t) {
         if (ec) return upstream_failed("cannot send to dockerd: " + ec.message());
+        cbuf_.reserve(relay_buffer_bytes);   // same reason as ubuf_ in ensure_upstream
         // A body upload may take long, but each read must make progress within the idle timeout.
         async_relay_body(tls_, cbuf_, *req_p_, *up_, *req_sr_, relay_span(0),
                          [this] { arm(srv_.cfg.idle_timeout); },
@@ -512,7 +516,10 @@ private:
         rq_.status = res.result_int();
         res_sr_.emplace(res);
         // Hijack is decided by the route: without `Upgrade: tcp` dockerd answers 200 and hijacks anyway.
-        bool tunnel_now = rq_.status == 101 || (rq_.hijack && rq_.status == 200);
+        // A hijacked 200 is written raw, without framing; a framed 200 (`exec start` with Detach) is an
+        // ordinary answer, and tunnelling it would let later requests on this connection skip the policy.
+        bool framed = res.has_content_length() || res.chunked();
+        bool tunnel_now = rq_.status == 101 || (rq_.hijack && rq_.status == 200 && !framed);
         if (tunnel_now) {
             phase_ = phase::tunnel;
             return http::async_write_header(tls_, *res_sr_, bind(&client_session::on_hijack_head_sent));

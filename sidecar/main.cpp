@@ -6,7 +6,8 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <iostream>
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "audit_log.hpp"
 #include "client_session.hpp"
 #include "config.hpp"
+#include "io_pool.hpp"
 #include "listener.hpp"
 #include "metrics.hpp"
 #include "policy_store.hpp"
@@ -25,7 +27,6 @@
 #include "signals.hpp"
 #include "tls_context.hpp"
 #include "upstream.hpp"
-#include "io_pool.hpp"
 
 namespace ds = dockpol::sidecar;
 namespace net = boost::asio;
@@ -81,7 +82,10 @@ int main(int argc, char** argv) {
         keys.push_back(std::get<0>(std::move(k)));
     }
     ds::policy_store policy(std::move(keys));
-    if (auto e = policy.load_file(*cfg.bundle)) return fail(*e + " (rebuild it with `dockpolc build`)");
+    if (auto e = policy.load_file(*cfg.bundle)) {
+        bool rejected = e->find(" rejected: ") != std::string::npos;
+        return fail(rejected ? *e + " (rebuild it with `dockpolc build`, or check --bundle-pubkey)" : *e);
+    }
 
     ds::metrics stats;
     std::unique_ptr<ds::audit_log> audit;

@@ -4,13 +4,16 @@
 // last good bundle and records why (DESIGN §6 hot swap).
 #pragma once
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "dockpol/rt/bundle.hpp"

@@ -10,8 +10,9 @@
 #include <openssl/x509_vfy.h>
 
 #include <atomic>
+#include <cstdio>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <variant>
 

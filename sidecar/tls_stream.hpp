@@ -153,7 +153,18 @@ private:
                         break;
                     }
                 if (b.size() == 0) return detail::tls_step::done;
-                r = SSL_read_ex(ssl_, b.data(), b.size(), &done);
+                auto* p = static_cast<unsigned char*>(b.data());
+                r = SSL_read_ex(ssl_, p, b.size(), &done);
+                // One record is at most 16 KiB; take the records read-ahead already holds too, so one
+                // operation can fill the whole buffer. A failure here is reported by the next read.
+                while (r == 1 && done < b.size() && SSL_has_pending(ssl_)) {
+                    std::size_t more = 0;
+                    if (SSL_read_ex(ssl_, p + done, b.size() - done, &more) != 1) {
+                        ERR_clear_error();
+                        break;
+                    }
+                    done += more;
+                }
             }
             break;
         }

@@ -8,6 +8,7 @@
 #pragma once
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <functional>

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 
+#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <string>

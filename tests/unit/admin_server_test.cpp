@@ -291,3 +291,62 @@ TEST_CASE("parse_http_url") {
     CHECK(std::get<0>(parse_http_url("http://h:81/")).host_header() == "h:81");
     CHECK(parse_http_url("http://h/" + std::string(max_url_bytes, 'a')).index() == 1);
 }
+
+TEST_CASE("admin limits: oversize head and body are refused with 400, connections are capped") {
+    admin_fixture f;
+    const auto port = f.server->port();
+    auto raw = [&](const std::string& bytes) {
+        net::io_context ioc;
+        net::ip::tcp::socket s(ioc);
+        s.connect({net::ip::make_address("127.0.0.1"), port});
+        net::write(s, net::buffer(bytes));
+        beast::flat_buffer buf;
+        beast::http::response<beast::http::string_body> res;
+        boost::system::error_code ec;
+        beast::http::read(s, buf, res, ec);
+        return ec ? 0u : res.result_int();
+    };
+    const std::string big_header(admin_max_header_bytes + 1, 'a');
+    CHECK(raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + big_header + "\r\n\r\n") == 400);
+    const std::string big_body(admin_max_body_bytes + 1, 'b');
+    CHECK(raw("POST /v1/bundle/reload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(big_body.size()) +
+              "\r\n\r\n" + big_body) == 400);
+    CHECK(f.store.status().revision == "rev-A");
+
+    // admin_max_connections idle connections are accepted; the next one is closed at once.
+    net::io_context ioc;
+    std::vector<net::ip::tcp::socket> held;
+    for (int i = 0; i < admin_max_connections; ++i) {
+        held.emplace_back(ioc);
+        held.back().connect({net::ip::make_address("127.0.0.1"), port});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    net::ip::tcp::socket extra(ioc);
+    extra.connect({net::ip::make_address("127.0.0.1"), port});
+    char c;
+    boost::system::error_code ec;
+    extra.read_some(net::buffer(&c, 1), ec);
+    CHECK(ec == net::error::eof);
+    // The held ones still work.
+    const std::string req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    net::write(held.front(), net::buffer(req));
+    beast::flat_buffer buf;
+    beast::http::response<beast::http::string_body> res;
+    beast::http::read(held.front(), buf, res);
+    CHECK(res.result_int() == 200);
+}
+
+TEST_CASE("http client: a body over the limit is an error, not a truncated bundle") {
+    admin_fixture f;
+    net::io_context ioc;
+    http_get_options opt;
+    opt.max_body = 16;   // /metrics is far bigger
+    opt.timeout = std::chrono::seconds(5);
+    http_get_result got;
+    async_http_get(ioc.get_executor(), std::get<0>(parse_http_url(f.url("/metrics"))), opt,
+                   [&](http_get_result r) { got = std::move(r); });
+    ioc.run();
+    CHECK(got.status == 0);
+    CHECK(got.error.find("larger than 16 bytes") != std::string::npos);
+    CHECK(got.body.empty());
+}

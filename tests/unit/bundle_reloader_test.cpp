@@ -334,3 +334,31 @@ TEST_CASE("write_file_atomically replaces the whole file and reports failures") 
     REQUIRE(e);
     CHECK(e->find("cannot create") != std::string::npos);
 }
+
+TEST_CASE("URL mode: triggers during a fetch share it (one GET, one count, every caller answered)") {
+    test_http_server srv;
+    srv.serve(bundle_of(rt::effect::allow, "rev-A"), "\"a\"");
+    auto f = std::get<0>(bundle_fetcher::create(srv.url(), std::nullopt));
+    net::io_context ioc;
+    policy_store store;
+    metrics m;
+    bundle_reloader r(ioc.get_executor(), store, m, f, std::nullopt, quiet);
+    REQUIRE_FALSE(r.initial_load());
+    const int before = srv.requests();
+    srv.serve(bundle_of(rt::effect::deny, "rev-B"), "\"b\"");
+    srv.stall(std::chrono::milliseconds(300));
+    std::vector<reload_result> got;
+    r.reload(reload_trigger::admin, [&](reload_result x) { got.push_back(x); });
+    r.reload(reload_trigger::sighup, [&](reload_result x) { got.push_back(x); });
+    r.reload(reload_trigger::poll, [&](reload_result x) { got.push_back(x); });
+    ioc.restart();
+    while (got.size() < 3 && ioc.run_one()) {
+    }
+    srv.stall(std::chrono::milliseconds(0));
+    REQUIRE(got.size() == 3);
+    for (const auto& g : got) CHECK_FALSE(g.error);
+    CHECK(got[0].swapped);
+    CHECK(srv.requests() == before + 1);
+    CHECK(m.bundle_reloads_success == 1);
+    CHECK(store.status().revision == "rev-B");
+}

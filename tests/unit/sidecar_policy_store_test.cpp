@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "dockpol/dsl/compile.hpp"
+#include "dockpol/rt/bind.hpp"
 #include "dockpol/rt/bundle.hpp"
+#include "dockpol/rt/request.hpp"
 #include "policy_store.hpp"
 
 using namespace dockpol;
