@@ -1,38 +1,58 @@
 #!/usr/bin/env bash
-# Builds dockpol and runs every test (unit, golden, examples, fuzz replay,
-# end-to-end). Prints a final line `tests: N passed, M failed`.
-# Usage: bash tests/run.sh [BUILD_DIR] [-- meson test args]
+# Builds dockpol and runs every test: unit, golden, examples' cases, CLI,
+# fuzz-corpus replay, end-to-end (real dockerd + docker CLI), then the
+# sanitizer half (ASan+UBSan unit tests and a short libFuzzer run per target,
+# fuzz/ci.sh). Prints a final line `tests: N passed, M failed`.
+# Usage: bash tests/run.sh [BUILD_DIR]
+#   DOCKPOL_SKIP_SANITIZE=1  skip fuzz/ci.sh (quick local runs)
+#   FUZZ_SECONDS=N           libFuzzer time per target (default 30)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
-shift || true
-[ "${1:-}" = "--" ] && shift
+cd "$root"
+
+passed=0
+failed=0
+finish() { echo "tests: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$root" >/dev/null || { echo "tests: 0 passed, 1 failed"; exit 1; }
+  if ! meson setup "$build" "$root" >"/tmp/dockpol-meson-setup.log" 2>&1; then
+    tail -30 /tmp/dockpol-meson-setup.log; failed=1; finish
+  fi
 fi
-if ! ninja -C "$build" >"$build/ninja.log" 2>&1; then
-  tail -50 "$build/ninja.log"
-  echo "build failed"
-  echo "tests: 0 passed, 1 failed"
-  exit 1
+if ! ninja -C "$build" -j 2 >"$build/ninja.log" 2>&1; then
+  grep -E "error|FAILED" "$build/ninja.log" | head -40
+  echo "build failed (full log: $build/ninja.log)"
+  failed=1; finish
 fi
-meson test -C "$build" --print-errorlogs --num-processes 2 "$@"
-rc=$?
-python3 - "$build/meson-logs/testlog.json" <<'PY'
+
+meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2
+counts=$(python3 - "$build/meson-logs/testlog.json" <<'PY'
 import json, sys
-passed = failed = 0
+p = f = 0
 try:
-    with open(sys.argv[1]) as f:
-        for line in f:
-            r = json.loads(line)
-            if r.get("result") in ("OK", "EXPECTEDFAIL", "SKIP"):
-                passed += 1
-            else:
-                failed += 1
-                print("FAILED:", r.get("name"), r.get("result"))
+    for line in open(sys.argv[1]):
+        r = json.loads(line)
+        if r.get("result") in ("OK", "EXPECTEDFAIL", "SKIP"):
+            p += 1
+        else:
+            f += 1
+            print("FAILED:", r.get("name"), r.get("result"), file=sys.stderr)
 except FileNotFoundError:
-    failed = 1
-print(f"tests: {passed} passed, {failed} failed")
+    f = 1
+print(p, f)
 PY
-exit $rc
+)
+read -r p f <<<"$counts"
+passed=$((passed + p)); failed=$((failed + f))
+
+if [ -z "${DOCKPOL_SKIP_SANITIZE:-}" ]; then
+  out=$(bash "$root/fuzz/ci.sh" 2>&1 | tee /dev/stderr | sed -n 's/^fuzzci: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -1)
+  if [ -n "$out" ]; then
+    read -r p f <<<"$out"
+    passed=$((passed + p)); failed=$((failed + f))
+  else
+    echo "fuzz/ci.sh printed no summary"; failed=$((failed + 1))
+  fi
+fi
+finish
