@@ -395,7 +395,9 @@ private:
     // ---- decision ----------------------------------------------------------
     void decide() {
         disarm();
+        const auto decide_start = std::chrono::steady_clock::now();
         auto d = rt::decide(*rq_.prog, rq_.req);
+        srv_.stats.latency.decision_seconds.observe(std::chrono::steady_clock::now() - decide_start);
         if (d.eff == rt::effect::allow) {
             rq_.decision = "allow";
             rq_.rule = std::move(d.rule);
@@ -617,6 +619,7 @@ private:
     void finish_request() {
         if (!rq_.active) return;
         rq_.active = false;
+        srv_.stats.latency.request_seconds.observe(std::chrono::steady_clock::now() - rq_.start);
         if (!srv_.audit) return;
         audit_event e;
         e.time = rq_.wall;

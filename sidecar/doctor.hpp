@@ -97,7 +97,17 @@ inline std::variant<options, std::string> parse_options(std::span<const std::str
         } else if (a == "--config") {
             auto text = read_host_file(v);
             if (!text) return "cannot read --config " + v;
-            const auto words = config_words(*text);
+            // `--flag=value` (Compose, args files) is the same as `--flag value`.
+            std::vector<std::string> words;
+            for (auto& w : config_words(*text)) {
+                const auto eq = w.find('=');
+                if (starts_with(w, "--") && eq != std::string::npos) {
+                    words.push_back(w.substr(0, eq));
+                    words.push_back(w.substr(eq + 1));
+                } else {
+                    words.push_back(w);
+                }
+            }
             for (std::size_t k = 0; k + 1 < words.size(); ++k)
                 if (apply_flag(o.env, words[k], words[k + 1], error)) ++k;
             if (!error.empty()) return v + ": " + error;

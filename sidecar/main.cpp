@@ -15,13 +15,20 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "admin_api.hpp"
+#include "admin_server.hpp"
 #include "audit_log.hpp"
+#include "bundle_fetcher.hpp"
+#include "bundle_reloader.hpp"
+#include "bundle_watcher.hpp"
 #include "client_session.hpp"
 #include "config.hpp"
+#include "doctor.hpp"
 #include "io_pool.hpp"
 #include "listener.hpp"
 #include "metrics.hpp"
 #include "policy_store.hpp"
+#include "probe.hpp"
 #include "resource_lookup.hpp"
 #include "server_context.hpp"
 #include "signals.hpp"
@@ -61,6 +68,8 @@ int main(int argc, char** argv) {
     // OpenSSL writes with write(2): a peer that went away must be an EPIPE error, not a killed process.
     std::signal(SIGPIPE, SIG_IGN);
     std::vector<std::string> args(argv + 1, argv + argc);
+    if (!args.empty() && args[0] == "probe") return ds::run_probe({args.begin() + 1, args.end()});
+    if (!args.empty() && args[0] == "doctor") return ds::run_doctor({args.begin() + 1, args.end()});
     auto parsed = ds::parse_config(args);
     if (auto* e = std::get_if<std::string>(&parsed)) return fail(*e);
     const ds::config cfg = std::get<ds::config>(std::move(parsed));
@@ -68,8 +77,6 @@ int main(int argc, char** argv) {
         std::printf("dockpold %s\n", DOCKPOL_VERSION);
         return exit_ok;
     }
-    if (cfg.bundle_url) return fail("--bundle-url is not supported by this build yet; use --bundle FILE");
-    if (cfg.admin) log_line("--admin is not served by this build yet; ignoring it");
 
     auto tls = ds::make_tls_context(tls_files_of(cfg));
     if (auto* e = std::get_if<std::string>(&tls)) return fail(*e);
@@ -82,12 +89,30 @@ int main(int argc, char** argv) {
         keys.push_back(std::get<0>(std::move(k)));
     }
     ds::policy_store policy(std::move(keys));
-    if (auto e = policy.load_file(*cfg.bundle)) {
+    ds::metrics stats;
+
+    // The control plane (reloads, file watch, URL polls, admin listener) has its own thread, so a
+    // reload's verification or a slow scrape never delays requests, and busy request threads never
+    // delay /readyz.
+    net::io_context control(1);
+    auto control_guard = net::make_work_guard(control);
+    auto ctl = control.get_executor();
+
+    // One reloader for every trigger (start, SIGHUP, file change, admin, URL poll).
+    std::unique_ptr<ds::bundle_reloader> reloader;
+    if (cfg.bundle_url) {
+        auto f = ds::bundle_fetcher::create(*cfg.bundle_url, cfg.bundle_url_ca);
+        if (auto* e = std::get_if<std::string>(&f)) return fail(*e);
+        reloader = std::make_unique<ds::bundle_reloader>(ctl, policy, stats, std::get<0>(std::move(f)), cfg.bundle_cache,
+                                                         log_line);
+    } else {
+        reloader = std::make_unique<ds::bundle_reloader>(ctl, policy, stats, *cfg.bundle, log_line);
+    }
+    if (auto e = reloader->initial_load()) {
         bool rejected = e->find(" rejected: ") != std::string::npos;
         return fail(rejected ? *e + " (rebuild it with `dockpolc build`, or check --bundle-pubkey)" : *e);
     }
 
-    ds::metrics stats;
     std::unique_ptr<ds::audit_log> audit;
     if (cfg.audit_log) {
         audit = std::make_unique<ds::audit_log>(*cfg.audit_log, stats);
@@ -107,6 +132,22 @@ int main(int argc, char** argv) {
     auto lst = std::make_shared<ds::listener>(srv);
     if (auto e = lst->open(cfg.listen)) return fail(*e);
 
+    std::shared_ptr<ds::admin_server> admin;
+    if (cfg.admin) {
+        auto routes = ds::make_admin_routes({ctl, policy, stats, stats.latency, *reloader, cfg.docker_socket, &srv.draining});
+        auto a = ds::admin_server::create(ctl, cfg.admin->host, cfg.admin->port, std::move(routes));
+        if (auto* e = std::get_if<std::string>(&a)) return fail(*e);
+        admin = std::get<0>(std::move(a));
+    }
+
+    // Without a watch (inotify limits) only automatic reloads are lost; SIGHUP and the admin call still work.
+    std::shared_ptr<ds::bundle_watcher> watcher;
+    if (cfg.bundle) {
+        auto w = ds::bundle_watcher::create(ctl, *cfg.bundle, [&reloader] { reloader->reload(ds::reload_trigger::file_change); });
+        if (auto* e = std::get_if<std::string>(&w)) log_line("warning: bundle file changes are not watched: " + *e);
+        else watcher = std::get<0>(std::move(w));
+    }
+
     if (audit) audit->start();
 
     net::io_context& ioc = io.at(0);
@@ -118,6 +159,7 @@ int main(int argc, char** argv) {
         if (idle || std::chrono::steady_clock::now() >= drain_deadline) {
             if (!idle) log_line("drain timeout: closing remaining connections");
             io.stop();
+            control.stop();
             return;
         }
         drain_timer.expires_after(drain_poll);
@@ -132,19 +174,15 @@ int main(int argc, char** argv) {
                 log_line("draining");
                 srv.draining = true;
                 lst->stop();
+                if (watcher) watcher->stop();
+                reloader->stop();
                 srv.sessions.drain_all();
                 drain_deadline = std::chrono::steady_clock::now() + cfg.drain_timeout;
                 drain_check();
             },
         .reload =
             [&] {
-                if (auto e = policy.load_file(*cfg.bundle)) {
-                    stats.bundle_reloads_failure.fetch_add(1);
-                    log_line("reload failed, keeping revision " + policy.status().revision + ": " + *e);
-                } else {
-                    stats.bundle_reloads_success.fetch_add(1);
-                    log_line("loaded bundle revision " + policy.status().revision);
-                }
+                reloader->reload(ds::reload_trigger::sighup);
                 auto t = ds::make_tls_context(tls_files_of(cfg));
                 if (auto* e = std::get_if<std::string>(&t)) log_line("TLS reload failed, keeping the old certificate: " + *e);
                 else tls_store.replace(std::get<0>(std::move(t)));
@@ -156,10 +194,19 @@ int main(int argc, char** argv) {
     });
     signals.start();
     lst->run();
+    if (admin) {
+        admin->start();
+        log_line("admin listening on " + cfg.admin->host + ":" + std::to_string(admin->port()));
+    }
+    if (watcher) watcher->start();
+    if (cfg.bundle_url) reloader->start_polling(cfg.poll_interval);
+    std::thread control_thread([&control] { control.run(); });
     log_line("listening on " + cfg.listen.host + ":" + std::to_string(cfg.listen.port) + ", bundle revision " +
              policy.status().revision);
 
     io.run();
+    control.stop();
+    control_thread.join();
     if (audit) audit->stop();
     // Handlers still queued hold sessions that reference objects on this stack; skip their teardown.
     std::fflush(nullptr);

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "dockpol/rt/actions.hpp"
+#include "prometheus.hpp"
 
 namespace dockpol::sidecar {
 
@@ -24,6 +25,7 @@ struct metrics {
     std::atomic<std::uint64_t> audit_dropped{0};
     std::atomic<std::uint64_t> bundle_reloads_success{0};
     std::atomic<std::uint64_t> bundle_reloads_failure{0};
+    latency_metrics latency;                               // decision and request histograms
 
     void count_request(decision_label d, std::uint16_t action_id) {
         if (action_id < rt::action_count)

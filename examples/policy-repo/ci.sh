@@ -12,10 +12,15 @@
 #                        (default: ./public); serve it for dockpold --bundle-url
 set -euo pipefail
 
+# Relative paths in the environment are the caller's; the steps below run in the repository.
+absolute() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cd "$repo"
 dockpolc=${DOCKPOLC:-dockpolc}
-publish_dir=${PUBLISH_DIR:-$repo/public}
+case "$dockpolc" in */*) dockpolc=$(absolute "$dockpolc") ;; esac
+publish_dir=$(absolute "${PUBLISH_DIR:-$repo/public}")
+key=${DOCKPOL_SIGNING_KEY:-}
+[ -z "$key" ] || key=$(absolute "$key")
+cd "$repo"
 
 say() { printf '== %s\n' "$*"; }
 die() { printf 'ci.sh: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -50,7 +55,6 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-key=${DOCKPOL_SIGNING_KEY:-}
 if [ -z "$key" ]; then
     echo "ci.sh: warning: DOCKPOL_SIGNING_KEY is not set; signing with a throwaway key," \
          "which hosts running dockpold --bundle-pubkey will reject" >&2

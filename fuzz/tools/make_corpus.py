@@ -10,8 +10,8 @@ fuzz/<target>.dict from the project's own inputs:
   bodies     /work/shared/bench/container_create.json (or --bench), captured CLI bodies
   schema     runtime/dockpol/rt/{fields,actions}.def for the dictionaries
 
-Only gen_* files are replaced; cli_* (captured) and crash_* (fixed findings)
-files are kept. Usage: fuzz/tools/make_corpus.py --dockpolc BUILD/dsl/dockpolc
+Only gen_* files are replaced; cli_* (captured), fz_* (merged from fuzzing
+runs with -merge=1) and crash_* (fixed findings) files are kept. Usage: fuzz/tools/make_corpus.py --dockpolc BUILD/dsl/dockpolc
 """
 import argparse
 import glob
@@ -375,7 +375,7 @@ def main():
     items = []
     for name, data in pols:
         base = name[:-5] if name.endswith(".dpol") else name
-        for i, r in enumerate(reqs.get(base, [])[:25]):
+        for i, r in enumerate(reqs.get(base, [])[:12]):
             items.append(("%s_%02d" % (base, i), data + b"\n%%\n" + request_lines(r).encode()))
     generic = [
         {"user": "bruce", "groups": ["dev", "admins"], "host": "prod-web-1", "host_labels": {"env": "prod"},
@@ -388,10 +388,10 @@ def main():
          "resource": {"name": "web", "labels": {"owner": "ops"}}},
         {"user": "u", "groups": ["g"], "host": "h", "method": "POST", "path": "/v1.41/images/create?fromImage=alpine&tag=3"},
     ]
-    for name, data in pols:
+    for k, (name, data) in enumerate(pols):
         if name.startswith("snippet"):
-            for i, r in enumerate(generic):
-                items.append(("%s_r%d" % (name, i), data + b"\n%%\n" + request_lines(r).encode() + (b"all=1\n" if i == 1 else b"")))
+            for i in (k % 4, (k + 1) % 4):
+                items.append(("%s_r%d" % (name, i), data + b"\n%%\n" + request_lines(generic[i]).encode() + (b"all=1\n" if i == 1 else b"")))
     counts["differential_fuzz"] = write_corpus("differential_fuzz", items)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -414,7 +414,7 @@ def main():
     counts["vm_fuzz"] = write_corpus("vm_fuzz", items)
 
     items = [("%s_%s" % (m, t.replace("/", "_")), ("%s %s HTTP/1.1\r\nHost: docker\r\n\r\n" % (m, t)).encode())
-             for m, t in route_targets()[::4]]
+             for m, t in route_targets()[::12]]
     items = [("edge%02d" % i, h) for i, h in enumerate(EDGE_HEADS)] + items
     counts["http_route_fuzz"] = write_corpus("http_route_fuzz", items)
 

@@ -361,6 +361,13 @@ TEST_CASE("doctor: options and --config from the systemd unit") {
     CHECK(o.env.docker_socket == "/var/run/docker.sock");
     CHECK(o.env.bundle_pubkeys == std::vector<std::string>{"/etc/dockpol/bundle-signing.pub.pem"});
 
+    // Compose's `--flag=value` spelling.
+    auto compose = dd::parse_options(std::vector<std::string>{
+        "--config", std::string(DOCKPOL_SOURCE_ROOT) + "/examples/deploy/compose.yaml"});
+    REQUIRE(std::holds_alternative<dd::options>(compose));
+    CHECK(std::get<dd::options>(compose).env.bundle == std::optional<std::string>("/bundle/bundle.dpb"));
+    CHECK(std::get<dd::options>(compose).env.tls_key == std::optional<std::string>("/etc/dockpol/server-key.pem"));
+
     CHECK(std::holds_alternative<std::string>(dd::parse_options(std::vector<std::string>{"--format", "yaml"})));
     CHECK(std::holds_alternative<std::string>(dd::parse_options(std::vector<std::string>{"--docker", "tcp://x:1"})));
     CHECK(std::holds_alternative<std::string>(dd::parse_options(std::vector<std::string>{"--bogus", "1"})));
