@@ -69,6 +69,15 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+class NoAuditDockpold(e2e.Dockpold):
+    """dockpold without --audit-log (to measure what the audit line costs per request)."""
+
+    def args(self):
+        a = super().args()
+        i = a.index("--audit-log")
+        return a[:i] + a[i + 2:]
+
+
 class Bench:
     def __init__(self, ws, args):
         self.ws = ws
@@ -98,7 +107,8 @@ class Bench:
         bundle = e2e.compile_policy(dockpolc, [e2e.example_policy("demo")], self.ws.path("demo.dpb"),
                                     revision="bench")
         extra = ["--max-conns", str(a.idle_conns + 256)]
-        self.proxy = e2e.Dockpold(self.ws, dockpold, bundle, certs, self.dockerd, extra=extra)
+        cls = e2e.Dockpold if a.audit == "file" else NoAuditDockpold
+        self.proxy = cls(self.ws, dockpold, bundle, certs, self.dockerd, extra=extra)
         self.proxy.start()
         self.pid = self.proxy.proc.pid
         self.rss_start = vm_rss_kib(self.pid)
@@ -305,7 +315,7 @@ class Bench:
             f"mode: {meta['mode']} (reps {self.a.reps}, duration {self.a.duration} s, "
             f"stream reps {self.a.stream_reps}, docker ps reps {self.a.cli_reps}); "
             f"dockpold `{meta['dockpold']}`; policy examples/policies/demo.dpol (user alice, "
-            f"group admins), audit log to a file; client "
+            f"group admins), audit log: {self.a.audit}; client "
             f"`../shared/bench/proxy/pbload.cc`. Errors/non-2xx in all samples: {errs}.",
             "",
             "Ratios are the median of per-repetition ratios dockpold/direct measured back to back "
@@ -365,6 +375,8 @@ def parse(argv):
     p.add_argument("--idle-conns", type=int, default=1000)
     p.add_argument("--quick", action="store_true",
                    help="reps 1, duration 0.5 s, big-mib 64, stream reps 1, cli reps 3, 200 idle conns")
+    p.add_argument("--audit", choices=("file", "off"), default="file",
+                   help="dockpold's audit log: a file in the scratch dir (default) or none")
     p.add_argument("--out", default=DEFAULT_OUT)
     a = p.parse_args(argv)
     if a.quick:

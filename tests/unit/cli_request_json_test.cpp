@@ -55,7 +55,9 @@ TEST_CASE("body is serialised, body_raw kept byte for byte") {
 
 TEST_CASE("an explicit action overrides the route, or stands alone") {
     CHECK(ok(from(R"({"method":"GET","path":"/containers/json","action":"image_list"})")).action == "image_list");
-    const auto& alone = ok(from(R"({"user":"u","action":"container_logs"})"));
+    // Keep the result alive: ok() returns a reference into it.
+    const auto result = from(R"({"user":"u","action":"container_logs"})");
+    const auto& alone = ok(result);
     CHECK(alone.action == "container_logs");
     CHECK(alone.path.empty());
     CHECK(error_of(from(R"({"action":"docker_ping"})"), request_error::malformed) ==
