@@ -1,7 +1,8 @@
 // Audit events (DESIGN §6): one JSON line per request, written when the
 // request completes. The request path only formats the line and pushes it
-// into a bounded queue; a writer thread does the I/O. A full queue drops the
-// line and counts the drop rather than slowing or blocking requests.
+// into a bounded queue; a writer thread does the I/O, collecting lines for up
+// to audit_flush_interval and writing each batch with one write. A full queue
+// drops the line and counts the drop rather than slowing or blocking requests.
 #pragma once
 #include <chrono>
 #include <cerrno>
@@ -9,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <deque>
 #include <iterator>
 #include <mutex>
 #include <optional>
@@ -28,6 +28,12 @@ namespace dockpol::sidecar {
 
 // Lines waiting for the writer; at ~400 bytes each this caps the backlog near 6 MiB.
 inline constexpr std::size_t audit_queue_limit = 16384;
+// A backlog this long wakes the writer at once rather than after the flush interval (a burst is not held back).
+inline constexpr std::size_t audit_high_water = 256;
+// How long a line may wait for others to share its write; short enough that tails see requests at once.
+inline constexpr std::chrono::milliseconds audit_flush_interval{20};
+// A write buffer grown past this by a burst is freed afterwards (normal batches are a few KiB).
+inline constexpr std::size_t audit_keep_buffer_bytes = 1024 * 1024;
 
 struct audit_event {
     std::chrono::system_clock::time_point time;
@@ -123,7 +129,8 @@ public:
 
     void start() { writer_ = std::thread([this] { run(); }); }
 
-    // Never blocks on I/O: a full queue drops the line and counts it.
+    // Never blocks on I/O: a full queue drops the line and counts it. The writer is woken only when it is
+    // parked on an empty queue or the backlog reaches the high-water mark; otherwise its timer collects the line.
     void push(std::string line) {
         bool wake;
         {
@@ -132,9 +139,8 @@ public:
                 metrics_.audit_dropped.fetch_add(1, std::memory_order_relaxed);
                 return;
             }
-            // The writer takes the whole queue at once: only the first line of a batch needs to wake it.
-            wake = queue_.empty();
             queue_.push_back(std::move(line));
+            wake = std::exchange(parked_, false) || queue_.size() == audit_high_water;
         }
         if (wake) cv_.notify_one();
     }
@@ -176,25 +182,38 @@ private:
     }
 
     void run() {
-        std::deque<std::string> batch;
+        std::vector<std::string> batch;
+        std::string out;
         for (;;) {
             bool reopen = false, stopping = false;
             {
                 std::unique_lock lk(mu_);
-                cv_.wait(lk, [this] { return stopping_ || reopen_ || !queue_.empty(); });
+                // Idle: sleep without a timer until a line, a reopen or stop arrives.
+                if (queue_.empty() && !stopping_ && !reopen_) {
+                    parked_ = true;
+                    cv_.wait(lk, [this] { return stopping_ || reopen_ || !queue_.empty(); });
+                    parked_ = false;
+                }
+                // Let the lines of concurrent requests gather, so one write carries many of them.
+                cv_.wait_for(lk, audit_flush_interval,
+                             [this] { return stopping_ || reopen_ || queue_.size() >= audit_high_water; });
                 batch.swap(queue_);
                 reopen = std::exchange(reopen_, false);
                 stopping = stopping_;
             }
+            out.clear();
+            for (const auto& l : batch) out += l;
+            batch.clear();
             std::lock_guard lk(file_mu_);
             if (reopen) {
                 if (auto err = open_locked()) std::fprintf(stderr, "dockpold: %s\n", err->c_str());
             }
-            if (file_) {
-                for (const auto& l : batch) std::fwrite(l.data(), 1, l.size(), file_);
+            if (file_ && !out.empty()) {
+                std::fwrite(out.data(), 1, out.size(), file_);
                 std::fflush(file_);
             }
-            batch.clear();
+            // A burst's buffer is not kept for the quiet time after it.
+            if (out.capacity() > audit_keep_buffer_bytes) std::string().swap(out);
             if (stopping) return;
         }
     }
@@ -203,7 +222,8 @@ private:
     metrics& metrics_;
     std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<std::string> queue_;
+    std::vector<std::string> queue_;
+    bool parked_ = false;        // the writer sleeps without a timer: the next push must wake it
     bool reopen_ = false;
     bool stopping_ = false;
     std::mutex file_mu_;

@@ -230,6 +230,8 @@ private:
         req_sr_.reset();
         res_sr_.reset();
         res_p_.reset();
+        // The previous request's parser must not speak for this one (send_local reads its keep-alive).
+        req_p_.reset();
         rq_ = request_state{};
         rq_.active = true;
         rq_.start = std::chrono::steady_clock::now();
@@ -587,6 +589,8 @@ private:
     // ---- local answers -----------------------------------------------------
     void send_local(http::status st, std::string body, bool close, std::string_view reason) {
         if (!reason.empty() && rq_.reason.empty()) rq_.reason = std::string(reason);
+        // The client asked to close (`Connection: close`, or HTTP/1.0 without keep-alive): close after the answer.
+        if (req_p_ && req_p_->is_header_done() && !req_p_->keep_alive()) close = true;
         rq_.status = static_cast<unsigned>(st);
         local_res_.emplace(st, 11);
         local_res_->set(http::field::content_type, "application/json");

@@ -95,7 +95,9 @@ inline std::variant<std::shared_ptr<const tls_context>, std::string> make_tls_co
                                  SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_cipher_list(raw, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL");
     // Hijacked streams read while writing: writes must tolerate partial completion and a moved buffer.
-    SSL_CTX_set_mode(raw, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Idle connections hand their record buffers back (about 64 KiB each) until the next record.
+    SSL_CTX_set_mode(raw, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
     // Read whole socket buffers at once instead of a record header then its body: half the read syscalls.
     SSL_CTX_set_read_ahead(raw, 1);
     if (SSL_CTX_use_certificate_chain_file(raw, f.cert.c_str()) != 1)

@@ -47,7 +47,10 @@ read -r p f <<<"$counts"
 passed=$((passed + p)); failed=$((failed + f))
 
 if [ -z "${DOCKPOL_SKIP_SANITIZE:-}" ]; then
-  out=$(bash "$root/fuzz/ci.sh" 2>&1 | tee /dev/stderr | sed -n 's/^fuzzci: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -1)
+  fuzz_log=$(mktemp)
+  bash "$root/fuzz/ci.sh" 2>&1 | tee "$fuzz_log"
+  out=$(sed -n 's/^fuzzci: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$fuzz_log" | tail -1)
+  rm -f "$fuzz_log"
   if [ -n "$out" ]; then
     read -r p f <<<"$out"
     passed=$((passed + p)); failed=$((failed + f))
