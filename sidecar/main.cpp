@@ -1,6 +1,7 @@
 // dockpold: the mTLS sidecar that enforces dockpol bundles in front of dockerd.
 // Start-up checks every flag and file and exits 2 with one line naming the
 // problem; then the io_context runs on one thread per core until a drain.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -98,6 +99,13 @@ int main(int argc, char** argv) {
     auto control_guard = net::make_work_guard(control);
     auto ctl = control.get_executor();
 
+    // A missing socket means a wrong path or dockerd not started: refuse to
+    // start half-configured (systemd / compose restart us once it is there).
+    // A socket that exists but refuses connections only costs 502s until
+    // dockerd answers, so it is not fatal.
+    if (struct stat st{}; ::stat(cfg.docker_socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode))
+        return fail("--docker: " + cfg.docker_socket + " is not a UNIX socket (start dockerd first, or fix --docker)");
+
     // One reloader for every trigger (start, SIGHUP, file change, admin, URL poll).
     std::unique_ptr<ds::bundle_reloader> reloader;
     if (cfg.bundle_url) {
@@ -118,8 +126,6 @@ int main(int argc, char** argv) {
         audit = std::make_unique<ds::audit_log>(*cfg.audit_log, stats);
         if (auto e = audit->open()) return fail("--audit-log: " + *e);
     }
-    if (::access(cfg.docker_socket.c_str(), F_OK) != 0)
-        log_line("warning: --docker socket " + cfg.docker_socket + " does not exist yet; requests get 502 until it does");
 
     ds::io_pool io(std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<ds::upstream_pool>> upstreams;

@@ -18,7 +18,8 @@ import e2e  # noqa: E402
 # A refusal to start should be immediate; 15 s leaves room for a slow box.
 EXIT_TIMEOUT = 15
 
-FLAG_OF = {"cert": "--tls-cert", "key": "--tls-key", "ca": "--tls-client-ca", "bundle": "--bundle"}
+FLAG_OF = {"cert": "--tls-cert", "key": "--tls-key", "ca": "--tls-client-ca", "bundle": "--bundle",
+           "docker": "--docker"}
 
 
 def corrupt_copy(src, dst, how):
@@ -91,10 +92,12 @@ def body(ws, checks, argv):
         ("empty bundle", "bundle", corrupt_copy(bundle, ws.path("empty.dpb"), "empty")),
         ("policy source given as bundle", "bundle", corrupt_copy(bundle, ws.path("text.dpb"), "text")),
         ("bundle with a bad magic", "bundle", corrupt_copy(bundle, ws.path("magic.dpb"), "magic")),
+        ("missing docker socket", "docker", ws.path("missing-docker.sock")),
+        ("docker socket path that is a regular file", "docker", bundle),
     ]
     for what, which, path in cases:
         p.port = e2e.free_port()
-        r = start_with(p, FLAG_OF[which], path)
+        r = start_with(p, FLAG_OF[which], "unix://" + path if which == "docker" else path)
         lines = [ln for ln in (r.out + r.err).splitlines() if ln.strip()]
         detail = r.describe()
         c.eq(f"{what}: exit code 2", 2, r.rc, detail)
