@@ -12,6 +12,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "dockpol/rt/detail/hex.hpp"
 #include "dockpol/rt/detail/json_limits.hpp"
 #include "dockpol/rt/detail/json_projection.hpp"
 #include "dockpol/rt/detail/json_text.hpp"
@@ -106,7 +107,7 @@ private:
         if (end_ - p < 4) return fail(p, json_errc::bad_escape);
         cp = 0;
         for (int i = 0; i < 4; ++i) {
-            const int h = hex_value(p[i]);
+            const int h = hex_digit_value(p[i]);
             if (h < 0) return fail(p, json_errc::bad_escape);
             cp = cp << 4 | static_cast<std::uint32_t>(h);
         }

@@ -105,14 +105,6 @@ inline void append_utf8(std::string& out, std::uint32_t cp) {
     }
 }
 
-// The value of one hex digit, or -1.
-inline int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // Calls `emit(c)` for each byte of `in` folded the way Go's encoding/json
 // compares a key with a struct field name (bytes.EqualFold on valid UTF-8):
 // ASCII letters to upper case, and the only two non-ASCII runes whose

@@ -5,14 +5,9 @@
 #include <string>
 #include <string_view>
 
-namespace dockpol::rt::detail {
+#include "dockpol/rt/detail/hex.hpp"
 
-inline constexpr int hex_digit_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+namespace dockpol::rt::detail {
 
 inline constexpr bool is_control(unsigned char b) { return b < 0x20 || b == 0x7f; }
 
