@@ -24,7 +24,9 @@ SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${JOBS:=2}"
 # Warnings are errors locally and in CI; a newer OSS-Fuzz clang may pass WERROR= to relax that.
 : "${WERROR=-Werror}"
-export CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE OUT WORK SRC WERROR
+# The same defines as meson.build: Boost assertions go through sidecar/boost_assert_handler.cpp.
+DEFINES="-DFMT_HEADER_ONLY -DBOOST_ENABLE_ASSERT_HANDLER"
+export CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE OUT WORK SRC WERROR DEFINES
 
 ALL_TARGETS="parse_fuzz bundle_load_fuzz roundtrip_fuzz vm_fuzz differential_fuzz fmt_fuzz http_route_fuzz body_facts_fuzz upstream_response_fuzz"
 TARGETS="${*:-$ALL_TARGETS}"
@@ -33,9 +35,9 @@ mkdir -p "$OUT" "$WORK"
 build_one() {
     local t="$1"
     # -I. for sidecar/*.hpp; runtime/ and dsl/ are the two header-only libraries.
-    "$CXX" $CXXFLAGS -std=c++20 -DFMT_HEADER_ONLY -Wall -Wextra $WERROR \
+    "$CXX" $CXXFLAGS -std=c++20 $DEFINES -Wall -Wextra $WERROR \
         -I"$SRC" -I"$SRC/runtime" -I"$SRC/dsl" -c "$SRC/fuzz/$t.cpp" -o "$WORK/$t.o"
-    "$CXX" $CXXFLAGS "$WORK/$t.o" $LIB_FUZZING_ENGINE -lcrypto -o "$OUT/$t"
+    "$CXX" $CXXFLAGS "$WORK/$t.o" "$WORK/boost_assert_handler.o" $LIB_FUZZING_ENGINE -lcrypto -o "$OUT/$t"
     rm -f "$OUT/${t}_seed_corpus.zip"
     if [ -d "$SRC/fuzz/corpus/$t" ] && [ -n "$(ls -A "$SRC/fuzz/corpus/$t")" ]; then
         (cd "$SRC/fuzz/corpus/$t" && zip -q -X -r "$OUT/${t}_seed_corpus.zip" .)
@@ -48,4 +50,6 @@ export -f build_one
 for t in $TARGETS; do
     [ -f "$SRC/fuzz/$t.cpp" ] || { echo "build.sh: no such target: $t" >&2; exit 2; }
 done
+"$CXX" $CXXFLAGS -std=c++20 $DEFINES -Wall -Wextra $WERROR \
+    -c "$SRC/sidecar/boost_assert_handler.cpp" -o "$WORK/boost_assert_handler.o"
 printf '%s\n' $TARGETS | xargs -P "$JOBS" -I{} bash -c 'build_one "$@"' _ {}
