@@ -16,8 +16,10 @@ mkdir -p "$OUT"
 IGNORE='(/usr/|fuzz/)'
 
 for t in $TARGETS; do
-    clang++-14 -std=c++20 -O1 -fprofile-instr-generate -fcoverage-mapping -DFMT_HEADER_ONLY \
-        -I"$SRC" -I"$SRC/runtime" -I"$SRC/dsl" "$SRC/fuzz/$t.cpp" "$SRC/fuzz/replay_main.cpp" -lcrypto -o "$OUT/$t"
+    # Same defines as meson.build and build.sh: Boost assertions go through sidecar/boost_assert_handler.cpp.
+    clang++-14 -std=c++20 -O1 -fprofile-instr-generate -fcoverage-mapping -DFMT_HEADER_ONLY -DBOOST_ENABLE_ASSERT_HANDLER \
+        -I"$SRC" -I"$SRC/runtime" -I"$SRC/dsl" "$SRC/fuzz/$t.cpp" "$SRC/fuzz/replay_main.cpp" \
+        "$SRC/sidecar/boost_assert_handler.cpp" -lcrypto -o "$OUT/$t"
     rm -f "$OUT/$t".*.profraw
     extra_var="EXTRA_CORPUS_$t"
     LLVM_PROFILE_FILE="$OUT/$t.%p.profraw" "$OUT/$t" "$SRC/fuzz/corpus/$t" ${!extra_var:-} >/dev/null 2>&1
