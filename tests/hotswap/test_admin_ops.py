@@ -51,7 +51,13 @@ def body(ws, checks, argv):
     for _ in range(2):
         st, _ = hs.request(p, "bob", "GET", "/v1.41/version")
         c.eq("version allowed", 200, st)
+    # The request histogram is observed when a response has been fully
+    # written, which can be just after the client has read it: wait for it.
     m1 = p.metrics()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and delta(m0, m1, "dockpol_request_seconds_count") < 5:
+        time.sleep(0.05)
+        m1 = p.metrics()
     c.eq("requests_total deny/container_list +3", 3, delta(m0, m1, REQ % ("deny", "container_list")))
     c.eq("requests_total allow/system_version +2", 2, delta(m0, m1, REQ % ("allow", "system_version")))
     c.eq("decision histogram count +5", 5, delta(m0, m1, "dockpol_decision_seconds_count"))
