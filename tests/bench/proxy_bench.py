@@ -86,6 +86,7 @@ class Bench:
         self.dockerd = None
         self.proxy = None
         self.pbload = None
+        self.rss_conns = None  # set by idle_rss()
 
     # ------------------------------------------------------------ setup
 
@@ -135,17 +136,24 @@ class Bench:
             raise e2e.Fatal("tar failed:\n" + r.describe())
         shutil.rmtree(src)
 
+    def hold(self, seconds):
+        for target in ("direct", "dockpold"):
+            log(f"{target}: {' '.join(self.load_cmd(target))} --path /_ping --mode keepalive -c 1 -d 5")
+        log(f"dockerd pid {self.dockerd.proc.pid}, dockpold pid {self.pid}; holding {seconds:.0f} s")
+        time.sleep(seconds)
+
     # ------------------------------------------------------------ load
 
-    def load(self, target, extra, timeout=None):
+    def load_cmd(self, target):
         if target == "direct":
-            tgt = ["--target", "unix:" + self.dockerd.sock]
-        else:
-            tgt = ["--target", f"tcp:127.0.0.1:{self.proxy.port}", "--tls",
-                   "--ca", self.proxy.certs.ca_pem, "--cert", os.path.join(self.alice, "cert.pem"),
-                   "--key", os.path.join(self.alice, "key.pem")]
+            return [self.pbload, "--target", "unix:" + self.dockerd.sock]
+        return [self.pbload, "--target", f"tcp:127.0.0.1:{self.proxy.port}", "--tls",
+                "--ca", self.proxy.certs.ca_pem, "--cert", os.path.join(self.alice, "cert.pem"),
+                "--key", os.path.join(self.alice, "key.pem")]
+
+    def load(self, target, extra, timeout=None):
         c0 = cpu_s(self.pid)
-        r = e2e.run([self.pbload, *tgt, *extra], timeout=timeout or (self.a.duration + 120))
+        r = e2e.run([*self.load_cmd(target), *extra], timeout=timeout or (self.a.duration + 120))
         c1 = cpu_s(self.pid)
         if r.rc != 0:
             raise e2e.Fatal("pbload failed:\n" + r.describe())
@@ -270,6 +278,8 @@ class Bench:
         rows = []
 
         def row(what, direct, proxied, ratio_list, unit, target=None, extra=""):
+            if not ratio_list:  # part not run (--only)
+                return
             r = med(ratio_list)
             spread = (f" ({min(ratio_list):.2f}–{max(ratio_list):.2f})"
                       if len(ratio_list) > 1 else "")
@@ -279,8 +289,11 @@ class Bench:
             rows.append(f"| {what} | {direct} | {proxied} | {r:.2f}×{spread} | {verdict} | {unit}"
                         f"{'; ' + extra if extra else ''} |")
 
+        have = {s["kind"] for s in self.samples}
         for conc in (1, 16):
             k = f"ping-c{conc}"
+            if k not in have:
+                continue
             cpu = med(self.pick(k, "dockpold", "cpu_us"))
             row(f"`GET /_ping` keep-alive, {conc} conn", f"{med(self.pick(k, 'direct', 'rps')):.0f}",
                 f"{med(self.pick(k, 'dockpold', 'rps')):.0f}", self.ratios(k, "rps"), "req/s",
@@ -288,24 +301,30 @@ class Bench:
                 f"p50 {med(self.pick(k, 'direct', 'p50')):.0f} / {med(self.pick(k, 'dockpold', 'p50')):.0f} µs; "
                 f"dockpold {cpu:.1f} µs CPU/req")
         for k in ("download", "upload"):
+            if k not in have:
+                continue
             cpu = med(self.pick(k, "dockpold", "cpu_s_per_gib"))
             row(f"{self.a.big_mib} MiB archive {k}, 1 conn",
                 f"{med(self.pick(k, 'direct', 'mibs')):.0f}", f"{med(self.pick(k, 'dockpold', 'mibs')):.0f}",
                 self.ratios(k, "mibs"), "MiB/s", TARGETS["stream_ratio"],
                 f"dockpold {cpu:.2f} s CPU/GiB")
-        cpu = med(self.pick("newconn", "dockpold", "cpu_ms"))
-        row(f"new connection per `/_ping`, {self.a.newconn_conc} clients",
-            f"{med(self.pick('newconn', 'direct', 'rps')):.0f} (unix, no TLS)",
-            f"{med(self.pick('newconn', 'dockpold', 'rps')):.0f} (mTLS P-256)",
-            self.ratios("newconn", "rps"), "conn/s", None,
-            f"dockpold {cpu:.2f} ms CPU per handshake+request; client pbload pays ~1.5 ms/handshake too")
-        row("`docker ps -a` wall time", f"{med(self.pick('docker-ps', 'direct', 'seconds')) * 1e3:.0f}",
-            f"{med(self.pick('docker-ps', 'dockpold', 'seconds')) * 1e3:.0f}",
-            self.ratios("docker-ps", "seconds", invert=True), "ms (median); ratio = direct/dockpold")
-        per_conn = (self.rss_conns - self.rss_idle) / max(self.a.idle_conns, 1)
-        mem = [f"| dockpold VmRSS | at start {self.rss_start} KiB | idle after load "
-               f"{self.rss_idle} KiB | with {self.a.idle_conns} idle TLS conns {self.rss_conns} KiB "
-               f"| {per_conn:.1f} KiB/conn | /_ping meanwhile: HTTP {self.idle_ping_status} |"]
+        if "newconn" in have:
+            cpu = med(self.pick("newconn", "dockpold", "cpu_ms"))
+            row(f"new connection per `/_ping`, {self.a.newconn_conc} clients",
+                f"{med(self.pick('newconn', 'direct', 'rps')):.0f} (unix, no TLS)",
+                f"{med(self.pick('newconn', 'dockpold', 'rps')):.0f} (mTLS P-256)",
+                self.ratios("newconn", "rps"), "conn/s", None,
+                f"dockpold {cpu:.2f} ms CPU per handshake+request; client pbload pays ~1.5 ms/handshake too")
+        if "docker-ps" in have:
+            row("`docker ps -a` wall time", f"{med(self.pick('docker-ps', 'direct', 'seconds')) * 1e3:.0f}",
+                f"{med(self.pick('docker-ps', 'dockpold', 'seconds')) * 1e3:.0f}",
+                self.ratios("docker-ps", "seconds", invert=True), "ms (median); ratio = direct/dockpold")
+        mem = []
+        if self.rss_conns is not None:
+            per_conn = (self.rss_conns - self.rss_idle) / max(self.a.idle_conns, 1)
+            mem = [f"| dockpold VmRSS | at start {self.rss_start} KiB | idle after load "
+                   f"{self.rss_idle} KiB | with {self.a.idle_conns} idle TLS conns {self.rss_conns} KiB "
+                   f"| {per_conn:.1f} KiB/conn | /_ping meanwhile: HTTP {self.idle_ping_status} |"]
         errs = sum(s.get("errors", 0) or 0 for s in self.samples)
         text = [
             "# dockpold vs direct dockerd socket",
@@ -377,6 +396,11 @@ def parse(argv):
                    help="reps 1, duration 0.5 s, big-mib 64, stream reps 1, cli reps 3, 200 idle conns")
     p.add_argument("--audit", choices=("file", "off"), default="file",
                    help="dockpold's audit log: a file in the scratch dir (default) or none")
+    p.add_argument("--only", default="ping,newconn,stream,cli,idle",
+                   help="comma-separated parts to run (ping,newconn,stream,cli,idle); default all")
+    p.add_argument("--hold", type=float, default=0,
+                   help="after setup, print the pbload command lines and keep dockerd and dockpold "
+                        "up this many seconds for manual profiling, then exit without measuring")
     p.add_argument("--out", default=DEFAULT_OUT)
     a = p.parse_args(argv)
     if a.quick:
@@ -397,11 +421,14 @@ def main(argv):
         with e2e.Workspace("bench", DEADLINE_S) as ws:
             b = Bench(ws, a)
             b.setup()
-            b.small()
-            b.newconn()
-            b.stream()
-            b.cli()
-            b.idle_rss()
+            if a.hold:
+                b.hold(a.hold)
+                return 0
+            parts = set(a.only.split(","))
+            for name, run in (("ping", b.small), ("newconn", b.newconn), ("stream", b.stream),
+                              ("cli", b.cli), ("idle", b.idle_rss)):
+                if name in parts:
+                    run()
             perf = perf_instructions_note(b)
             meta = {"started": started, "seconds": time.monotonic() - t0, "cpus": os.cpu_count(),
                     "load_start": load_start, "load_end": loadavg(), "perf": perf,
