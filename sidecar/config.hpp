@@ -27,6 +27,8 @@ inline constexpr duration header_timeout = std::chrono::seconds(30);
 inline constexpr duration idle_timeout = std::chrono::seconds(120);
 inline constexpr duration drain_timeout = std::chrono::seconds(30);
 inline constexpr duration poll_interval = std::chrono::seconds(30);
+// Covers dockerd's answer to a small request and a keep-alive client's next one (see io_pool.hpp).
+inline constexpr std::uint64_t busy_poll_us = 100;
 } // namespace defaults
 
 // Upper bounds for numeric flags, so a typo cannot ask for absurd resources.
@@ -41,6 +43,8 @@ inline constexpr std::uint64_t min_header_bytes = 1024;
 inline constexpr std::uint64_t max_conns = 1u << 20;
 // One day: longer timeouts are a configuration mistake.
 inline constexpr duration max_timeout = std::chrono::hours(24);
+// Spinning longer than 10 ms after the last event only burns CPU.
+inline constexpr std::uint64_t max_busy_poll_us = 10000;
 } // namespace flag_limits
 
 struct listen_address {
@@ -75,6 +79,7 @@ struct config {
     duration header_timeout = defaults::header_timeout;
     duration idle_timeout = defaults::idle_timeout;
     duration drain_timeout = defaults::drain_timeout;
+    std::uint64_t busy_poll_us = defaults::busy_poll_us;   // 0: always sleep in epoll_wait
 };
 
 namespace detail {
@@ -179,7 +184,8 @@ inline constexpr flag_spec flag_table[] = {
     {"--host-name", true},     {"--host-label", true},        {"--audit-log", true},
     {"--admin", true},         {"--max-body-inspect", true},  {"--max-conns", true},
     {"--max-header-bytes", true}, {"--handshake-timeout", true}, {"--header-timeout", true},
-    {"--idle-timeout", true},  {"--drain-timeout", true},     {"--version", false},
+    {"--idle-timeout", true},  {"--drain-timeout", true},     {"--busy-poll-us", true},
+    {"--version", false},
 };
 
 inline const flag_spec* find_flag(std::string_view name) {
@@ -277,6 +283,8 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
         else if (name == "--header-timeout") err = dur(c.header_timeout);
         else if (name == "--idle-timeout") err = dur(c.idle_timeout);
         else if (name == "--drain-timeout") err = dur(c.drain_timeout);
+        else if (name == "--busy-poll-us")
+            err = count(c.busy_poll_us, 0, flag_limits::max_busy_poll_us, "use microseconds between 0 (off) and 10000");
         if (err) return *err;
     }
     if (c.show_version) return c;

@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
         if (auto e = audit->open()) return fail("--audit-log: " + *e);
     }
 
-    ds::io_pool io(std::thread::hardware_concurrency());
+    ds::io_pool io(std::thread::hardware_concurrency(), std::chrono::microseconds(cfg.busy_poll_us));
     std::vector<std::unique_ptr<ds::upstream_pool>> upstreams;
     for (std::size_t i = 0; i < io.size(); ++i)
         upstreams.push_back(std::make_unique<ds::upstream_pool>(io.at(i), cfg.docker_socket));

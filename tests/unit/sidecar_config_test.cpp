@@ -47,6 +47,7 @@ TEST_CASE("minimal command line gets the documented defaults") {
     CHECK(c.header_timeout == std::chrono::seconds(30));
     CHECK(c.idle_timeout == std::chrono::seconds(120));
     CHECK(c.drain_timeout == std::chrono::seconds(30));
+    CHECK(c.busy_poll_us == 100);
     CHECK(c.host_name.empty());
     CHECK_FALSE(c.audit_log);
     CHECK_FALSE(c.tls_crl);
@@ -57,7 +58,7 @@ TEST_CASE("every optional flag is parsed") {
                        "prod-web-1", "--host-label", "env=prod", "--host-label", "zone=", "--audit-log", "-",
                        "--admin", "127.0.0.1:9999", "--max-body-inspect", "2MiB", "--max-conns", "10",
                        "--max-header-bytes", "8K", "--handshake-timeout", "500ms", "--header-timeout=5s",
-                       "--idle-timeout", "2m", "--drain-timeout", "1h"});
+                       "--idle-timeout", "2m", "--drain-timeout", "1h", "--busy-poll-us", "250"});
     CHECK(c.tls_crl == std::optional<std::string>("crl.pem"));
     CHECK(c.bundle_pubkeys == std::vector<std::string>{"a.pub", "b.pub"});
     CHECK(c.host_name == "prod-web-1");
@@ -74,6 +75,7 @@ TEST_CASE("every optional flag is parsed") {
     CHECK(c.header_timeout == std::chrono::seconds(5));
     CHECK(c.idle_timeout == std::chrono::minutes(2));
     CHECK(c.drain_timeout == std::chrono::hours(1));
+    CHECK(c.busy_poll_us == 250);
 }
 
 TEST_CASE("IPv6 listen addresses need brackets") {
@@ -133,4 +135,8 @@ TEST_CASE("numeric limits are enforced at their named bounds") {
     CHECK(parse_err_extra({"--max-body-inspect", "0"}).starts_with("--max-body-inspect: invalid value"));
     CHECK(parse_err_extra({"--max-conns", "0"}).starts_with("--max-conns: invalid value"));
     CHECK(parse_err_extra({"--max-conns", "2000000"}).starts_with("--max-conns: invalid value"));
+    CHECK(parse_ok({"--busy-poll-us", "0"}).busy_poll_us == 0);
+    CHECK(parse_ok({"--busy-poll-us", "10000"}).busy_poll_us == flag_limits::max_busy_poll_us);
+    CHECK(parse_err_extra({"--busy-poll-us", "10001"}).starts_with("--busy-poll-us: invalid value"));
+    CHECK(parse_err_extra({"--busy-poll-us", "-1"}).starts_with("--busy-poll-us: invalid value"));
 }
