@@ -11,6 +11,9 @@
 // most of what a small proxied request costs. Only one context spins at a
 // time and it yields while spinning, so under load spinning never takes more
 // than one core from dockerd and runnable threads on that core go first.
+// The window adapts: while events come further apart than the window (a slow
+// backend such as a big `docker ps`), it halves after each miss and spinning
+// fades out.
 #pragma once
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -66,14 +69,15 @@ private:
         }
         using clock = std::chrono::steady_clock;
         auto last_work = clock::now();
-        bool spinner = false;   // this thread holds the one spinning slot
+        auto budget = busy_poll_;   // this context's current spin window, adapted below
+        bool spinner = false;       // this thread holds the one spinning slot
         while (!ctx.stopped()) {
             if (ctx.poll() > 0) {
                 last_work = clock::now();
                 continue;
             }
             if (ctx.stopped()) break;
-            if (clock::now() - last_work < busy_poll_ && (spinner || !spinning_.exchange(true, std::memory_order_acquire))) {
+            if (clock::now() - last_work < budget && (spinner || !spinning_.exchange(true, std::memory_order_acquire))) {
                 spinner = true;
                 std::this_thread::yield();
                 continue;
@@ -84,7 +88,12 @@ private:
             }
             blocking_waits_.fetch_add(1, std::memory_order_relaxed);
             if (ctx.run_one() == 0) break;
-            last_work = clock::now();
+            auto now = clock::now();
+            // Was this event close enough that spinning pays? (The gap includes the wake-up itself, which can
+            // take longer than the window on a VM, hence the slack.) Then spin fully again; if not, halve the
+            // window, so a slow backend (events milliseconds apart) is waited for asleep, not spun for.
+            budget = now - last_work < 4 * busy_poll_ ? busy_poll_ : budget / 2;
+            last_work = now;
         }
         if (spinner) spinning_.store(false, std::memory_order_release);
     }

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <ctime>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -77,4 +78,26 @@ TEST_CASE("an idle pool does not burn CPU") {
     double used = process_cpu_seconds() - before;
     // A thread spinning through this interval would use about 0.3 s; sleeping threads use next to nothing.
     CHECK(used < 0.1);
+}
+
+TEST_CASE("events further apart than the window fade spinning out") {
+    // Window 2 ms, events every 20 ms: a fixed window would spin 2 ms per event (about 60 ms over 30
+    // events); the adaptive one halves after each miss and spins about 4 ms in all.
+    running_pool rp(1, 2000us);
+    boost::asio::steady_timer timer(rp.pool.at(0));
+    std::promise<void> done;
+    int left = 30;
+    std::function<void()> arm = [&] {
+        timer.expires_after(20ms);
+        timer.async_wait([&](const boost::system::error_code&) {
+            if (--left == 0) done.set_value();
+            else arm();
+        });
+    };
+    double before = process_cpu_seconds();
+    boost::asio::post(rp.pool.at(0), arm);
+    REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
+    double used = process_cpu_seconds() - before;
+    CHECK(used < 0.03);
+    CHECK(rp.pool.blocking_waits() >= 25);
 }
