@@ -58,7 +58,7 @@ public:
         for (auto& c : contexts_) c->stop();
     }
 
-    // Times a context went to sleep in epoll_wait after polling (for tests and the benchmark's analysis).
+    // Times a context went to sleep in epoll_wait after polling (for the tests).
     std::uint64_t blocking_waits() const { return blocking_waits_.load(std::memory_order_relaxed); }
 
 private:
@@ -76,7 +76,6 @@ private:
                 last_work = clock::now();
                 continue;
             }
-            if (ctx.stopped()) break;
             if (clock::now() - last_work < budget && (spinner || !spinning_.exchange(true, std::memory_order_acquire))) {
                 spinner = true;
                 std::this_thread::yield();

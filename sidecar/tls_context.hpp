@@ -122,7 +122,7 @@ inline std::variant<std::shared_ptr<const tls_context>, std::string> make_tls_co
     SSL_CTX_set_session_id_context(raw, sid_ctx, sizeof sid_ctx - 1);
     // No resumption: every docker CLI run is a new process with an empty session cache, so tickets only
     // cost CPU (OpenSSL 3 re-encodes and decodes the session, client certificate included, for each
-    // ticket: about a third of a handshake), and every connection re-checks its certificate against the
+    // ticket: about a quarter of a handshake), and every connection re-checks its certificate against the
     // current CA and CRL.
     SSL_CTX_set_num_tickets(raw, 0);
     SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);

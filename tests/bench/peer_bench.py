@@ -13,6 +13,7 @@ nginx-light, caddy, stunnel4 and socat (PBENCH_INSTALL=1 installs them from apt)
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,7 +41,7 @@ def body(ws, checks, a, rest):
     if a.out:
         args += ["--out", os.path.abspath(a.out)]
     e2e.log("[peer-bench] " + " ".join(args))
-    rc = e2e.subprocess.call(args, env=env)
+    rc = subprocess.call(args, env=env)
     checks.eq("shared harness run.sh exit code", 0, rc)
 
 

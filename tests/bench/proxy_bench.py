@@ -32,6 +32,7 @@ import e2e  # noqa: E402
 
 REPO = e2e.SOURCE_ROOT
 PBLOAD_SRC = os.path.join(REPO, "..", "shared", "bench", "proxy", "pbload.cc")
+PARTS = ("ping", "newconn", "stream", "cli", "idle")
 DEFAULT_OUT = os.path.join(HERE, "results", "proxy-latest.md")
 # A full run on 2 busy cores takes ~15 min; the deadline only guards against a hang.
 DEADLINE_S = 3600
@@ -278,8 +279,6 @@ class Bench:
         rows = []
 
         def row(what, direct, proxied, ratio_list, unit, target=None, extra=""):
-            if not ratio_list:  # part not run (--only)
-                return
             r = med(ratio_list)
             spread = (f" ({min(ratio_list):.2f}–{max(ratio_list):.2f})"
                       if len(ratio_list) > 1 else "")
@@ -396,13 +395,16 @@ def parse(argv):
                    help="reps 1, duration 0.5 s, big-mib 64, stream reps 1, cli reps 3, 200 idle conns")
     p.add_argument("--audit", choices=("file", "off"), default="file",
                    help="dockpold's audit log: a file in the scratch dir (default) or none")
-    p.add_argument("--only", default="ping,newconn,stream,cli,idle",
-                   help="comma-separated parts to run (ping,newconn,stream,cli,idle); default all")
+    p.add_argument("--only", default=",".join(PARTS),
+                   help=f"comma-separated parts to run ({','.join(PARTS)}); default all")
     p.add_argument("--hold", type=float, default=0,
                    help="after setup, print the pbload command lines and keep dockerd and dockpold "
                         "up this many seconds for manual profiling, then exit without measuring")
     p.add_argument("--out", default=DEFAULT_OUT)
     a = p.parse_args(argv)
+    unknown = set(a.only.split(",")) - set(PARTS)
+    if unknown:
+        p.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}; use {','.join(PARTS)}")
     if a.quick:
         a.reps, a.duration, a.big_mib, a.stream_reps, a.cli_reps = 1, 0.5, 64, 1, 3
         a.idle_conns = min(a.idle_conns, 200)
