@@ -28,7 +28,7 @@ inline constexpr duration idle_timeout = std::chrono::seconds(120);
 inline constexpr duration drain_timeout = std::chrono::seconds(30);
 inline constexpr duration poll_interval = std::chrono::seconds(30);
 // Covers dockerd's answer to a small request and a keep-alive client's next one (see io_pool.hpp).
-inline constexpr std::uint64_t busy_poll_us = 100;
+inline constexpr std::uint64_t busy_poll_us = 300;
 } // namespace defaults
 
 // Upper bounds for numeric flags, so a typo cannot ask for absurd resources.

@@ -8,7 +8,9 @@ Starts a private dockerd and dockpold (tests/e2e/lib/e2e.py; policy examples/pol
 client `alice` in group admins), builds the load client from ../shared/bench/proxy/pbload.cc into
 the scratch dir, and measures every figure as a ratio to the direct socket measured in the same
 repetition (targets and directions alternate order between repetitions):
-keep-alive GET /_ping req/s at 1 and 16 connections; one-connection streaming of a big
+keep-alive GET /_ping req/s at 1 and 16 connections (beside two zero-work plaintext relays,
+tests/bench/hop_relay.cpp, that show what the extra hop alone costs on this machine, and the CPU
+per request of client, dockerd and dockpold with the ceiling it implies); one-connection streaming of a big
 GET /containers/C/archive download and PUT /containers/C/archive upload; new mTLS connections/s
 and dockpold CPU per handshake (utime+stime from /proc/PID/stat); `docker ps -a` wall time;
 dockpold VmRSS idle and with N idle TLS connections open. Writes a markdown table to --out.
@@ -18,6 +20,7 @@ The machine is assumed shared and noisy: read ratios and medians from one run, n
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import ssl
@@ -32,6 +35,9 @@ import e2e  # noqa: E402
 
 REPO = e2e.SOURCE_ROOT
 PBLOAD_SRC = os.path.join(REPO, "..", "shared", "bench", "proxy", "pbload.cc")
+RELAY_SRC = os.path.join(HERE, "hop_relay.cpp")
+# Zero-work plaintext relays measured beside dockpold: what one extra hop costs here (no TLS).
+RELAYS = {"relay": [], "relay-spin": ["--spin"]}
 PARTS = ("ping", "newconn", "stream", "cli", "idle")
 DEFAULT_OUT = os.path.join(HERE, "results", "proxy-latest.md")
 # A full run on 2 busy cores takes ~15 min; the deadline only guards against a hang.
@@ -51,6 +57,12 @@ def cpu_s(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def children_cpu_s():
+    """utime+stime of this script's waited-for children so far (the load client)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def vm_rss_kib(pid):
@@ -99,6 +111,7 @@ class Bench:
                      "-lssl", "-lcrypto"], timeout=300)
         if r.rc != 0:
             raise e2e.Fatal("pbload build failed:\n" + r.describe())
+        self.start_relays()
         # Private copies: other builds may relink the tree's binaries mid-run.
         dockpold = shutil.copy2(e2e.need_file(a.dockpold, "dockpold"), self.ws.path("dockpold"))
         dockpolc = e2e.need_file(a.dockpolc, "dockpolc")
@@ -137,6 +150,28 @@ class Bench:
             raise e2e.Fatal("tar failed:\n" + r.describe())
         shutil.rmtree(src)
 
+    def start_relays(self):
+        relay = self.ws.path("hop_relay")
+        r = e2e.run(["g++", "-O2", "-std=c++20", "-pthread", RELAY_SRC, "-o", relay], timeout=300)
+        if r.rc != 0:
+            raise e2e.Fatal("hop_relay build failed:\n" + r.describe())
+        self.relay_socks = {}
+        self._relay_exe = relay
+
+    def relay_target(self, name):
+        """Starts relay `name` in front of dockerd on first use; its socket path."""
+        if name not in self.relay_socks:
+            sock = self.ws.path(f"{name}.sock")
+            proc = subprocess.Popen([self._relay_exe, sock, self.dockerd.sock, *RELAYS[name]],
+                                    stdin=subprocess.DEVNULL)
+            self.ws.on_cleanup(lambda: e2e.stop_process(proc, grace=5))
+            for _ in range(100):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.02)
+            self.relay_socks[name] = sock
+        return self.relay_socks[name]
+
     def hold(self, seconds):
         for target in ("direct", "dockpold"):
             log(f"{target}: {' '.join(self.load_cmd(target))} --path /_ping --mode keepalive -c 1 -d 5")
@@ -148,18 +183,25 @@ class Bench:
     def load_cmd(self, target):
         if target == "direct":
             return [self.pbload, "--target", "unix:" + self.dockerd.sock]
+        if target in RELAYS:
+            return [self.pbload, "--target", "unix:" + self.relay_target(target)]
         return [self.pbload, "--target", f"tcp:127.0.0.1:{self.proxy.port}", "--tls",
                 "--ca", self.proxy.certs.ca_pem, "--cert", os.path.join(self.alice, "cert.pem"),
                 "--key", os.path.join(self.alice, "key.pem")]
 
     def load(self, target, extra, timeout=None):
-        c0 = cpu_s(self.pid)
+        # CPU of all three parties: dockpold and dockerd from /proc, the client (pbload, the
+        # only child waited for here) from RUSAGE_CHILDREN.
+        c0, k0, u0, w0 = cpu_s(self.pid), cpu_s(self.dockerd.proc.pid), children_cpu_s(), time.monotonic()
         r = e2e.run([*self.load_cmd(target), *extra], timeout=timeout or (self.a.duration + 120))
-        c1 = cpu_s(self.pid)
+        c1, k1, u1, w1 = cpu_s(self.pid), cpu_s(self.dockerd.proc.pid), children_cpu_s(), time.monotonic()
         if r.rc != 0:
             raise e2e.Fatal("pbload failed:\n" + r.describe())
         res = json.loads(r.out)
         res["proxy_cpu_s"] = c1 - c0
+        res["dockerd_cpu_s"] = k1 - k0
+        res["client_cpu_s"] = u1 - u0
+        res["wall_s"] = w1 - w0
         if res["errors"] or res["non2xx"]:
             log(f"  WARNING {target} {extra}: errors={res['errors']} non2xx={res['non2xx']} "
                 f"{res['first_error']}")
@@ -175,13 +217,18 @@ class Bench:
         a = self.a
         for rep in range(a.reps):
             for conc in (1, 16):
-                for t in self.order(rep + conc):
+                for t in [*self.order(rep + conc), *RELAYS]:
                     r = self.load(t, ["--path", "/_ping", "--mode", "keepalive", "-c", str(conc),
                                       "-d", str(a.duration), "--warmup", str(a.warmup),
                                       "-n", "10000000"])
-                    cpu_us = r["proxy_cpu_s"] / max(r["ok"], 1) * 1e6 if t == "dockpold" else None
+                    per_req = 1e6 / max(r["ok"], 1)
+                    cpu_us = r["proxy_cpu_s"] * per_req if t == "dockpold" else None
+                    busy = r["client_cpu_s"] + r["dockerd_cpu_s"] + (r["proxy_cpu_s"] if cpu_us else 0)
                     self.record(f"ping-c{conc}", t, rep, rps=r["rps"], p50=r["p50_us"],
-                                p99=r["p99_us"], cpu_us=cpu_us, errors=r["errors"] + r["non2xx"])
+                                p99=r["p99_us"], cpu_us=cpu_us, errors=r["errors"] + r["non2xx"],
+                                client_us=r["client_cpu_s"] * per_req,
+                                dockerd_us=r["dockerd_cpu_s"] * per_req,
+                                cores_busy=busy / max(r["wall_s"], 1e-9))
                     log(f"rep {rep} ping c={conc} {t}: {r['rps']:.0f} req/s p50 {r['p50_us']:.0f} us"
                         + (f", dockpold {cpu_us:.1f} us CPU/req" if cpu_us else ""))
 
@@ -262,18 +309,48 @@ class Bench:
         return [s[key] for s in self.samples if s["kind"] == kind and s["target"] == target
                 and s.get(key) is not None]
 
-    def ratios(self, kind, key, invert=False):
-        """Per-repetition dockpold/direct ratios (direct/dockpold when invert: times)."""
+    def ratios(self, kind, key, invert=False, other="dockpold"):
+        """Per-repetition other/direct ratios (direct/other when invert: times)."""
         out = []
         reps = sorted({s["rep"] for s in self.samples if s["kind"] == kind})
         for rep in reps:
             d = [s[key] for s in self.samples if s["kind"] == kind and s["rep"] == rep
                  and s["target"] == "direct"]
             p = [s[key] for s in self.samples if s["kind"] == kind and s["rep"] == rep
-                 and s["target"] == "dockpold"]
+                 and s["target"] == other]
             if d and p and d[0] and p[0]:
                 out.append(d[0] / p[0] if invert else p[0] / d[0])
         return out
+
+    def cpu_budget(self, have):
+        """Where the CPU of a keep-alive /_ping goes, and the ceiling that puts on any proxy.
+
+        A proxy in the middle cannot make dockerd cheaper, and its client pays for TLS. When the
+        direct run keeps the machine's cores busy (16 connections), the best any TLS proxy can
+        reach with this client is cores / (client_tls + dockerd_direct) requests/s, even if the
+        proxy itself cost nothing: ceiling = (cores / busy_direct) * (client_direct +
+        dockerd_direct) / (client_tls + dockerd_direct)."""
+        out = []
+        for conc in (1, 16):
+            k = f"ping-c{conc}"
+            if k not in have:
+                continue
+            d = {f: med(self.pick(k, "direct", f)) for f in ("client_us", "dockerd_us", "cores_busy")}
+            p = {f: med(self.pick(k, "dockpold", f)) for f in ("client_us", "dockerd_us", "cores_busy")}
+            cpu = med(self.pick(k, "dockpold", "cpu_us"))
+            cores = os.cpu_count() or 1
+            ceiling = (cores / max(d["cores_busy"], 1e-9)) * (d["client_us"] + d["dockerd_us"]) \
+                / max(p["client_us"] + d["dockerd_us"], 1e-9)
+            if not out:
+                out = ["| `/_ping` CPU per request (µs) | client | dockerd | dockpold | cores busy "
+                       "| ceiling for a zero-cost TLS proxy |", "|---|---|---|---|---|---|"]
+            out.append(f"| {conc} conn, direct | {d['client_us']:.1f} | {d['dockerd_us']:.1f} | – "
+                       f"| {d['cores_busy']:.2f} of {cores} | |")
+            out.append(f"| {conc} conn, dockpold | {p['client_us']:.1f} (TLS) | {p['dockerd_us']:.1f} "
+                       f"| {cpu:.1f} | {p['cores_busy']:.2f} of {cores} | "
+                       + (f"{min(ceiling, 1.0):.2f}× |" if d["cores_busy"] >= 0.9 * cores
+                          else "not CPU-bound: latency decides |"))
+        return out + [""] if out else []
 
     def table(self, meta):
         rows = []
@@ -299,6 +376,12 @@ class Bench:
                 TARGETS["ping_ratio"],
                 f"p50 {med(self.pick(k, 'direct', 'p50')):.0f} / {med(self.pick(k, 'dockpold', 'p50')):.0f} µs; "
                 f"dockpold {cpu:.1f} µs CPU/req")
+            for name, what in (("relay", "blocking"), ("relay-spin", "spinning")):
+                if self.pick(k, name, "rps"):
+                    row(f"&nbsp;&nbsp;zero-work relay ({what}, plaintext), {conc} conn",
+                        f"{med(self.pick(k, 'direct', 'rps')):.0f}", f"{med(self.pick(k, name, 'rps')):.0f}",
+                        self.ratios(k, "rps", other=name), "req/s; reference: the cost of the hop alone "
+                        "(tests/bench/hop_relay.cpp, no TLS/HTTP/policy)")
         for k in ("download", "upload"):
             if k not in have:
                 continue
@@ -318,6 +401,7 @@ class Bench:
             row("`docker ps -a` wall time", f"{med(self.pick('docker-ps', 'direct', 'seconds')) * 1e3:.0f}",
                 f"{med(self.pick('docker-ps', 'dockpold', 'seconds')) * 1e3:.0f}",
                 self.ratios("docker-ps", "seconds", invert=True), "ms (median); ratio = direct/dockpold")
+        budget = self.cpu_budget(have)
         mem = []
         if self.rss_conns is not None:
             per_conn = (self.rss_conns - self.rss_idle) / max(self.a.idle_conns, 1)
@@ -345,6 +429,7 @@ class Bench:
             "|---|---|---|---|---|---|",
             *rows,
             "",
+            *budget,
             "| memory | | | | | |",
             "|---|---|---|---|---|---|",
             *mem,

@@ -47,7 +47,7 @@ TEST_CASE("minimal command line gets the documented defaults") {
     CHECK(c.header_timeout == std::chrono::seconds(30));
     CHECK(c.idle_timeout == std::chrono::seconds(120));
     CHECK(c.drain_timeout == std::chrono::seconds(30));
-    CHECK(c.busy_poll_us == 100);
+    CHECK(c.busy_poll_us == 300);
     CHECK(c.host_name.empty());
     CHECK_FALSE(c.audit_log);
     CHECK_FALSE(c.tls_crl);
