@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """dockpold vs dockerd's own socket, in one interleaved run.
 
-Usage: proxy_bench.py --dockpold BIN --dockpolc BIN [--reps N] [--duration S] [--big-mib M]
+Usage: proxy_bench.py --dockpold BIN --dockpolc BIN --hop-relay BIN [--reps N] [--duration S] [--big-mib M]
                       [--quick] [--cli-reps N] [--idle-conns N] [--out FILE]
 
 Starts a private dockerd and dockpold (tests/e2e/lib/e2e.py; policy examples/policies/demo.dpol,
@@ -35,9 +35,9 @@ import e2e  # noqa: E402
 
 REPO = e2e.SOURCE_ROOT
 PBLOAD_SRC = os.path.join(REPO, "..", "shared", "bench", "proxy", "pbload.cc")
-RELAY_SRC = os.path.join(HERE, "hop_relay.cpp")
 # Zero-work plaintext relays measured beside dockpold: what one extra hop costs here (no TLS).
-RELAYS = {"relay": [], "relay-spin": ["--spin"]}
+# name -> (how it waits, its flags)
+RELAYS = {"relay": ("blocking", []), "relay-spin": ("spinning", ["--spin"])}
 PARTS = ("ping", "newconn", "stream", "cli", "idle")
 DEFAULT_OUT = os.path.join(HERE, "results", "proxy-latest.md")
 # A full run on 2 busy cores takes ~15 min; the deadline only guards against a hang.
@@ -100,6 +100,7 @@ class Bench:
         self.proxy = None
         self.pbload = None
         self.rss_conns = None  # set by idle_rss()
+        self.relay_socks = {}  # relay name -> its socket, once started
 
     # ------------------------------------------------------------ setup
 
@@ -111,9 +112,9 @@ class Bench:
                      "-lssl", "-lcrypto"], timeout=300)
         if r.rc != 0:
             raise e2e.Fatal("pbload build failed:\n" + r.describe())
-        self.start_relays()
         # Private copies: other builds may relink the tree's binaries mid-run.
         dockpold = shutil.copy2(e2e.need_file(a.dockpold, "dockpold"), self.ws.path("dockpold"))
+        self.hop_relay = shutil.copy2(e2e.need_file(a.hop_relay, "hop_relay"), self.ws.path("hop_relay"))
         dockpolc = e2e.need_file(a.dockpolc, "dockpolc")
         log("starting dockerd")
         self.dockerd = e2e.Dockerd(self.ws).start()
@@ -150,24 +151,17 @@ class Bench:
             raise e2e.Fatal("tar failed:\n" + r.describe())
         shutil.rmtree(src)
 
-    def start_relays(self):
-        relay = self.ws.path("hop_relay")
-        r = e2e.run(["g++", "-O2", "-std=c++20", "-pthread", RELAY_SRC, "-o", relay], timeout=300)
-        if r.rc != 0:
-            raise e2e.Fatal("hop_relay build failed:\n" + r.describe())
-        self.relay_socks = {}
-        self._relay_exe = relay
-
     def relay_target(self, name):
         """Starts relay `name` in front of dockerd on first use; its socket path."""
         if name not in self.relay_socks:
             sock = self.ws.path(f"{name}.sock")
-            proc = subprocess.Popen([self._relay_exe, sock, self.dockerd.sock, *RELAYS[name]],
+            proc = subprocess.Popen([self.hop_relay, sock, self.dockerd.sock, *RELAYS[name][1]],
                                     stdin=subprocess.DEVNULL)
             self.ws.on_cleanup(lambda: e2e.stop_process(proc, grace=5))
-            for _ in range(100):
-                if os.path.exists(sock):
-                    break
+            deadline = time.monotonic() + 5
+            while not os.path.exists(sock):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise e2e.Fatal(f"hop_relay {name} did not start listening on {sock}")
                 time.sleep(0.02)
             self.relay_socks[name] = sock
         return self.relay_socks[name]
@@ -223,7 +217,7 @@ class Bench:
                                       "-n", "10000000"])
                     per_req = 1e6 / max(r["ok"], 1)
                     cpu_us = r["proxy_cpu_s"] * per_req if t == "dockpold" else None
-                    busy = r["client_cpu_s"] + r["dockerd_cpu_s"] + (r["proxy_cpu_s"] if cpu_us else 0)
+                    busy = r["client_cpu_s"] + r["dockerd_cpu_s"] + (r["proxy_cpu_s"] if t == "dockpold" else 0)
                     self.record(f"ping-c{conc}", t, rep, rps=r["rps"], p50=r["p50_us"],
                                 p99=r["p99_us"], cpu_us=cpu_us, errors=r["errors"] + r["non2xx"],
                                 client_us=r["client_cpu_s"] * per_req,
@@ -376,7 +370,7 @@ class Bench:
                 TARGETS["ping_ratio"],
                 f"p50 {med(self.pick(k, 'direct', 'p50')):.0f} / {med(self.pick(k, 'dockpold', 'p50')):.0f} µs; "
                 f"dockpold {cpu:.1f} µs CPU/req")
-            for name, what in (("relay", "blocking"), ("relay-spin", "spinning")):
+            for name, (what, _) in RELAYS.items():
                 if self.pick(k, name, "rps"):
                     row(f"&nbsp;&nbsp;zero-work relay ({what}, plaintext), {conc} conn",
                         f"{med(self.pick(k, 'direct', 'rps')):.0f}", f"{med(self.pick(k, name, 'rps')):.0f}",
@@ -468,6 +462,7 @@ def parse(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dockpold", required=True)
     p.add_argument("--dockpolc", required=True)
+    p.add_argument("--hop-relay", required=True, help="tests/bench/hop_relay from the build")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--duration", type=float, default=2.0, help="seconds per small-request sample")
     p.add_argument("--warmup", type=float, default=0.3)

@@ -8,7 +8,8 @@ build=${BUILD:-build}
 [[ $build = /* ]] || build=$root/$build
 dockpold=${DOCKPOLD:-$build/sidecar/dockpold}
 dockpolc=${DOCKPOLC:-$build/dsl/dockpolc}
-for f in "$dockpold" "$dockpolc"; do
+hop_relay=$build/tests/bench/hop_relay
+for f in "$dockpold" "$dockpolc" "$hop_relay"; do
   [[ -x $f ]] || { echo "not found: $f (set BUILD=<meson build dir> or DOCKPOLD/DOCKPOLC)" >&2; exit 2; }
 done
-exec python3 "$root/tests/bench/proxy_bench.py" --dockpold "$dockpold" --dockpolc "$dockpolc" "$@"
+exec python3 "$root/tests/bench/proxy_bench.py" --dockpold "$dockpold" --dockpolc "$dockpolc" --hop-relay "$hop_relay" "$@"
