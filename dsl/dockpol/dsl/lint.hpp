@@ -245,9 +245,11 @@ inline void find_absent_nots(lint_context& lx, const expr& e, const std::optiona
     const expr* f = tested_field(e.items[0]);
     if (!f || !may_be_absent(f->id)) return;
     // A derived fact is present for the actions it applies to; a rule limited to those is fine.
-    const auto fa = rt::fact_actions(rt::info(f->id).source);
-    if (!fa[0].empty() && acts && !acts->empty() &&
-        std::all_of(acts->begin(), acts->end(), [&](const std::string& a) { return a == fa[0] || a == fa[1]; }))
+    if (rt::is_fact_source(rt::info(f->id).source) && acts && !acts->empty() &&
+        std::all_of(acts->begin(), acts->end(), [&](const std::string& a) {
+            const auto id = rt::find_action(a);
+            return id && rt::field_applies(f->id, *id);
+        }))
         return;
     std::string help = "a comparison with an absent value is false, so this `not` is true when `" + f->text +
                        "` is absent";

@@ -46,14 +46,6 @@ inline action_bits json_body_actions() {
     return b;
 }
 
-// Actions a derived fact source applies to (fields.hpp's fact_actions).
-inline action_bits fact_source_actions(rt::field_source s) {
-    action_bits b;
-    for (auto name : rt::fact_actions(s))
-        if (auto id = rt::find_action(name)) b.set(*id);
-    return b;
-}
-
 // Actions with a route whose path names something dockpold can inspect.
 inline action_bits inspectable_actions() {
     action_bits b;
@@ -412,11 +404,12 @@ private:
             case rt::field_source::request: break;
             case rt::field_source::resource: resource |= acts & inspectable_actions(); break;
             case rt::field_source::body: body |= acts & json_body_actions(); break;
-            // Image facts come from the query and the path, never from a body.
-            case rt::field_source::fact_image: break;
-            case rt::field_source::fact_container:
-            case rt::field_source::fact_exec:
-            case rt::field_source::fact_volume: body |= acts & fact_source_actions(rt::info(f->id).source); break;
+            default: {
+                // Derived facts: the table says which actions read the body or the target.
+                const auto n = rt::needs_of(f->id);
+                body |= acts & n.body;
+                resource |= acts & n.target;
+            }
             }
         }
     }

@@ -69,7 +69,7 @@ inline std::optional<std::string> fill_facts(const request& req, std::span<const
             out[i] = have_body ? detail::raw_slot_value(*plan, root, i) : value::absent();
             continue;
         }
-        if (!detail::is_fact_source(src) || !detail::fact_applies(src, req.action)) continue;
+        if (!is_fact_source(src) || !detail::fact_applies(src, req.action)) continue;
         const detail::fact_row* row = detail::find_fact(slots[i].field);
         if (!row) {
             out[i] = value::absent();

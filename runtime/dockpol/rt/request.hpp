@@ -26,6 +26,16 @@ struct request {
 
     std::optional<std::string> resource_name;   // known only after an inspect
     string_pairs resource_labels;
+    std::vector<std::string> resource_names;    // images: every RepoTag
+    // The target's inspect JSON as dockerd returned it (for an exec id: the
+    // inspect of the exec's container); resource.container.* derive from it.
+    std::optional<std::string> resource_inspect;
+    // Inspect JSON of other objects the request names, keyed "KIND:NAME"
+    // ("volume:data", "container:web", "network:net1"): named volumes,
+    // VolumesFrom and `container:X` joins. A key missing here is an object
+    // that does not exist (when objects_known) or was not looked up yet.
+    string_pairs objects;
+    bool objects_known = false;
 
     std::optional<std::string> body;            // raw JSON bytes, when read
 };

@@ -21,15 +21,9 @@
 namespace dockpol::rt::detail {
 
 
-inline bool is_fact_source(field_source s) {
-    return s == field_source::fact_container || s == field_source::fact_image || s == field_source::fact_exec ||
-           s == field_source::fact_volume;
-}
-
 inline bool fact_applies(field_source s, std::string_view action) {
-    for (const auto a : fact_actions(s))
-        if (!a.empty() && a == action) return true;
-    return false;
+    const auto id = find_action(action);
+    return id && scope_actions(s).test(*id);
 }
 
 // A JSON scalar as a policy value; containers and null are absent.
