@@ -30,15 +30,19 @@ using rt::key_match;
 struct action_case {
     std::string_view action;
     std::string_view path;
-    rt::field_source facts;   // the fact family that applies to it
+    rt::detail::doc_kind body;   // the document its body is (count: none a fact reads)
 };
 
-constexpr std::array<action_case, 5> actions = {{
-    {"container_create", "/containers/create", rt::field_source::fact_container},
-    {"container_exec", "/containers/web/exec", rt::field_source::fact_exec},
-    {"volume_create", "/volumes/create", rt::field_source::fact_volume},
-    {"image_create", "/images/create", rt::field_source::fact_image},
-    {"container_update", "/containers/web/update", rt::field_source::request},
+using rt::detail::doc_kind;
+constexpr std::array<action_case, 8> actions = {{
+    {"container_create", "/containers/create", doc_kind::create},
+    {"container_exec", "/containers/web/exec", doc_kind::exec},
+    {"volume_create", "/volumes/create", doc_kind::volume},
+    {"image_create", "/images/create", doc_kind::count},
+    {"container_update", "/containers/web/update", doc_kind::count},
+    {"service_create", "/services/create", doc_kind::service},
+    {"plugin_pull", "/plugins/pull", doc_kind::plugin_grants},
+    {"plugin_set", "/plugins/p/set", doc_kind::plugin_settings},
 }};
 
 // Raw paths a policy might read with `body.*`, with element sub-paths.
@@ -63,8 +67,9 @@ constexpr std::string_view label_key = "com.example.owner";
 std::vector<rt::slot_desc> make_slots(bool with_raw) {
     std::vector<rt::slot_desc> slots;
     for (const auto& f : rt::field_table) {
-        if (f.source == rt::field_source::fact_container || f.source == rt::field_source::fact_image ||
-            f.source == rt::field_source::fact_exec || f.source == rt::field_source::fact_volume)
+        // Target facts need an inspect answer this target does not give.
+        if (rt::is_fact_source(f.source) && f.source != rt::field_source::fact_target &&
+            f.id != rt::field_id::host_access && f.id != rt::field_id::host_access_reasons)
             slots.push_back({f.id, f.keyed ? std::string(label_key) : std::string(), {}});
     }
     if (with_raw)
@@ -90,25 +95,30 @@ void append_steps(std::string_view dotted, path& out) {
 std::vector<path> wanted_paths(const action_case& ac, bool with_raw) {
     using rt::detail::fact_input;
     std::vector<path> out;
-    auto fact_family = [](fact_input i) {
-        if (i >= fact_input::exec_privileged && i <= fact_input::exec_cmd) return rt::field_source::fact_exec;
-        if (i >= fact_input::volume_driver) return rt::field_source::fact_volume;
-        return rt::field_source::fact_container;
-    };
     for (const auto& row : rt::detail::input_table) {
-        if (fact_family(row.id) != ac.facts) continue;
+        const auto where = rt::detail::input_path(row.id, ac.body);
+        if (!where || ac.body == doc_kind::count) continue;
         path base;
-        append_steps(row.path, base);
+        append_steps(*where, base);
         out.push_back(base);
         for (const auto child : row.children) {
             if (child.empty()) continue;
             path p = base;
-            p.push_back({"", key_match::exact, true});
-            append_steps(child, p);
+            if (rt::detail::children_are_map_keys(row.id)) {
+                p.push_back({std::string(child), key_match::exact});
+            } else {
+                p.push_back({"", key_match::exact, true});
+                append_steps(child, p);
+            }
             out.push_back(p);
         }
     }
-    if (ac.facts == rt::field_source::fact_container) out.push_back({{"Labels", key_match::field}, {std::string(label_key), key_match::exact}});
+    if (const auto labels = rt::detail::input_path(fact_input::labels, ac.body); labels && ac.body != doc_kind::count) {
+        path p;
+        append_steps(*labels, p);
+        p.push_back({std::string(label_key), key_match::exact});
+        out.push_back(p);
+    }
     if (with_raw) {
         for (const auto& r : raw_slots()) {
             path base;
@@ -246,17 +256,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const auto slots = make_slots(with_raw);
     std::vector<rt::value> out(slots.size());
-    const auto err = rt::fill_facts(req, slots, out);
+    static const rt::program_image img;
+    const auto err = rt::fill_facts(img, req, *rt::find_action(ac.action), slots, out);
     if (err) {
-        DOCKPOL_FUZZ_CHECK(!err->empty(), "refusal without a reason");
+        DOCKPOL_FUZZ_CHECK(!err->reason.empty(), "refusal without a reason");
         return 0;
     }
     for (std::size_t i = 0; i < slots.size(); ++i)
         DOCKPOL_FUZZ_CHECK(kind_fits(rt::info(slots[i].field).type, out[i]),
                            std::string(rt::info(slots[i].field).name) + " has the wrong kind of value");
     // Only a body something reads is scanned (image facts come from the query).
-    const bool scanned = with_raw || ac.facts == rt::field_source::fact_container ||
-                         ac.facts == rt::field_source::fact_exec || ac.facts == rt::field_source::fact_volume;
+    const bool scanned = with_raw || ac.body != doc_kind::count;
     if (body.empty() || !scanned) return 0;
 
     recorder rec;

@@ -110,15 +110,17 @@ int main(int argc, char** argv) {
     req.body = text.str();
     const auto slots = hardening_slots();
     std::vector<value> out(slots.size());
-    if (const auto err = fill_facts(req, slots, out)) {
-        std::fprintf(stderr, "fill_facts: %s\n", err->c_str());
+    const program_image img;
+    const auto action = *find_action("container_create");
+    if (const auto err = fill_facts(img, req, action, slots, out)) {
+        std::fprintf(stderr, "fill_facts: %s\n", err->reason.c_str());
         return 1;
     }
 
     // Results land here so the compiler cannot drop the work.
     volatile std::size_t sink = 0;
     const auto facts_op = [&] {
-        if (fill_facts(req, slots, out)) std::abort();
+        if (fill_facts(img, req, action, slots, out)) std::abort();
         sink = sink + out[1].items.size();
     };
     const auto dom_op = [&] {

@@ -34,6 +34,7 @@ request req_for(std::string action, std::optional<std::string> body) {
     r.method = "POST";
     r.action = std::move(action);
     r.body = std::move(body);
+    r.objects_known = true;   // named objects looked up: none exists unless a test adds it
     return r;
 }
 
@@ -47,7 +48,9 @@ struct facts {
 facts fill(const request& req, const std::vector<slot_desc>& slots) {
     facts f;
     f.values.assign(slots.size(), value::string("untouched"));
-    f.error = fill_facts(req, slots, f.values);
+    const auto id = find_action(req.action);
+    program_image img;
+    if (auto e = fill_facts(img, req, id ? *id : unknown_action_id, slots, f.values)) f.error = e->reason;
     return f;
 }
 
@@ -104,10 +107,11 @@ TEST_CASE("body facts: the benchmark create body", "[body_facts]") {
 TEST_CASE("body facts: host paths through Binds, Mounts and local bind volumes", "[body_facts]") {
     const auto f = create_facts("create_host_paths.json");
     REQUIRE_FALSE(f.error);
-    // Binds (cleaned), a bind mount (cleaned), a local rbind volume of `/`,
-    // a driverless (local) bind volume with a relative device; not the
-    // plugin-driver volume, not `o=binder,nobind`, not the anonymous Binds entry.
-    CHECK(f[ci::host_paths] == strs({"/var/run/docker.sock", "/var/run/docker.sock", "/etc/ssl", "/", "/var/lib"}));
+    // Binds (cleaned, once), a bind mount (cleaned), a local rbind volume of `/`,
+    // a driverless (local) bind volume with a relative device, a local volume
+    // whose device is a path even without `bind`; not the plugin-driver
+    // volume, not the anonymous Binds entry.
+    CHECK(f[ci::host_paths] == strs({"/var/run/docker.sock", "/etc/ssl", "/", "/var/lib", "/srv"}));
     CHECK(f[ci::volumes] == strs({"named-vol", "cache"}));
 }
 
@@ -179,24 +183,30 @@ TEST_CASE("body facts: folded and escaped keys are what dockerd reads", "[body_f
     CHECK(e[ci::host_paths] == strs({"/etc"}));
 }
 
-TEST_CASE("body facts: top-level HostConfig fields of the deprecated wrapper", "[body_facts]") {
-    // Without a "HostConfig" object dockerd (20.10, Linux) reads them from the top level.
-    const auto top = create_facts("create_top_level_hostconfig.json");
-    REQUIRE_FALSE(top.error);
-    CHECK(top[ci::privileged] == value::boolean(true));
-    CHECK(top[ci::host_paths] == strs({"/", "/etc"}));
-    CHECK(top[ci::cap_add] == strs({"CAP_SYS_ADMIN"}));
-    CHECK(top[ci::host_namespaces] == strs({"pid"}));
-    // With one, the top-level fields are ignored.
-    const auto inner = create_facts("create_inner_hostconfig_wins.json");
-    REQUIRE_FALSE(inner.error);
-    CHECK(inner[ci::privileged] == value::boolean(false));
-    CHECK(inner[ci::host_paths] == strs({"/srv/app"}));
+TEST_CASE("body facts: top-level HostConfig fields are refused as a bad request", "[body_facts]") {
+    // dockerd before 27.0 reads them from the top level (all when "HostConfig" is absent, some even when
+    // present): no client sends them there, so any spelling is refused.
+    for (const auto* body : {R"({"Image":"bb","Privileged":true})", R"({"Image":"bb","privileged":false})",
+                             R"({"Image":"bb","HostConfig":{},"Memory":1})", R"({"Image":"bb","BINDS":null})",
+                             R"({"Image":"bb","Capabilities":["SYS_ADMIN"]})"}) {
+        INFO(body);
+        const auto f = fill(req_for("container_create", std::string(body)), container_slots());
+        REQUIRE(f.error);
+        CHECK(f.error->find("at the top level of a create body") != std::string::npos);
+    }
+    for (const auto* fixture_name : {"create_top_level_hostconfig.json", "create_inner_hostconfig_wins.json"}) {
+        INFO(fixture_name);
+        CHECK(create_facts(fixture_name).error);
+    }
+    // Config's own fields at the top are what every client sends.
+    const auto ok = fill(req_for("container_create", std::string(R"({"Image":"bb","User":"1","Labels":{}})")),
+                         container_slots());
+    CHECK_FALSE(ok.error);
     // Errors name where the value was read.
-    const auto bad = fill(req_for("container_create", std::string(R"({"Privileged":1})")), container_slots());
+    const auto bad =
+        fill(req_for("container_create", std::string(R"({"HostConfig":{"Privileged":1}})")), container_slots());
     REQUIRE(bad.error);
-    CHECK(bad.error->find("Privileged: expected a boolean, got number") != std::string::npos);
-    CHECK(bad.error->find("HostConfig.") == std::string::npos);
+    CHECK(bad.error->find("HostConfig.Privileged: expected a boolean, got number") != std::string::npos);
 }
 
 TEST_CASE("body facts: ambiguous and undecodable bodies deny", "[body_facts]") {

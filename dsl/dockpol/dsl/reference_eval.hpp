@@ -82,7 +82,13 @@ private:
         if (body_.count(k)) return std::nullopt;
         rt::slot_desc d{std::get<0>(k), std::get<1>(k), std::get<2>(k)};
         std::vector<rt::value> out(1);
-        if (auto e = rt::fill_facts(req_, std::span<const rt::slot_desc>(&d, 1), out)) return e;
+        // The policy's safe paths and drivers are what host_access reads of the program.
+        rt::program_image img;
+        img.safe_host_paths = pol_.safe_host_paths;
+        img.safe_volume_drivers = pol_.safe_volume_drivers;
+        const auto id = rt::find_action(req_.action);
+        if (auto e = rt::fill_facts(img, req_, id ? *id : rt::unknown_action_id, std::span<const rt::slot_desc>(&d, 1), out))
+            return e->reason;
         body_[k] = std::move(out[0]);
         return std::nullopt;
     }

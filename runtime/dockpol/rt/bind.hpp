@@ -65,7 +65,7 @@ inline std::uint16_t action_id_of(std::string_view action_name) {
     return a ? *a : unknown_action_id;
 }
 
-inline std::variant<input, std::string> bind(const program& p, const request& req) {
+inline std::variant<input, fact_error> bind(const program& p, const request& req) {
     const auto& slots = p.image.slots;
     input in;
     in.action_id = action_id_of(req.action);
@@ -79,14 +79,18 @@ inline std::variant<input, std::string> bind(const program& p, const request& re
             any_body = true;
     }
     if (any_body)
-        if (auto e = fill_facts(req, slots, in.slots)) return *e;
+        if (auto e = fill_facts(p.image, req, in.action_id, slots, in.slots)) return *e;
     return in;
 }
 
 // bind + evaluate; a request that cannot be bound is denied by rule "error".
 inline decision decide(const program& p, const request& req) {
     auto b = bind(p, req);
-    if (auto* e = std::get_if<std::string>(&b)) return error_decision(*e);
+    if (auto* e = std::get_if<fact_error>(&b)) {
+        auto d = error_decision(e->reason);
+        d.bad_request = e->bad_request;
+        return d;
+    }
     return evaluate(p, std::get<input>(b));
 }
 

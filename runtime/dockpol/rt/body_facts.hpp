@@ -1,13 +1,12 @@
 // Body-derived slot values: raw `body.A.B` paths and the derived facts of
-// DESIGN §3.1, extracted from the request body in ONE projection scan (no
-// DOM): every path any slot needs goes into one projection, the body is
-// scanned once, and the facts are computed from the extracted pieces.
+// facts.def, extracted from the request body (and the target's inspect
+// answer, and the named objects looked up) with ONE projection scan per
+// document (no DOM), then computed from a summary of what was read.
 //
 // How dockerd's reading is reproduced, and where it is approximated:
 // - container_create's body is a ContainerConfigWrapper: Config fields at
-//   the top, HostConfig and NetworkingConfig objects; without a HostConfig
-//   object, dockerd 20.10 (Linux) takes HostConfig fields from the top level
-//   and so do the facts (detail/fact_inputs.hpp).
+//   the top, HostConfig and NetworkingConfig objects. HostConfig fields at
+//   the top level (read by dockerd before 27.0) are refused as a bad request.
 // - Keys match as Go's encoding/json does (json_scan.hpp); map-typed fields
 //   (Labels, DriverOpts, Options, ...) match keys exactly; two keys for one
 //   read field deny. Raw `body.*` paths treat every component as a struct
@@ -17,70 +16,82 @@
 // - `container.uid`/`exec.uid` follow runc: the user part parsed like Go's
 //   Atoi ("0000", "+0" are root); a user *name* gives no uid — policies that
 //   care about root should also test `container.user` (e.g. "root").
-// - Bind sources and local-volume devices are cleaned lexically; symlinks on
-//   the host are not resolved (dockpol never touches the host filesystem).
+// - Host paths are cleaned lexically and `/proc/PID/root/X` is read as `/X`;
+//   symlinks on the host are not resolved (dockpol never touches the host
+//   filesystem: `safe host paths` must not be writable by untrusted users).
 #pragma once
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
+#include <vector>
 
-#include "dockpol/rt/detail/body_plan.hpp"
+#include "dockpol/rt/detail/fact_table.hpp"
 #include "dockpol/rt/fields.hpp"
-#include "dockpol/rt/json_scan.hpp"
 #include "dockpol/rt/program.hpp"
 #include "dockpol/rt/request.hpp"
 #include "dockpol/rt/value.hpp"
 
 namespace dockpol::rt {
 
-// Fills out[i] for every slot i whose field source is body or a derived fact
-// (fact_container/fact_image/fact_exec/fact_volume); leaves other slots
-// untouched. Facts of an action that does not apply stay absent. Returns an
-// error reason when the request must be denied: body needed but missing,
-// malformed, too deep, duplicate/ambiguous key, or a value dockerd could not
-// decode where a fact reads it.
-inline std::optional<std::string> fill_facts(const request& req, std::span<const slot_desc> slots,
-                                             std::span<value> out) {
-    if (out.size() < slots.size()) return std::string("internal: fewer values than slots");
-    const detail::body_needs needs = detail::classify(req, slots, out);
-    const detail::fact_template& base = detail::template_for(needs.group);
-    const detail::slot_plan* plan = nullptr;
-    const json_projection* proj = &base.proj;
-    if (needs.own_paths) {
-        plan = &detail::plan_for(slots, needs.group);
-        if (plan->error) return plan->error;
-        proj = &plan->proj;
-    }
+// Why a request's facts could not be computed. `bad_request`: the request
+// itself is malformed (dockpold answers 400, eval denies by rule `error`).
+struct fact_error {
+    std::string reason;
+    bool bad_request = false;
+};
 
+// Fills out[i] for every slot i whose field is a raw body path or a derived
+// fact; leaves other slots untouched. Facts of an action they do not apply
+// to stay absent. Returns the reason when the request must be denied: body
+// or target needed but missing, malformed, too deep, duplicate/ambiguous
+// key, a value dockerd could not decode where a fact reads it, or a named
+// object not looked up.
+inline std::optional<fact_error> fill_facts(const program_image& prog, const request& req, std::uint16_t action,
+                                            std::span<const slot_desc> slots, std::span<value> out) {
+    if (out.size() < slots.size()) return fact_error{"internal: fewer values than slots"};
+    detail::fact_context c(req, prog, slots, action);
+    bool raw = false;
+    for (const auto& s : slots) raw = raw || info(s.field).source == field_source::body;
     const bool have_body = req.body && !req.body->empty();
-    if (needs.facts && !have_body) return std::string("request body required");
-    json_value root;
-    if ((needs.facts || needs.raw) && have_body) {
-        if (const auto err = scan_json(*req.body, *proj, root)) return "request body: " + err->message();
-        // dockerd decodes these bodies into a struct: anything but an object is refused.
-        if (needs.facts && root.type != json_type::object)
-            return "request body: expected a JSON object, got " + std::string(type_name(root.type));
-    }
-
-    detail::fact_reader rd(*proj, root, base.inputs);
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-        const field_source src = info(slots[i].field).source;
+    // Raw paths and the body's facts come from one scan of the body.
+    if (raw && have_body) c.body(true);
+    for (std::size_t i = 0; i < slots.size() && !c.error; ++i) {
+        const field_id f = slots[i].field;
+        const field_source src = info(f).source;
         if (src == field_source::body) {
-            out[i] = have_body ? detail::raw_slot_value(*plan, root, i) : value::absent();
+            detail::scanned_doc* d = have_body ? c.body(true) : nullptr;
+            out[i] = d ? detail::raw_slot_value(*d->plan, d->root, i) : value::absent();
             continue;
         }
-        if (!is_fact_source(src) || !detail::fact_applies(src, req.action)) continue;
-        const detail::fact_row* row = detail::find_fact(slots[i].field);
-        if (!row) {
-            out[i] = value::absent();
-            continue;
-        }
-        const auto key_node = plan ? plan->slot_node[i] : json_projection::none;
-        detail::fact_env env{req, rd, *proj, root, key_node};
-        out[i] = row->compute(env);
-        if (rd.error) return "request body: " + *rd.error;
+        if (!is_fact_source(src)) continue;
+        const auto fn = detail::fact_function(f);
+        out[i] = fn && field_applies(f, action) ? fn(c, i) : value::absent();
     }
+    if (c.error) return fact_error{*c.error, c.bad_request};
     return std::nullopt;
+}
+
+// The named objects ("volume:NAME", "container:NAME") whose inspect answers
+// the policy's facts need for this request and `req.objects` lacks:
+// dockpold looks them up, fills req.objects, sets objects_known and decides.
+inline std::variant<std::vector<std::string>, fact_error> needed_objects(const program_image& prog,
+                                                                         const request& req,
+                                                                         std::uint16_t action) {
+    detail::fact_context c(req, prog, prog.slots, action);
+    c.collect_objects = true;
+    for (std::size_t i = 0; i < prog.slots.size() && !c.error; ++i) {
+        const field_id f = prog.slots[i].field;
+        if (!field_applies(f, action)) continue;
+        const field_source src = info(f).source;
+        if (src == field_source::fact_container || (src == field_source::fact_host && field_applies(field_id::container_host_access, action)))
+            c.container(detail::side::self, true);
+        if (src == field_source::fact_target ||
+            (src == field_source::fact_host && host_target_actions().test(action)))
+            c.container(detail::side::target, true);
+    }
+    if (c.error) return fact_error{*c.error, c.bad_request};
+    return std::move(c.wanted);
 }
 
 } // namespace dockpol::rt

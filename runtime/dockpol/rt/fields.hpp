@@ -131,6 +131,17 @@ inline bool field_applies(field_id f, std::uint16_t action) {
     return action < action_count && field_actions(f).test(action);
 }
 
+// Actions that run code in, write into or start an existing container:
+// the target's host access is theirs (docs/host-access.md).
+inline const action_mask& host_target_actions() {
+    using a = action_code;
+    static const action_mask m = detail::mask_of(
+        {a::container_exec, a::exec_start, a::container_attach, a::container_attach_websocket,
+         a::container_archive_put, a::container_start, a::container_restart, a::container_unpause,
+         a::container_update, a::checkpoint_create});
+    return m;
+}
+
 // What a fact needs fetched, per action: the request body (read by
 // dockpold only for actions in `body`) and the target's inspect JSON
 // (looked up for actions in `target`).
@@ -150,7 +161,7 @@ inline fact_needs needs_of(field_id f) {
     case field_source::fact_volume: return {scope_actions(info(f).source), {}};
     case field_source::fact_plugin: return {detail::mask_of({a::plugin_pull, a::plugin_upgrade, a::plugin_set}), {}};
     case field_source::fact_target: return {{}, scope_actions(field_source::fact_target)};
-    case field_source::fact_host: return {body_host, scope_actions(field_source::fact_target)};
+    case field_source::fact_host: return {body_host, host_target_actions()};
     default: return {};
     }
 }

@@ -56,6 +56,7 @@ struct decision {
     std::string rule;              // rule name, "default", or "error"
     std::string reason;            // set for "error"
     std::int32_t rule_index = -1;  // index into rules; -1 for default/error
+    bool bad_request = false;      // rule "error" because the request is malformed (dockpold: 400)
 };
 
 struct input {
@@ -68,7 +69,7 @@ struct load_result {
     std::string error;
 };
 
-inline decision error_decision(std::string reason) { return decision{effect::deny, "error", std::move(reason), -1}; }
+inline decision error_decision(std::string reason) { return decision{effect::deny, "error", std::move(reason), -1, false}; }
 
 namespace detail::vm_impl {
 // Run-time set order: by length, then bytes, so most probes compare two

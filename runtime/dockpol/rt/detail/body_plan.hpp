@@ -1,8 +1,9 @@
-// The per-request body plan: which slots need the body, the projection to
-// scan (a per-process template of fact inputs, plus the slots' own paths,
-// cached per thread), and how raw body values become policy values.
+// Per document kind: the projection to scan (a per-process template of the
+// kind's fact inputs, plus the slots' own raw paths and label keys, cached
+// per thread), and how raw body values become policy values.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,20 +12,12 @@
 
 #include "dockpol/rt/detail/body_paths.hpp"
 #include "dockpol/rt/detail/fact_inputs.hpp"
-#include "dockpol/rt/detail/fact_table.hpp"
 #include "dockpol/rt/fields.hpp"
 #include "dockpol/rt/json_scan.hpp"
 #include "dockpol/rt/program.hpp"
-#include "dockpol/rt/request.hpp"
 #include "dockpol/rt/value.hpp"
 
 namespace dockpol::rt::detail {
-
-
-inline bool fact_applies(field_source s, std::string_view action) {
-    const auto id = find_action(action);
-    return id && scope_actions(s).test(*id);
-}
 
 // A JSON scalar as a policy value; containers and null are absent.
 inline value scalar_value(const json_value& v) {
@@ -47,99 +40,70 @@ inline value raw_value(const json_value* v) {
     return value::list(std::move(items));
 }
 
-// The projection of every input a fact source's facts read, built once
-// per process and sealed: a request whose slots add no paths of their own
-// scans with it as it is.
+// The projection of every input of one document kind, built once per
+// process and sealed. doc_kind::count is the empty template (raw paths only).
 struct fact_template {
     json_projection proj;
     input_nodes inputs;
 };
 
-inline std::uint32_t source_inputs(field_source src) {
-    std::uint32_t mask = 0;
-    for (const auto& r : fact_table)
-        if (info(r.field).source == src) mask |= r.inputs;
-    return mask;
-}
-
-inline const fact_template& template_for(field_source src) {
-    static const auto build = [](field_source s) {
-        fact_template t;
+inline const fact_template& template_for(doc_kind k) {
+    static const auto all = [] {
+        std::array<fact_template, doc_kind_count + 1> t;
         std::vector<path_step> steps;
-        t.inputs.add(t.proj, source_inputs(s), steps);   // a few dozen nodes: within every limit
-        t.proj.seal();
-        return t;
-    };
-    static const fact_template none = build(field_source::request);
-    static const fact_template container = build(field_source::fact_container);
-    static const fact_template exec = build(field_source::fact_exec);
-    static const fact_template volume = build(field_source::fact_volume);
-    switch (src) {
-    case field_source::fact_container: return container;
-    case field_source::fact_exec: return exec;
-    case field_source::fact_volume: return volume;
-    default: return none;
-    }
-}
-
-// What one request needs from its body: which fact source applies (an
-// action has at most one), and whether slots bring paths of their own.
-struct body_needs {
-    field_source group = field_source::request;
-    bool raw = false;        // some raw body path is wanted
-    bool facts = false;      // some body-derived fact applies
-    bool own_paths = false;  // raw paths or label keys beyond the template
-};
-
-// Classifies the slots for this request; out[i] of inapplicable facts becomes absent.
-inline body_needs classify(const request& req, std::span<const slot_desc> slots, std::span<value> out) {
-    body_needs needs;
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-        const field_source src = info(slots[i].field).source;
-        if (src == field_source::body) {
-            needs.raw = needs.own_paths = true;
-        } else if (is_fact_source(src)) {
-            if (!fact_applies(src, req.action)) {
-                out[i] = value::absent();
-                continue;
-            }
-            const fact_row* row = find_fact(slots[i].field);
-            if (!row || row->inputs == 0) continue;
-            needs.group = src;
-            needs.facts = true;
-            needs.own_paths = needs.own_paths || slots[i].field == field_id::container_labels;
+        for (std::size_t i = 0; i < doc_kind_count; ++i) {
+            // A few hundred nodes at most: within every projection limit.
+            t[i].inputs.add(t[i].proj, static_cast<doc_kind>(i), steps);
+            t[i].proj.seal();
         }
-    }
-    return needs;
+        t[doc_kind_count].proj.seal();
+        return t;
+    }();
+    return all[static_cast<std::size_t>(k)];
 }
 
-// The projection for a slot list that brings paths of its own: the fact
-// template plus those paths, and where each slot's value sits in it.
+// The labels fact a document kind's slots key into, and where the labels sit.
+inline std::optional<field_id> labels_field(doc_kind k) {
+    switch (k) {
+    case doc_kind::create:
+    case doc_kind::service: return field_id::container_labels;
+    case doc_kind::inspect: return field_id::resource_container_labels;
+    default: return std::nullopt;
+    }
+}
+
+// The projection for one document kind and a slot list: the template plus
+// the raw `body.*` paths (body documents only) and label keys, and where
+// each slot's value sits in it.
 struct slot_plan {
     using node_id = json_projection::node_id;
     std::vector<slot_desc> slots;        // owned copy: the projection's names point here
-    field_source group = field_source::request;
+    doc_kind kind = doc_kind::count;
+    bool with_raw = false;
     json_projection proj;
     std::vector<node_id> slot_node;      // raw path end or labels key node, per slot
     std::vector<std::uint32_t> sub_begin;// raw slots: first entry in `subs`
     std::vector<node_id> subs;           // sub-path nodes of raw slots
+    bool own_paths = false;              // anything beyond the template
     std::optional<std::string> error;
 };
 
 inline constexpr std::string_view too_many_paths = "policy reads too many body paths";
 
 inline void build_plan(slot_plan& plan) {
-    plan.proj = template_for(plan.group).proj;
+    plan.proj = template_for(plan.kind).proj;
     plan.slot_node.assign(plan.slots.size(), json_projection::none);
     plan.sub_begin.assign(plan.slots.size() + 1, 0);
     plan.subs.clear();
     plan.error.reset();
+    plan.own_paths = false;
+    const auto labels = labels_field(plan.kind);
     std::vector<path_step> steps;
     for (std::size_t i = 0; i < plan.slots.size(); ++i) {
         plan.sub_begin[i] = static_cast<std::uint32_t>(plan.subs.size());
         const slot_desc& slot = plan.slots[i];
-        const field_source src = info(slot.field).source;
-        if (src == field_source::body) {
+        if (plan.with_raw && info(slot.field).source == field_source::body) {
+            plan.own_paths = true;
             steps.clear();
             body_path_steps(slot.key, steps);
             const auto n = plan.proj.add(steps);
@@ -152,10 +116,14 @@ inline void build_plan(slot_plan& plan) {
                 if (!sn) return static_cast<void>(plan.error = std::string(too_many_paths));
                 plan.subs.push_back(*sn);
             }
-        } else if (slot.field == field_id::container_labels && src == plan.group) {
+        } else if (labels && slot.field == *labels) {
             // A label key is one exact map key, dots included.
-            const auto labels = plan.proj.child(json_projection::root, {"Labels", key_match::field});
-            const auto key = labels ? plan.proj.child(*labels, {slot.key, key_match::exact}) : std::nullopt;
+            plan.own_paths = true;
+            steps.clear();
+            body_path_steps(*input_path(fact_input::labels, plan.kind), steps);
+            steps.back().match = key_match::field;
+            steps.push_back({slot.key, key_match::exact});
+            const auto key = plan.proj.add(steps);
             if (!key) return static_cast<void>(plan.error = std::string(too_many_paths));
             plan.slot_node[i] = *key;
         }
@@ -164,20 +132,20 @@ inline void build_plan(slot_plan& plan) {
     plan.proj.seal();
 }
 
-// The plan for `slots`, built once per thread for the slot list last seen
-// (a program's slots change only when the policy is reloaded) and matched
-// by value, so a new program never sees a stale plan.
-inline const slot_plan& plan_for(std::span<const slot_desc> slots, field_source group) {
-    thread_local slot_plan cached;
-    thread_local bool built = false;
-    if (!built || cached.group != group ||
-        !std::equal(slots.begin(), slots.end(), cached.slots.begin(), cached.slots.end())) {
-        cached.slots.assign(slots.begin(), slots.end());
-        cached.group = group;
-        build_plan(cached);
-        built = true;
+// The plan for `slots` and a document kind, built once per thread for the
+// slot list last seen (a program's slots change only when the policy is
+// reloaded) and matched by value, so a new program never sees a stale plan.
+inline const slot_plan& plan_for(std::span<const slot_desc> slots, doc_kind kind, bool with_raw) {
+    thread_local std::array<std::optional<slot_plan>, 2 * (doc_kind_count + 1)> cache;
+    auto& cached = cache[2 * static_cast<std::size_t>(kind) + (with_raw ? 1 : 0)];
+    if (!cached || !std::equal(slots.begin(), slots.end(), cached->slots.begin(), cached->slots.end())) {
+        cached.emplace();
+        cached->slots.assign(slots.begin(), slots.end());
+        cached->kind = kind;
+        cached->with_raw = with_raw;
+        build_plan(*cached);
     }
-    return cached;
+    return *cached;
 }
 
 // The value of a raw slot: with sub-paths, a list of records (items[0] the

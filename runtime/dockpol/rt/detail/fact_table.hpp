@@ -1,205 +1,169 @@
-// The derived facts (DESIGN §3.1): one row per fact field, naming the body
-// inputs it needs and the function that computes it the way dockerd would
-// interpret the body.
+// The derived facts' functions, and the table (generated from facts.def)
+// that maps each fact field to the function computing it.
 #pragma once
 #include <array>
-#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "dockpol/rt/detail/fact_inputs.hpp"
+#include "dockpol/rt/detail/fact_context.hpp"
 #include "dockpol/rt/detail/fact_rules.hpp"
 #include "dockpol/rt/fields.hpp"
 #include "dockpol/rt/image_ref.hpp"
-#include "dockpol/rt/program.hpp"
-#include "dockpol/rt/request.hpp"
 #include "dockpol/rt/value.hpp"
 
 namespace dockpol::rt::detail {
 
-struct fact_env {
-    const request& req;
-    fact_reader& rd;
-    const json_projection& proj;
-    const json_value& root;
-    json_projection::node_id key_node;   // container.labels.K: the node of key K
-};
+using fact_fn = value (*)(fact_context&, std::size_t slot);
 
-using fact_fn = value (*)(fact_env&);
-
-// Collects a list fact's strings.
-struct list_builder {
+inline value strings(const std::vector<std::string>& xs) {
     std::vector<value> items;
-    void add(std::string s) { items.push_back(value::string(std::move(s))); }
-    value done() { return value::list(std::move(items)); }
-};
-
-inline value optional_string(const std::string* s) { return s ? value::string(*s) : value::absent(); }
-
-// --- container_create --------------------------------------------------------
-
-inline value container_privileged(fact_env& e) {
-    return value::boolean(e.rd.boolean(e.rd.get(fact_input::privileged), e.rd.name(fact_input::privileged)).value_or(false));
+    items.reserve(xs.size());
+    for (const auto& x : xs) items.push_back(value::string(x));
+    return value::list(std::move(items));
 }
 
-inline value container_host_paths(fact_env& e) {
-    list_builder out;
-    e.rd.each_string(e.rd.get(fact_input::binds), e.rd.name(fact_input::binds), false, [&](std::string_view spec) {
-        const auto src = bind_source(spec);
-        if (!src.empty() && src.front() == '/') out.add(clean_absolute(src));
-    });
-    auto part = [&](const json_value& m, mount_part p) {
-        const auto c = static_cast<std::size_t>(p);
-        return e.rd.string(e.rd.get(m, fact_input::mounts, c), e.rd.name(fact_input::mounts, c));
-    };
-    e.rd.each(e.rd.get(fact_input::mounts), e.rd.name(fact_input::mounts), false, [&](const json_value& m) {
-        if (!e.rd.object(&m, e.rd.name(fact_input::mounts))) return;
-        const std::string* type = part(m, mount_part::type);
-        if (!type) return;
-        if (*type == "bind") {
-            const std::string* src = part(m, mount_part::source);
-            if (src && !src->empty()) out.add(src->front() == '/' ? clean_absolute(*src) : clean_path(*src));
-        } else if (*type == "volume") {
-            // Only the local driver (the default when no driver is named) bind-mounts `device`.
-            const std::string* driver = part(m, mount_part::driver_name);
-            if (driver && !driver->empty() && *driver != "local") return;
-            const std::string* o = part(m, mount_part::opt_o);
-            const std::string* device = part(m, mount_part::opt_device);
-            if (o && device && has_bind_option(*o)) out.add(host_device_path(*device));
-        }
-    });
-    return out.done();
+inline value optional_string(const std::optional<std::string>& s) { return s ? value::string(*s) : value::absent(); }
+
+// --- container facts: one function per CONTAINER_FACT row, for either side ----
+
+namespace container_fns {
+
+// c.container(sd, true): facts that need named volumes and joined containers looked up.
+inline value privileged(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return value::boolean(s->privileged);
+}
+inline value host_paths(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, true);
+    if (!s) return value::absent();
+    return strings(s->host_paths);
+}
+inline value volumes(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return strings(s->volumes);
+}
+inline value host_namespaces(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return strings(s->host_namespaces);
+}
+inline value joins_container(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return value::boolean(s->joins_container);
+}
+inline value cap_add(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return strings(s->cap_add);
+}
+inline value devices(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return strings(s->devices);
+}
+inline value device_cgroup_rules(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return strings(s->device_cgroup_rules);
+}
+inline value security_opt(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return strings(s->security_opt);
+}
+inline value seccomp(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return value::string(s->sec.seccomp);
+}
+inline value apparmor(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return value::string(s->sec.apparmor);
+}
+inline value selinux(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return value::string(s->sec.selinux);
+}
+inline value systempaths_unconfined(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return value::boolean(s->systempaths_unconfined);
+}
+inline value volume_types(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, true);
+    if (!s) return value::absent();
+    return strings(s->volume_types);
+}
+inline value volume_drivers(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, true);
+    if (!s) return value::absent();
+    return strings(s->volume_drivers);
+}
+inline value user(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return optional_string(s->user);
+}
+inline value uid(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    const auto u = s->user ? numeric_uid(*s->user) : std::nullopt;
+        return u ? value::number(*u) : value::absent();
+}
+inline value image(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return optional_string(s->image);
+}
+inline value image_registry(fact_context& c, side sd, std::size_t) {
+    const container_summary* s = c.container(sd, false);
+    if (!s) return value::absent();
+    return s->image && !s->image->empty() ? value::string(rt::image_registry(*s->image)) : value::absent();
+}
+inline value labels(fact_context& c, side sd, std::size_t slot) { return c.label(sd, slot); }
+inline value container_host_access(fact_context& c, side sd, std::size_t) {
+    const reasons* r = c.container_reasons(sd);
+    return r ? value::boolean(!r->empty()) : value::absent();
+}
+inline value container_host_access_reasons(fact_context& c, side sd, std::size_t) {
+    const reasons* r = c.container_reasons(sd);
+    return r ? strings(*r) : value::absent();
 }
 
-inline value container_volumes(fact_env& e) {
-    list_builder out;
-    e.rd.each_string(e.rd.get(fact_input::binds), e.rd.name(fact_input::binds), false, [&](std::string_view spec) {
-        const auto src = bind_source(spec);
-        if (!src.empty() && src.front() != '/') out.add(std::string(src));
-    });
-    const auto t = static_cast<std::size_t>(mount_part::type);
-    const auto s = static_cast<std::size_t>(mount_part::source);
-    e.rd.each(e.rd.get(fact_input::mounts), e.rd.name(fact_input::mounts), false, [&](const json_value& m) {
-        if (!e.rd.object(&m, e.rd.name(fact_input::mounts))) return;
-        const std::string* type = e.rd.string(e.rd.get(m, fact_input::mounts, t), e.rd.name(fact_input::mounts, t));
-        if (!type || *type != "volume") return;
-        const std::string* src = e.rd.string(e.rd.get(m, fact_input::mounts, s), e.rd.name(fact_input::mounts, s));
-        if (src && !src->empty()) out.add(*src);
-    });
-    return out.done();
-}
+using side_fn = value (*)(fact_context&, side, std::size_t);
 
-// The namespace modes, in the order host_namespaces lists them.
-struct namespace_mode {
-    fact_input input;
-    std::string_view name;
-    bool can_join;   // `container:<id>` shares another container's namespace
-};
-inline constexpr std::array<namespace_mode, 6> namespace_modes = {{
-    {fact_input::pid_mode, "pid", true},
-    {fact_input::network_mode, "network", true},
-    {fact_input::ipc_mode, "ipc", true},
-    {fact_input::uts_mode, "uts", false},
-    {fact_input::userns_mode, "userns", false},
-    {fact_input::cgroupns_mode, "cgroup", false},
-}};
+template <side_fn F>
+value self(fact_context& c, std::size_t slot) { return F(c, side::self, slot); }
+template <side_fn F>
+value target(fact_context& c, std::size_t slot) { return F(c, side::target, slot); }
 
-inline constexpr std::uint32_t namespace_inputs(bool joinable_only) {
-    std::uint32_t m = 0;
-    for (const auto& n : namespace_modes)
-        if (!joinable_only || n.can_join) m |= input_bit(n.input);
-    return m;
-}
+} // namespace container_fns
 
-inline value container_host_namespaces(fact_env& e) {
-    list_builder out;
-    for (const auto& n : namespace_modes) {
-        // dockerd's IsHost() compares the mode with "host" exactly.
-        const std::string* mode = e.rd.string(e.rd.get(n.input), e.rd.name(n.input));
-        if (mode && *mode == "host") out.add(std::string(n.name));
+// --- image facts (query and path) ------------------------------------------------
+
+namespace fact_fns {
+
+using a = action_code;
+
+inline bool is(const fact_context& c, action_code x) { return c.action == action_id(x); }
+
+inline std::optional<std::string> image_request_ref(const fact_context& c) {
+    const request& req = c.req;
+    if (is(c, a::image_push)) return join_image_ref(req.resource_id, query_get(req, "tag"));
+    if (is(c, a::image_tag) || is(c, a::image_commit)) {
+        const auto repo = query_get(req, "repo");
+        return repo.empty() ? std::nullopt : std::optional(join_image_ref(repo, query_get(req, "tag")));
     }
-    return out.done();
-}
-
-inline value container_joins_container(fact_env& e) {
-    bool joins = false;
-    for (const auto& n : namespace_modes) {
-        if (!n.can_join) continue;
-        const std::string* mode = e.rd.string(e.rd.get(n.input), e.rd.name(n.input));
-        joins = joins || (mode && mode->compare(0, 10, "container:") == 0);
+    if (is(c, a::image_build)) {
+        const auto t = query_get(req, "t");
+        return t.empty() ? std::nullopt : std::optional(std::string(t));
     }
-    e.rd.each_string(e.rd.get(fact_input::volumes_from), e.rd.name(fact_input::volumes_from), false,
-                     [&](std::string_view) { joins = true; });
-    return value::boolean(joins);
-}
-
-inline value container_cap_add(fact_env& e) {
-    list_builder out;
-    // CapAdd is a StrSlice: a single string is one capability.
-    e.rd.each_string(e.rd.get(fact_input::cap_add), e.rd.name(fact_input::cap_add), true,
-                     [&](std::string_view c) { out.add(normalize_capability(c)); });
-    return out.done();
-}
-
-inline value container_devices(fact_env& e) {
-    list_builder out;
-    e.rd.each(e.rd.get(fact_input::devices), e.rd.name(fact_input::devices), false, [&](const json_value& d) {
-        if (!e.rd.object(&d, e.rd.name(fact_input::devices))) return;
-        const std::string* p = e.rd.string(e.rd.get(d, fact_input::devices, 0), e.rd.name(fact_input::devices, 0));
-        if (p && !p->empty()) out.add(p->front() == '/' ? clean_absolute(*p) : *p);
-    });
-    // Any device request (`--gpus`) hands the container GPUs.
-    bool gpu = false;
-    e.rd.each(e.rd.get(fact_input::device_requests), e.rd.name(fact_input::device_requests), false,
-              [&](const json_value&) { gpu = true; });
-    if (gpu) out.add("gpu");
-    return out.done();
-}
-
-inline value container_security_opt(fact_env& e) {
-    list_builder out;
-    e.rd.each_string(e.rd.get(fact_input::security_opt), e.rd.name(fact_input::security_opt), false,
-                     [&](std::string_view s) { out.add(std::string(s)); });
-    return out.done();
-}
-
-inline value container_user(fact_env& e) {
-    return optional_string(e.rd.string(e.rd.get(fact_input::user), e.rd.name(fact_input::user)));
-}
-
-inline value container_uid(fact_env& e) {
-    const std::string* u = e.rd.string(e.rd.get(fact_input::user), e.rd.name(fact_input::user));
-    if (!u) return value::absent();
-    const auto uid = numeric_uid(*u);
-    return uid ? value::number(*uid) : value::absent();
-}
-
-inline value container_image(fact_env& e) {
-    return optional_string(e.rd.string(e.rd.get(fact_input::image), e.rd.name(fact_input::image)));
-}
-
-inline value container_image_registry(fact_env& e) {
-    const std::string* img = e.rd.string(e.rd.get(fact_input::image), e.rd.name(fact_input::image));
-    if (!img || img->empty()) return value::absent();
-    return value::string(image_registry(*img));
-}
-
-inline value container_labels(fact_env& e) {
-    const json_value* labels = e.rd.get(fact_input::labels);
-    if (!e.rd.object(labels, e.rd.name(fact_input::labels)) || e.key_node == json_projection::none)
-        return value::absent();
-    const json_value* v = json_at(e.proj, *labels, e.proj.at(e.key_node).parent, e.key_node);
-    if (!v || v->type == json_type::missing) return value::absent();
-    // Go stores "" for a null map value.
-    if (v->type == json_type::null) return value::string("");
-    const std::string* s = e.rd.string(v, e.rd.name(fact_input::labels));
-    return optional_string(s);
-}
-
-// --- image_create / image_push (query and path, no body) -----------------------
-
-inline std::optional<std::string> image_request_ref(const request& req) {
-    if (req.action == "image_push") return join_image_ref(req.resource_id, query_get(req, "tag"));
+    if (!is(c, a::image_create)) return std::nullopt;
     // dockerd pulls when fromImage is set, else imports from fromSrc.
     if (const auto from = query_get(req, "fromImage"); !from.empty()) return join_image_ref(from, query_get(req, "tag"));
     if (query_has(req, "fromSrc"))
@@ -207,97 +171,251 @@ inline std::optional<std::string> image_request_ref(const request& req) {
     return std::nullopt;
 }
 
-inline value image_ref(fact_env& e) {
-    const auto ref = image_request_ref(e.req);
+inline value image_ref(fact_context& c, std::size_t) {
+    const auto ref = image_request_ref(c);
     return ref ? value::string(*ref) : value::absent();
 }
 
-inline value image_registry_fact(fact_env& e) {
-    const auto ref = image_request_ref(e.req);
-    return ref && !ref->empty() ? value::string(image_registry(*ref)) : value::absent();
+inline value image_registry(fact_context& c, std::size_t) {
+    const auto ref = image_request_ref(c);
+    return ref && !ref->empty() ? value::string(rt::image_registry(*ref)) : value::absent();
 }
 
-// --- container_exec --------------------------------------------------------------
+inline value image_source(fact_context& c, std::size_t) {
+    struct row { action_code action; std::string_view source; };
+    static constexpr row rows[] = {{a::image_load, "load"}, {a::image_build, "build"}, {a::image_commit, "commit"},
+                                   {a::image_tag, "tag"}, {a::image_push, "push"}};
+    for (const auto& r : rows)
+        if (is(c, r.action)) return value::string(std::string(r.source));
+    if (!query_get(c.req, "fromImage").empty()) return value::string("pull");
+    if (query_has(c.req, "fromSrc")) return value::string("import");
+    return value::absent();
+}
 
-inline value exec_privileged(fact_env& e) {
-    return value::boolean(
-        e.rd.boolean(e.rd.get(fact_input::exec_privileged), e.rd.name(fact_input::exec_privileged)).value_or(false));
+inline value image_import_src(fact_context& c, std::size_t) {
+    if (!is(c, a::image_create) || !query_get(c.req, "fromImage").empty() || !query_has(c.req, "fromSrc"))
+        return value::absent();
+    return value::string(std::string(query_get(c.req, "fromSrc")));
+}
+
+// --- container_exec ---------------------------------------------------------------
+
+inline value exec_privileged(fact_context& c, std::size_t) {
+    scanned_doc* d = c.body();
+    if (!d) return value::absent();
+    const auto v = d->rd->boolean(d->rd->get(fact_input::exec_privileged), d->rd->name(fact_input::exec_privileged));
+    c.check(*d);
+    return value::boolean(v.value_or(false));
 }
 
 // An empty or missing User means the container's own user: reported as "".
-inline value exec_user(fact_env& e) {
-    const std::string* u = e.rd.string(e.rd.get(fact_input::exec_user), e.rd.name(fact_input::exec_user));
+inline value exec_user(fact_context& c, std::size_t) {
+    scanned_doc* d = c.body();
+    if (!d) return value::absent();
+    const std::string* u = d->rd->string(fact_input::exec_user);
+    c.check(*d);
     return value::string(u ? *u : std::string());
 }
 
-inline value exec_uid(fact_env& e) {
-    const std::string* u = e.rd.string(e.rd.get(fact_input::exec_user), e.rd.name(fact_input::exec_user));
-    if (!u) return value::absent();
-    const auto uid = numeric_uid(*u);
+inline value exec_uid(fact_context& c, std::size_t) {
+    scanned_doc* d = c.body();
+    if (!d) return value::absent();
+    const std::string* u = d->rd->string(fact_input::exec_user);
+    c.check(*d);
+    const auto uid = u ? numeric_uid(*u) : std::nullopt;
     return uid ? value::number(*uid) : value::absent();
 }
 
-inline value exec_cmd(fact_env& e) {
-    list_builder out;
-    e.rd.each_string(e.rd.get(fact_input::exec_cmd), e.rd.name(fact_input::exec_cmd), false,
-                     [&](std::string_view s) { out.add(std::string(s)); });
-    return out.done();
+inline value exec_cmd(fact_context& c, std::size_t) {
+    scanned_doc* d = c.body();
+    if (!d) return value::absent();
+    std::vector<std::string> out;
+    d->rd->each_string(fact_input::exec_cmd, false, [&](std::string_view s) { out.emplace_back(s); });
+    c.check(*d);
+    return strings(out);
 }
 
-// --- volume_create ---------------------------------------------------------------
+// --- volume_create ------------------------------------------------------------------
 
-inline value volume_driver(fact_env& e) {
-    const std::string* d = e.rd.string(e.rd.get(fact_input::volume_driver), e.rd.name(fact_input::volume_driver));
-    return value::string(d && !d->empty() ? *d : std::string("local"));
-}
-
-inline value volume_host_path(fact_env& e) {
-    const std::string* o = e.rd.string(e.rd.get(fact_input::volume_opt_o), e.rd.name(fact_input::volume_opt_o));
-    const std::string* device =
-        e.rd.string(e.rd.get(fact_input::volume_opt_device), e.rd.name(fact_input::volume_opt_device));
-    if (!o || !device || !has_bind_option(*o)) return value::absent();
-    return value::string(host_device_path(*device));
-}
-
-struct fact_row {
-    field_id field;
-    std::uint32_t inputs;   // input_bit mask of the body values it reads
-    fact_fn compute;
+struct volume_view {
+    std::string driver;
+    container_summary local;   // host_paths / volume_types of its local options
 };
 
-inline constexpr std::uint32_t mounts_and_binds = input_bit(fact_input::binds) | input_bit(fact_input::mounts);
-
-inline constexpr std::array<fact_row, 21> fact_table = {{
-    {field_id::container_privileged, input_bit(fact_input::privileged), container_privileged},
-    {field_id::container_host_paths, mounts_and_binds, container_host_paths},
-    {field_id::container_volumes, mounts_and_binds, container_volumes},
-    {field_id::container_host_namespaces, namespace_inputs(false), container_host_namespaces},
-    {field_id::container_joins_container, namespace_inputs(true) | input_bit(fact_input::volumes_from),
-     container_joins_container},
-    {field_id::container_cap_add, input_bit(fact_input::cap_add), container_cap_add},
-    {field_id::container_devices, input_bit(fact_input::devices) | input_bit(fact_input::device_requests),
-     container_devices},
-    {field_id::container_security_opt, input_bit(fact_input::security_opt), container_security_opt},
-    {field_id::container_user, input_bit(fact_input::user), container_user},
-    {field_id::container_uid, input_bit(fact_input::user), container_uid},
-    {field_id::container_image, input_bit(fact_input::image), container_image},
-    {field_id::container_image_registry, input_bit(fact_input::image), container_image_registry},
-    {field_id::container_labels, input_bit(fact_input::labels), container_labels},
-    {field_id::image_ref, 0, image_ref},
-    {field_id::image_registry, 0, image_registry_fact},
-    {field_id::exec_privileged, input_bit(fact_input::exec_privileged), exec_privileged},
-    {field_id::exec_user, input_bit(fact_input::exec_user), exec_user},
-    {field_id::exec_uid, input_bit(fact_input::exec_user), exec_uid},
-    {field_id::exec_cmd, input_bit(fact_input::exec_cmd), exec_cmd},
-    {field_id::volume_driver, input_bit(fact_input::volume_driver), volume_driver},
-    {field_id::volume_host_path,
-     input_bit(fact_input::volume_opt_o) | input_bit(fact_input::volume_opt_device), volume_host_path},
-}};
-
-inline const fact_row* find_fact(field_id f) {
-    for (const auto& r : fact_table)
-        if (r.field == f) return &r;
-    return nullptr;
+inline std::optional<volume_view> volume_of(fact_context& c) {
+    scanned_doc* d = c.body();
+    if (!d) return std::nullopt;
+    auto& rd = *d->rd;
+    volume_view v;
+    const std::string* drv = rd.string(fact_input::volume_driver);
+    v.driver = drv && !drv->empty() ? *drv : std::string("local");
+    add_unique(v.local.volume_drivers, v.driver);
+    if (v.driver == "local") {
+        const auto opt = [&](volume_opt o) {
+            const auto k = static_cast<std::size_t>(o);
+            return rd.string(rd.get_child(fact_input::volume_opts, k), rd.name(fact_input::volume_opts, k));
+        };
+        add_local_volume(v.local, {opt(volume_opt::o), opt(volume_opt::device), opt(volume_opt::type)});
+    }
+    if (c.check(*d)) return std::nullopt;
+    return v;
 }
+
+inline value volume_driver(fact_context& c, std::size_t) {
+    const auto v = volume_of(c);
+    return v ? value::string(v->driver) : value::absent();
+}
+
+inline value volume_host_path(fact_context& c, std::size_t) {
+    const auto v = volume_of(c);
+    return v && !v->local.host_paths.empty() ? value::string(v->local.host_paths.front()) : value::absent();
+}
+
+inline reasons volume_reasons(fact_context& c) {
+    const auto v = volume_of(c);
+    return v ? container_host_access(v->local, c.safety) : reasons{};
+}
+
+inline value volume_host_access(fact_context& c, std::size_t) {
+    const auto r = volume_reasons(c);
+    return c.error ? value::absent() : value::boolean(!r.empty());
+}
+
+// --- plugins ------------------------------------------------------------------------
+
+// `NAME:VALUE` per privilege value of a pull/upgrade body, or the mount
+// sources and device paths a plugin_set body re-points.
+inline std::optional<std::vector<std::string>> plugin_grants(fact_context& c) {
+    if (!is(c, a::plugin_pull) && !is(c, a::plugin_upgrade) && !is(c, a::plugin_set)) return std::nullopt;
+    scanned_doc* d = c.body();
+    if (!d) return std::nullopt;
+    auto& rd = *d->rd;
+    std::vector<std::string> out;
+    if (is(c, a::plugin_set)) {
+        rd.each_string(fact_input::plugin_settings, false, [&](std::string_view kv) {
+            const auto eq = kv.find('=');
+            const auto key = kv.substr(0, eq);
+            const auto val = eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1);
+            if (key.ends_with(".source")) out.push_back("mount:" + std::string(val));
+            else if (key.ends_with(".path")) out.push_back("device:" + std::string(val));
+        });
+    } else {
+        rd.each(&rd.root(), rd.name(fact_input::plugin_grants), false, [&](const json_value& g) {
+            if (rd.failed() || !rd.object(&g, rd.name(fact_input::plugin_grants))) return;
+            const std::string* name = rd.string(g, fact_input::plugin_grants, 0);
+            const json_value* vals = rd.get(g, fact_input::plugin_grants, 1);
+            bool any = false;
+            rd.each_string(vals, rd.name(fact_input::plugin_grants, 1), false, [&](std::string_view v) {
+                any = true;
+                out.push_back((name ? *name : std::string()) + ":" + std::string(v));
+            });
+            if (!any) out.push_back((name ? *name : std::string()) + ":");
+        });
+    }
+    if (c.check(*d)) return std::nullopt;
+    return out;
+}
+
+inline value plugin_privileges(fact_context& c, std::size_t) {
+    const auto g = plugin_grants(c);
+    return g ? strings(*g) : value::absent();
+}
+
+// --- image_build ----------------------------------------------------------------------
+
+inline value build_network_mode(fact_context& c, std::size_t) {
+    if (!query_has(c.req, "networkmode")) return value::absent();
+    return value::string(std::string(query_get(c.req, "networkmode")));
+}
+
+// --- host access ----------------------------------------------------------------------
+
+// Every way out for this request (docs/host-access.md); nullopt with c.error
+// when something it depends on could not be read.
+inline std::optional<reasons> request_host_access(fact_context& c) {
+    reasons out;
+    const auto add_target = [&]() -> bool {
+        if (!host_target_actions().test(c.action)) return true;
+        const reasons* t = c.container_reasons(side::target);
+        if (!t) return false;
+        for (const auto& r : *t) out.push_back("target:" + r);
+        return true;
+    };
+    switch (static_cast<action_code>(c.action)) {
+    case a::container_create:
+    case a::service_create:
+    case a::service_update: {
+        const reasons* r = c.container_reasons(side::self);
+        if (!r) return std::nullopt;
+        out = *r;
+        break;
+    }
+    case a::container_exec: {
+        scanned_doc* d = c.body();
+        if (!d) return std::nullopt;
+        const auto priv =
+            d->rd->boolean(d->rd->get(fact_input::exec_privileged), d->rd->name(fact_input::exec_privileged));
+        if (c.check(*d)) return std::nullopt;
+        if (priv.value_or(false)) out.emplace_back("exec:privileged");
+        break;
+    }
+    case a::volume_create:
+        out = volume_reasons(c);
+        break;
+    case a::plugin_pull:
+    case a::plugin_upgrade:
+    case a::plugin_set: {
+        const auto g = plugin_grants(c);
+        if (!g) return std::nullopt;
+        // A plugin network other than the host's is its own; every other grant reaches the host.
+        for (const auto& p : *g)
+            if (!p.starts_with("network:") || p == "network:host") out.push_back("plugin:" + p);
+        break;
+    }
+    case a::plugin_create: out.emplace_back("plugin:create"); break;
+    case a::image_build:
+        if (query_get(c.req, "networkmode") == "host") out.emplace_back("build:network:host");
+        break;
+    case a::swarm_init: out.emplace_back("swarm:init"); break;
+    case a::swarm_join: out.emplace_back("swarm:join"); break;
+    default: break;
+    }
+    if (!add_target() || c.error) return std::nullopt;
+    return out;
+}
+
+// BuildKit's session and grpc streams are opaque: no host_access there.
+inline bool host_access_known(const fact_context& c) { return !is(c, a::session) && !is(c, a::grpc); }
+
+inline value host_access(fact_context& c, std::size_t) {
+    if (!host_access_known(c)) return value::absent();
+    const auto r = request_host_access(c);
+    return r ? value::boolean(!r->empty()) : value::absent();
+}
+
+inline value host_access_reasons(fact_context& c, std::size_t) {
+    if (!host_access_known(c)) return value::absent();
+    const auto r = request_host_access(c);
+    return r ? strings(*r) : value::absent();
+}
+
+} // namespace fact_fns
+
+// One function per fact field, indexed by field id (nullptr: not a fact).
+inline constexpr auto fact_functions = [] {
+    std::array<fact_fn, field_count> t{};
+#define FIELD(id, name, type, keyed, source)
+#define FACT(id, name, type, keyed, scope, fn, doc) t[static_cast<std::size_t>(field_id::id)] = &fact_fns::fn;
+#define CONTAINER_FACT(id, suffix, type, keyed, fn, doc)                                                    \
+    t[static_cast<std::size_t>(field_id::container_##id)] = &container_fns::self<&container_fns::fn>;      \
+    t[static_cast<std::size_t>(field_id::resource_container_##id)] = &container_fns::target<&container_fns::fn>;
+#include "dockpol/rt/facts.def"
+#undef CONTAINER_FACT
+#undef FACT
+#undef FIELD
+    return t;
+}();
+
+inline fact_fn fact_function(field_id f) { return fact_functions[static_cast<std::size_t>(f)]; }
 
 } // namespace dockpol::rt::detail
