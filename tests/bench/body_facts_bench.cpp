@@ -41,7 +41,10 @@ constexpr int dom_batch = 200;
 std::vector<slot_desc> hardening_slots() {
     std::vector<slot_desc> slots;
     for (const auto& f : field_table) {
-        if (f.source != field_source::fact_container) continue;
+        // Every container fact, and host_access (what a hardening policy reads).
+        if (f.source != field_source::fact_container && f.id != field_id::host_access &&
+            f.id != field_id::host_access_reasons)
+            continue;
         slot_desc s;
         s.field = f.id;
         if (f.keyed) s.key = "owner";
@@ -108,6 +111,7 @@ int main(int argc, char** argv) {
     req.method = "POST";
     req.action = "container_create";
     req.body = text.str();
+    req.objects_known = true;
     const auto slots = hardening_slots();
     std::vector<value> out(slots.size());
     const program_image img;

@@ -89,6 +89,7 @@ inline decision decide(const program& p, const request& req) {
     if (auto* e = std::get_if<fact_error>(&b)) {
         auto d = error_decision(e->reason);
         d.bad_request = e->bad_request;
+        d.lookups = std::move(e->lookups);
         return d;
     }
     return evaluate(p, std::get<input>(b));

@@ -39,6 +39,7 @@ namespace dockpol::rt {
 struct fact_error {
     std::string reason;
     bool bad_request = false;
+    std::vector<std::string> lookups;   // "KIND:NAME" objects to look up before deciding again
 };
 
 // Fills out[i] for every slot i whose field is a raw body path or a derived
@@ -49,7 +50,7 @@ struct fact_error {
 // object not looked up.
 inline std::optional<fact_error> fill_facts(const program_image& prog, const request& req, std::uint16_t action,
                                             std::span<const slot_desc> slots, std::span<value> out) {
-    if (out.size() < slots.size()) return fact_error{"internal: fewer values than slots"};
+    if (out.size() < slots.size()) return fact_error{"internal: fewer values than slots", false, {}};
     detail::fact_context c(req, prog, slots, action);
     bool raw = false;
     for (const auto& s : slots) raw = raw || info(s.field).source == field_source::body;
@@ -68,7 +69,7 @@ inline std::optional<fact_error> fill_facts(const program_image& prog, const req
         const auto fn = detail::fact_function(f);
         out[i] = fn && field_applies(f, action) ? fn(c, i) : value::absent();
     }
-    if (c.error) return fact_error{*c.error, c.bad_request};
+    if (c.error) return fact_error{*c.error, c.bad_request, c.wanted};
     return std::nullopt;
 }
 
@@ -90,7 +91,7 @@ inline std::variant<std::vector<std::string>, fact_error> needed_objects(const p
             (src == field_source::fact_host && host_target_actions().test(action)))
             c.container(detail::side::target, true);
     }
-    if (c.error) return fact_error{*c.error, c.bad_request};
+    if (c.error) return fact_error{*c.error, c.bad_request, {}};
     return std::move(c.wanted);
 }
 

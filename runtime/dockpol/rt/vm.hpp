@@ -52,11 +52,19 @@ struct program {
 };
 
 struct decision {
+    decision() = default;
+    decision(effect e, std::string r, std::string why, std::int32_t index)
+        : eff(e), rule(std::move(r)), reason(std::move(why)), rule_index(index) {}
+
     effect eff = effect::deny;
     std::string rule;              // rule name, "default", or "error"
     std::string reason;            // set for "error"
     std::int32_t rule_index = -1;  // index into rules; -1 for default/error
     bool bad_request = false;      // rule "error" because the request is malformed (dockpold: 400)
+    // Rule "error" only because these named objects ("volume:NAME",
+    // "container:NAME") were not looked up: dockpold looks them up, sets
+    // request::objects_known and decides again.
+    std::vector<std::string> lookups;
 };
 
 struct input {
@@ -69,7 +77,7 @@ struct load_result {
     std::string error;
 };
 
-inline decision error_decision(std::string reason) { return decision{effect::deny, "error", std::move(reason), -1, false}; }
+inline decision error_decision(std::string reason) { return decision{effect::deny, "error", std::move(reason), -1}; }
 
 namespace detail::vm_impl {
 // Run-time set order: by length, then bytes, so most probes compare two

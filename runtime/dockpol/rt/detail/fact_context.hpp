@@ -60,7 +60,7 @@ public:
     std::optional<std::string> error;   // the first reason the request cannot be decided
     bool bad_request = false;           // the request itself is malformed (dockpold: 400)
     bool collect_objects = false;       // needed_objects(): record names, do not demand them
-    std::vector<std::string> wanted;    // "KIND:NAME" keys collect_objects found
+    std::vector<std::string> wanted;    // "KIND:NAME" keys of objects not looked up yet
 
     doc_kind kind() const { return kind_; }
 
@@ -194,27 +194,22 @@ private:
             }
     }
 
-    // The inspect answer of a named object: found, not found, or not looked up (an error).
-    const std::string* object(std::string_view kind, std::string_view name, bool& unknown) {
+    // The inspect answer of a named object; nullptr when it does not exist
+    // or was not looked up yet (then its key is added to `wanted`).
+    const std::string* object(std::string_view kind, std::string_view name) {
         std::string key(kind);
         key += ':';
         key += name;
-        unknown = false;
         for (const auto& [k, v] : req.objects)
             if (k == key) return &v;
-        if (collect_objects) {
-            add_unique(wanted, key);
-            return nullptr;
-        }
-        if (!req.objects_known) unknown = true;
+        if (!req.objects_known) add_unique(wanted, std::move(key));
         return nullptr;
     }
 
     void merge_objects(container_summary& s) {
-        bool unknown = false;
+        const std::size_t wanted_before = wanted.size();
         for (const auto& vol : std::vector<std::string>(s.volumes)) {
-            const std::string* json = object("volume", vol, unknown);
-            if (unknown) return static_cast<void>(fail("volume \"" + vol + "\" was not looked up"));
+            const std::string* json = object("volume", vol);
             if (!json) continue;   // dockerd creates it with the options already counted
             scanned_doc d;
             if (!scan(d, *json, doc_kind::volume_inspect, false, false, "volume \"" + vol + "\": ")) return;
@@ -222,8 +217,7 @@ private:
             if (d.rd->error) return static_cast<void>(fail("volume \"" + vol + "\": " + *d.rd->error));
         }
         for (const auto& name : std::vector<std::string>(s.joined)) {
-            const std::string* json = object("container", name, unknown);
-            if (unknown) return static_cast<void>(fail("container \"" + name + "\" was not looked up"));
+            const std::string* json = object("container", name);
             if (!json) continue;   // dockerd refuses to join a container that does not exist
             scanned_doc d;
             if (!scan(d, *json, doc_kind::inspect, false, false, "container \"" + name + "\": ")) return;
@@ -234,6 +228,12 @@ private:
             for (const auto& t : x.volume_types) add_unique(s.volume_types, t);
             for (const auto& v : x.volume_drivers) add_unique(s.volume_drivers, v);
             for (const auto& r : container_host_access(x, safety)) add_unique(s.inherited, name + ":" + r);
+        }
+        // Decided only once every object is known: the caller looks up `wanted` and asks again.
+        if (wanted.size() > wanted_before && !collect_objects) {
+            std::string names;
+            for (std::size_t i = wanted_before; i < wanted.size(); ++i) names += (names.empty() ? "" : ", ") + wanted[i];
+            fail("objects the request names were not looked up: " + names);
         }
     }
 };
