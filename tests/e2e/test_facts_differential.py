@@ -95,8 +95,13 @@ def corpus_bodies():
     return out
 
 
+def fold(s):
+    """Go's EqualFold for the keys used here: the long s and the Kelvin sign fold to s and k."""
+    return s.replace("\u017f", "s").replace("\u212a", "k").lower()
+
+
 def ci_keys(obj, name):
-    return [k for k in obj if isinstance(k, str) and k.lower() == name.lower()] if isinstance(obj, dict) else []
+    return [k for k in obj if isinstance(k, str) and fold(k) == fold(name)] if isinstance(obj, dict) else []
 
 
 def ci_get(obj, name):
