@@ -234,9 +234,19 @@ def explain(fact, c, i, body, inspect, cgroup_v1, api_version):
         if api_version >= (1, 41) else set()
     if fact == "container.cap_add" and not extra and missing and set(missing) <= ignored_caps:
         return "HostConfig.Capabilities (API 1.40 only) is ignored by this dockerd (API >= 1.41)"
+    # An endpoint on the `host` network counts as the host network on purpose
+    # (fail safe): dockerd 20.10 keeps NetworkMode and gives the container its
+    # own namespace, but the body names the host network all the same.
+    endpoint_host = "host" in ((ci_get(body, "networkingconfig") or {}).get("EndpointsConfig") or {}) \
+        and ci_get(hc, "networkmode") in (None, "", "default", "bridge")
+    if fact == "container.host_namespaces" and endpoint_host and missing == ["network"] and \
+            set(extra) <= {"cgroup"} and (not extra or cgroup_v1):
+        return "EndpointsConfig names the host network: counted as host networking (fail safe)"
+    if fact == "container.host_access" and endpoint_host and c is True and i is False:
+        return "EndpointsConfig names the host network: counted as host networking (fail safe)"
     if fact == "container.host_access_reasons":
         ok_extra = {"selinux:disabled"} if sec_added == ["label=disable"] and host_pid_ipc_priv else set()
-        ok_missing = {"cap:" + x for x in ignored_caps}
+        ok_missing = {"cap:" + x for x in ignored_caps} | ({"network:host"} if endpoint_host else set())
         if (extra or missing) and set(extra) <= ok_extra and set(missing) <= ok_missing:
             return "follows the differences above (label=disable added by dockerd / Capabilities ignored)"
     return None

@@ -193,17 +193,22 @@ inline void read_security(fact_reader& rd, container_summary& s) {
 inline container_summary summarize(fact_reader& rd) {
     container_summary s;
     s.privileged = rd.boolean(rd.get(fact_input::privileged), rd.name(fact_input::privileged)).value_or(false);
+    // Volumes dockerd creates for Binds names and image VOLUMEs use VolumeDriver (default local).
+    const std::string* vd = rd.string(fact_input::volume_driver_hc);
+    const std::string bind_driver = vd && !vd->empty() ? *vd : std::string("local");
     rd.each_string(fact_input::binds, false, [&](std::string_view spec) {
         const auto src = bind_source(spec);
         if (src.empty()) return;
-        if (src.front() == '/') add_unique(s.host_paths, host_path(src));
-        else add_unique(s.volumes, std::string(src));
+        if (src.front() == '/') {
+            add_unique(s.host_paths, host_path(src));
+        } else {
+            add_unique(s.volumes, std::string(src));
+            add_unique(s.volume_drivers, bind_driver);
+        }
     });
     summary_impl::read_mounts(rd, s);
     summary_impl::read_actual_mounts(rd, s);
-    // Volumes dockerd creates for Binds names and image VOLUMEs use VolumeDriver.
-    if (const std::string* d = rd.string(fact_input::volume_driver_hc); d && !d->empty())
-        add_unique(s.volume_drivers, *d);
+    if (vd && !vd->empty()) add_unique(s.volume_drivers, *vd);
     summary_impl::read_namespaces(rd, s);
     for (const auto in : {fact_input::cap_add, fact_input::capabilities})
         // CapAdd is a StrSlice: a single string is one capability.
