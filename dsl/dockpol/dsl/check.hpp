@@ -30,6 +30,7 @@
 #include "dockpol/dsl/detail/text.hpp"
 #include "dockpol/dsl/diagnostic.hpp"
 #include "dockpol/dsl/limits.hpp"
+#include "dockpol/dsl/rule_actions.hpp"
 #include "dockpol/dsl/suggest.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/fields.hpp"
@@ -734,6 +735,59 @@ inline void stage_check_rules(check_context& cx) {
     }
 }
 
+// Help lines name at most this many actions, then "and N more".
+inline constexpr std::size_t max_actions_named = 4;
+
+// "a, b, c and 27 more": the actions of `m` in table order.
+inline std::string name_actions(const rt::action_mask& m) {
+    std::string out;
+    std::size_t named = 0, total = m.count();
+    for (std::size_t i = 0; i < rt::action_count && named < max_actions_named; ++i) {
+        if (!m.test(i)) continue;
+        out += (named ? ", " : "") + std::string(rt::all_actions()[i].name);
+        ++named;
+    }
+    if (total > named) out += " and " + std::to_string(total - named) + " more";
+    return out;
+}
+
+// Every fact field a checked condition reads, first use first.
+inline void fact_reads(const expr& e, std::vector<const expr*>& out) {
+    if (e.kind == expr_kind::field && rt::is_fact_source(rt::info(e.id).source) &&
+        std::none_of(out.begin(), out.end(), [&](const expr* f) { return f->id == e.id; }))
+        out.push_back(&e);
+    for (const auto& i : e.items) fact_reads(i, out);
+}
+
+// dp-fact-action: a rule reading a fact that none of its actions has would
+// test a value that is always absent. Rules that do not constrain the action
+// are fine (the fact is absent for the other actions); so are rules whose
+// action constraints contradict each other (they never match at all).
+inline void stage_fact_actions(check_context& cx) {
+    for (std::size_t i = 0; i < cx.pol.rules.size(); ++i) {
+        if (!cx.rule_conds[i]) continue;
+        const auto acts = rule_action_mask(cx.rule_conds[i]);
+        if (!acts || acts->none()) continue;
+        std::vector<const expr*> facts;
+        fact_reads(*cx.rule_conds[i], facts);
+        bool bad = false;
+        for (const expr* f : facts) {
+            const auto& has = rt::field_actions(f->id);
+            if ((*acts & has).any()) continue;
+            bad = true;
+            const std::string name(rt::info(f->id).name);
+            cx.error("dp-fact-action", f->sp,
+                     "rule `" + cx.pol.rules[i].name + "` reads `" + name + "`, which none of its actions (" +
+                         name_actions(*acts) + ") has",
+                     name + " exists only for " + name_actions(has));
+        }
+        if (bad) {
+            cx.rule_ok[i] = false;
+            cx.rule_conds[i].reset();
+        }
+    }
+}
+
 // Assembles the checked policy from the rules that checked clean.
 inline void stage_build(check_context& cx) {
     cx.out.files = cx.pol.files;
@@ -762,6 +816,7 @@ inline constexpr check_stage check_stages[] = {
     {"resolve_lets", detail::stage_resolve_lets},          // after collect_lets: names are known
     {"duplicate_rules", detail::stage_duplicate_rules},
     {"check_rules", detail::stage_check_rules},            // after resolve_lets: inlines constants
+    {"fact_actions", detail::stage_fact_actions},          // after check_rules: reads checked conditions
     {"build", detail::stage_build},
 };
 
