@@ -31,6 +31,7 @@
 #include "dockpol/dsl/diagnostic.hpp"
 #include "dockpol/dsl/limits.hpp"
 #include "dockpol/dsl/rule_actions.hpp"
+#include "dockpol/dsl/safe_paths.hpp"
 #include "dockpol/dsl/suggest.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/fields.hpp"
@@ -788,6 +789,78 @@ inline void stage_fact_actions(check_context& cx) {
     }
 }
 
+// The two `safe` statements: what each is called and how an entry is checked.
+struct safe_row {
+    safe_list what;
+    std::string_view words;   // as written after `safe`
+    std::vector<std::string> checked_policy::*out;
+    // An entry's error code, message and help, or none when it is fine.
+    std::optional<std::pair<std::string, unsafe_path>> (*check)(const std::string&);
+};
+inline std::optional<std::pair<std::string, unsafe_path>> check_path_entry(const std::string& p) {
+    if (auto u = check_safe_host_path(p)) return std::pair{std::string("dp-unsafe-path"), std::move(*u)};
+    return std::nullopt;
+}
+inline std::optional<std::pair<std::string, unsafe_path>> check_driver_entry(const std::string& d) {
+    if (d.empty())
+        return std::pair{std::string("dp-bad-driver"),
+                         unsafe_path{"a volume driver name cannot be empty", "name the driver, e.g. \"nfs\""}};
+    return std::nullopt;
+}
+inline const safe_row safe_rows[] = {
+    {safe_list::host_paths, "host paths", &checked_policy::safe_host_paths, check_path_entry},
+    {safe_list::volume_drivers, "volume drivers", &checked_policy::safe_volume_drivers, check_driver_entry},
+};
+
+// `safe host paths` / `safe volume drivers`: one of each per policy, a set
+// (or a constant holding one), every entry acceptable; sorted and unique.
+inline void stage_safe_lists(check_context& cx) {
+    for (const auto& row : safe_rows) {
+        const safe_decl* first = nullptr;
+        for (const auto& d : cx.pol.safes) {
+            if (d.what != row.what) continue;
+            if (first) {
+                cx.error("dp-duplicate-safe", d.sp,
+                         "a policy has one `safe " + std::string(row.words) + "`; this is a second one",
+                         "the first is at " + cx.where(first->sp) + "; merge the sets");
+                continue;
+            }
+            first = &d;
+            std::optional<expr> v;
+            if (d.value.kind == expr_kind::name_ref && cx.constants.count(d.value.text)) {
+                v = resolve_constant(cx, d.value.text, d.value.sp);
+                if (v) set_span(*v, d.value.sp);
+            } else if (d.value.kind == expr_kind::set_lit) {
+                v = d.value;
+            } else if (d.value.kind == expr_kind::name_ref) {
+                cx.error("dp-undefined-name", d.value.sp, "undefined name `" + d.value.text + "`");
+                continue;
+            } else {
+                cx.error("dp-type", d.value.sp,
+                         "`safe " + std::string(row.words) + "` takes a set; `" + d.value.text + "` is a field");
+                continue;
+            }
+            if (!v) continue;
+            if (v->kind != expr_kind::set_lit) {
+                cx.error("dp-type", d.value.sp,
+                         "`safe " + std::string(row.words) + "` takes a set; `" + d.value.text + "` is not one");
+                continue;
+            }
+            std::vector<std::string> entries;
+            for (const auto& item : v->items) {
+                if (auto bad = row.check(item.str)) {
+                    cx.error(bad->first, item.sp, bad->second.message, bad->second.help);
+                    continue;
+                }
+                entries.push_back(item.str);
+            }
+            std::sort(entries.begin(), entries.end());
+            entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+            cx.out.*row.out = std::move(entries);
+        }
+    }
+}
+
 // Assembles the checked policy from the rules that checked clean.
 inline void stage_build(check_context& cx) {
     cx.out.files = cx.pol.files;
@@ -815,6 +888,7 @@ inline constexpr check_stage check_stages[] = {
     {"collect_lets", detail::stage_collect_lets},          // after load_data: clashes with data keys
     {"resolve_lets", detail::stage_resolve_lets},          // after collect_lets: names are known
     {"duplicate_rules", detail::stage_duplicate_rules},
+    {"safe_lists", detail::stage_safe_lists},              // after resolve_lets: a set may be a `let`
     {"check_rules", detail::stage_check_rules},            // after resolve_lets: inlines constants
     {"fact_actions", detail::stage_fact_actions},          // after check_rules: reads checked conditions
     {"build", detail::stage_build},

@@ -86,10 +86,19 @@ public:
         place_blocks();
         img_.body_actions = action_set(body);
         img_.resource_actions = action_set(resource);
+        img_.safe_host_paths = sorted_unique(pol.safe_host_paths);
+        img_.safe_volume_drivers = sorted_unique(pol.safe_volume_drivers);
         return std::move(img_);
     }
 
 private:
+    // The bundle keeps lists canonical (the verifier rejects anything else).
+    static std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+        return v;
+    }
+
     // --- constant pools -------------------------------------------------
     std::uint32_t str(const std::string& s) {
         auto [it, fresh] = str_ids_.try_emplace(s, static_cast<std::uint32_t>(img_.strings.size()));
