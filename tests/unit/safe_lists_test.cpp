@@ -17,7 +17,7 @@ using dsl_test::with_code;
 namespace {
 
 std::string paths_policy(const std::string& path) {
-    return "safe host paths {" + quote_string(path) + "}\nrule r: deny if host_access\n";
+    return "safe host paths {" + detail::quote_string(path) + "}\nrule r: deny if host_access\n";
 }
 
 } // namespace
