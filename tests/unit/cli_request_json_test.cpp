@@ -83,7 +83,7 @@ TEST_CASE("shape errors name the key") {
           "\"host_labels\".a must be a string, not number");
     CHECK(error_of(from(R"({"grups":[],"path":"/"})"), request_error::malformed).rfind("unknown key \"grups\"", 0) == 0);
     CHECK(error_of(from(R"({"resource":{"id":"x"},"path":"/"})"), request_error::malformed) ==
-          "unknown key \"resource.id\" (expected name, labels)");
+          "unknown key \"resource.id\" (expected name, labels, names, inspect)");
     CHECK(error_of(from(R"({"user":"u"})"), request_error::malformed) ==
           "a request needs \"path\" (with \"method\") or \"action\"");
 }
