@@ -30,7 +30,7 @@ MAX_FILES = 200        # per target: keeps replay fast and the repo small
 MAX_POLICY_BYTES = 16384
 
 TARGETS = ["parse_fuzz", "bundle_load_fuzz", "roundtrip_fuzz", "vm_fuzz", "differential_fuzz",
-           "fmt_fuzz", "http_route_fuzz", "body_facts_fuzz", "upstream_response_fuzz"]
+           "fmt_fuzz", "http_route_fuzz", "body_facts_fuzz", "upstream_response_fuzz", "request_json_fuzz"]
 
 
 def rel(p):
@@ -438,6 +438,14 @@ def main():
 
     counts["upstream_response_fuzz"] = write_corpus(
         "upstream_response_fuzz", [("resp%02d" % i, bytes([s]) + r) for i, (s, r) in enumerate(UPSTREAM)])
+
+    # REQUEST.json documents: the CLI fixtures and every example case's request.
+    items = [(os.path.basename(p)[: -len(".json")], read(p, "rb"))
+             for p in sorted(glob.glob(os.path.join(ROOT, "tests/cli/fixtures/req_*.json")))
+             if not p.endswith("req_deep_body.json")]   # kept as crash_deep_body
+    for base, reqs in case_requests().items():
+        items += [("%s_%02d" % (base, i), json.dumps(r).encode()) for i, r in enumerate(reqs)]
+    counts["request_json_fuzz"] = write_corpus("request_json_fuzz", items)
 
     # ------------------------------------------------------------ dictionaries
     dpol = ["default", "allow", "deny", "let", "rule", "safe", "host paths", "volume drivers", "if", "and", "or", "not", "in", "matches", "covers",
