@@ -179,6 +179,10 @@ TEST_CASE("body_actions and resource_actions") {
         std::sort(want.begin(), want.end());
         CHECK(names(all, all.body_actions) == want);
     }
+    SECTION("an action guard inside parenthesised `and`s still guards (rule_actions.hpp flattens them)") {
+        auto im = compile_text("rule r: deny if (user == \"x\" and action == \"container_create\") and container.privileged\n");
+        CHECK(names(im, im.body_actions) == std::vector<std::string>{"container_create"});
+    }
     SECTION("resource fields: guarded actions that name an inspectable target") {
         auto im = compile_text("rule r: allow if action in {\"container_list\", \"container_logs\"} and resource.name == \"web\"\n");
         CHECK(names(im, im.resource_actions) == std::vector<std::string>{"container_logs"});

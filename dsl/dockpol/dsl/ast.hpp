@@ -112,8 +112,8 @@ struct checked_policy {
     std::vector<source_file> files;
     rt::effect default_effect = rt::effect::deny;
     std::vector<checked_rule> rules;     // the policy's rules only; lowering appends builtin_ping
-    std::vector<std::string> safe_host_paths;      // cleaned, sorted, unique
-    std::vector<std::string> safe_volume_drivers;  // sorted, unique
+    std::vector<std::string> safe_host_paths;       // `safe host paths`, cleaned
+    std::vector<std::string> safe_volume_drivers;   // `safe volume drivers`
 };
 
 } // namespace dockpol::dsl
