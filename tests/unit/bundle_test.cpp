@@ -305,6 +305,9 @@ TEST_CASE("safe lists round-trip and the verifier checks them") {
         {{"/srv/../etc"}, {}, "safe host path 0 '/srv/../etc': not a clean absolute path below /"},
         {{"/srv/b", "/srv/a"}, {}, "safe host path 1 '/srv/a': not sorted and unique"},
         {{"/srv", "/srv"}, {}, "safe host path 1 '/srv': not sorted and unique"},
+        {{"/var/lib/docker"}, {}, "safe host path 0 '/var/lib/docker': inside /var/lib, which can never be safe"},
+        {{"/var"}, {}, "safe host path 0 '/var': contains /var/lib, which can never be safe"},
+        {{"/lib64/x"}, {}, "safe host path 0 '/lib64/x': inside /lib*, which can never be safe"},
         {{}, {""}, "safe volume driver 0 '': empty name"},
         {{}, {"nfs", "nfs"}, "safe volume driver 1 'nfs': not sorted and unique"},
     };

@@ -21,6 +21,7 @@
 #include "dockpol/rt/glob.hpp"
 #include "dockpol/rt/path_clean.hpp"
 #include "dockpol/rt/program.hpp"
+#include "dockpol/rt/safe_paths.hpp"
 
 namespace dockpol::rt {
 
@@ -335,15 +336,19 @@ private:
         return true;
     }
 
-    // What host_access trusts must be what the compiler accepted: clean absolute
-    // paths other than `/`, non-empty driver names; sorted and unique (canonical).
+    // What host_access trusts must be what the compiler accepts: clean absolute
+    // paths other than `/` and outside rt::never_safe_dirs, non-empty driver
+    // names; sorted and unique (canonical).
     bool safe_lists() {
         const auto& paths = img_.safe_host_paths;
         for (std::size_t i = 0; i < paths.size(); ++i) {
             const std::string at = "safe host path " + std::to_string(i) + " " + quote(paths[i]);
             if (paths[i].empty() || paths[i].front() != '/' || paths[i] == "/" || clean_path(paths[i]) != paths[i])
                 return fail(at + ": not a clean absolute path below /");
-            if (i && !(paths[i - 1] < paths[i])) return fail(at + ": not sorted and unique");
+            // Whoever built the bundle, host_access never trusts the host's own directories.
+            if (const auto hit = never_safe_for(paths[i]); hit.dir)
+                return fail(at + ": " + (hit.inside ? "inside " : "contains ") + std::string(hit.dir->path) +
+                            ", which can never be safe");            if (i && !(paths[i - 1] < paths[i])) return fail(at + ": not sorted and unique");
         }
         const auto& drivers = img_.safe_volume_drivers;
         for (std::size_t i = 0; i < drivers.size(); ++i) {
