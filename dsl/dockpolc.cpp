@@ -14,6 +14,7 @@
 #include "dockpol/dsl/cli/check.hpp"
 #include "dockpol/dsl/cli/common.hpp"
 #include "dockpol/dsl/cli/eval.hpp"
+#include "dockpol/dsl/cli/facts.hpp"
 #include "dockpol/dsl/cli/fmt.hpp"
 #include "dockpol/dsl/cli/inspect.hpp"
 #include "dockpol/dsl/cli/keygen.hpp"
@@ -31,7 +32,7 @@ struct subcommand {
 constexpr std::array subcommands = {
     subcommand{"build", run_build},     subcommand{"check", run_check}, subcommand{"test", run_test},
     subcommand{"eval", run_eval},       subcommand{"inspect", run_inspect}, subcommand{"fmt", run_fmt},
-    subcommand{"actions", run_actions}, subcommand{"keygen", run_keygen},
+    subcommand{"actions", run_actions}, subcommand{"facts", run_facts}, subcommand{"keygen", run_keygen},
 };
 
 constexpr std::string_view usage_text =
@@ -43,7 +44,8 @@ constexpr std::string_view usage_text =
     "  eval    BUNDLE|POLICY... --input REQUEST.json [--explain]\n"
     "  inspect BUNDLE [--format text|json]\n"
     "  fmt     POLICY... [--write | --check]\n"
-    "  actions [--format text|json]\n"
+    "  actions [--format text|json|markdown]\n"
+    "  facts   [--format text|json|markdown]\n"
     "  keygen  -o KEY.pem [--pub PUB.pem]\n"
     "\n"
     "build, check, test and eval also take [--data F.json]... [--werror] [--format text|json].\n"

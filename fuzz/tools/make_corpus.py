@@ -30,7 +30,7 @@ MAX_FILES = 200        # per target: keeps replay fast and the repo small
 MAX_POLICY_BYTES = 16384
 
 TARGETS = ["parse_fuzz", "bundle_load_fuzz", "roundtrip_fuzz", "vm_fuzz", "differential_fuzz",
-           "fmt_fuzz", "http_route_fuzz", "body_facts_fuzz", "upstream_response_fuzz"]
+           "fmt_fuzz", "http_route_fuzz", "body_facts_fuzz", "upstream_response_fuzz", "request_json_fuzz"]
 
 
 def rel(p):
@@ -332,6 +332,11 @@ def dict_entries(words):
 
 def schema_names():
     fields = re.findall(r'^FIELD\(\s*\w+,\s*"([^"]+)"', read(os.path.join(ROOT, "runtime/dockpol/rt/fields.def")), re.M)
+    # Derived facts live in facts.def; a CONTAINER_FACT row is container.X and resource.container.X.
+    facts_def = read(os.path.join(ROOT, "runtime/dockpol/rt/facts.def"))
+    fields += re.findall(r'^FACT\(\s*\w+,\s*"([^"]+)"', facts_def, re.M)
+    for suffix in re.findall(r'^CONTAINER_FACT\(\s*\w+,\s*"([^"]+)"', facts_def, re.M):
+        fields += ["container." + suffix, "resource.container." + suffix]
     actions = re.findall(r'^ACTION\(\s*(\w+)', read(os.path.join(ROOT, "runtime/dockpol/rt/actions.def")), re.M)
     return fields, actions
 
@@ -434,8 +439,16 @@ def main():
     counts["upstream_response_fuzz"] = write_corpus(
         "upstream_response_fuzz", [("resp%02d" % i, bytes([s]) + r) for i, (s, r) in enumerate(UPSTREAM)])
 
+    # REQUEST.json documents: the CLI fixtures and every example case's request.
+    items = [(os.path.basename(p)[: -len(".json")], read(p, "rb"))
+             for p in sorted(glob.glob(os.path.join(ROOT, "tests/cli/fixtures/req_*.json")))
+             if not p.endswith("req_deep_body.json")]   # kept as crash_deep_body
+    for base, reqs in case_requests().items():
+        items += [("%s_%02d" % (base, i), json.dumps(r).encode()) for i, r in enumerate(reqs)]
+    counts["request_json_fuzz"] = write_corpus("request_json_fuzz", items)
+
     # ------------------------------------------------------------ dictionaries
-    dpol = ["default", "allow", "deny", "let", "rule", "if", "and", "or", "not", "in", "matches", "covers",
+    dpol = ["default", "allow", "deny", "let", "rule", "safe", "host paths", "volume drivers", "if", "and", "or", "not", "in", "matches", "covers",
             "any", "all", "true", "false", "==", "!=", "<=", ">=", "<", ">", ":", "{", "}", "(", ")", ",", "\"",
             "\\\"", "#", "\n    ", "*", "?", "[a-z]", "[!a]", "\\", "x.", "builtin_ping", "body.HostConfig.Mounts",
             "body.Labels.", "host.labels.", "query.", "resource.labels.", "/var/run/docker.sock", "prod*"]
@@ -453,7 +466,7 @@ def main():
     with open(os.path.join(FUZZ, "differential_fuzz.dict"), "w") as f:
         f.write("# Policy language plus the request lines of differential_fuzz (generated).\n")
         f.write(dict_entries(dpol + req_words))
-    bundle_words = [b"\x89DPB\r\n\x1a\n", b"\x01\x00", b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"builtin_ping",
+    bundle_words = [b"\x89DPB\r\n\x1a\n", b"\x02\x00", b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"builtin_ping",
                     b"system_ping", b"\x05\x00\x00\x00", b"\x00\x00\xf0\x7f\x00\x00\x00\x00"]
     bundle_words += [struct.pack("<I", t) for t in range(1, 12)]
     for t in ("bundle_load_fuzz", "vm_fuzz"):

@@ -415,6 +415,28 @@ TEST_CASE("eval: malformed requests are exit 2 with the file name") {
     CHECK(broken.code == 1);
 }
 
+TEST_CASE("eval: a body nested past max_json_depth is exit 2, not a crash (regression: SIGSEGV re-serialising it)") {
+    // 100,000 nested arrays: nlohmann's recursive dump used to overflow the stack.
+    auto deep = run({"eval", "ok.dpol", "--input", "req_deep_body.json"});
+    CHECK(deep.code == 2);
+    CHECK(deep.out.empty());
+    CHECK(deep.err == "dockpolc: req_deep_body.json: JSON nested more than 64 levels deep at byte 148 (max_json_depth)\n");
+}
+
+TEST_CASE("eval: resource inspect JSON and named objects reach the request") {
+    // The target's name and labels come from its inspect JSON; a denial by label proves it.
+    auto r = run({"eval", "resource.dpol", "--input", "req_resource_inspect.json", "--format", "json"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json d = json::parse(r.out);
+    CHECK(d["decision"] == "deny");
+    CHECK(d["rule"] == "prod_containers");
+    auto bad = run({"eval", "resource.dpol", "--input", "req_bad_objects.json"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err == "dockpolc: req_bad_objects.json: \"objects\" key \"disk:data\" must be KIND:NAME with KIND "
+                     "volume, container or network\n");
+}
+
 TEST_CASE("test: passing, failing and malformed cases") {
     auto pass = run({"test", "ok.dpol", "--cases", "cases_pass.json"});
     CHECK(pass.code == 0);
@@ -493,6 +515,55 @@ TEST_CASE("fmt: --check diff, --write, idempotence") {
         INFO(e.path().string() << "\n" << r.out << r.err);
         CHECK(r.code == 0);
     }
+}
+
+// The reference pages are generated; these fail when the checked-in copy is stale
+// (regenerate: dockpolc facts --format markdown > docs/facts.md, likewise actions).
+TEST_CASE("docs/facts.md and docs/actions.md are what dockpolc prints") {
+    const std::string docs = std::string(DOCKPOL_SOURCE_ROOT) + "/docs/";
+    auto read = [](const std::string& path) {
+        std::ifstream f(path, std::ios::binary);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return ss.str();
+    };
+    auto facts = run({"facts", "--format", "markdown"});
+    REQUIRE(facts.code == 0);
+    CHECK(facts.out == read(docs + "facts.md"));
+    auto actions = run({"actions", "--format", "markdown"});
+    REQUIRE(actions.code == 0);
+    CHECK(actions.out == read(docs + "actions.md"));
+}
+
+TEST_CASE("facts: the fact table as text and JSON") {
+    auto js = run({"facts", "--format", "json"});
+    REQUIRE(js.code == 0);
+    const json rows = json::parse(js.out);
+    REQUIRE(rows.is_array());
+    bool saw_registry = false, saw_target = false, saw_host = false;
+    for (const auto& r : rows) {
+        if (r["fact"] == "container.image_registry") {
+            saw_registry = true;
+            CHECK(r["actions"] == json::parse(R"(["container_create","service_create","service_update"])"));
+            CHECK(r["actions_text"] == "container_create, service_create, service_update");
+        }
+        if (r["fact"] == "resource.container.privileged") {
+            saw_target = true;
+            CHECK(r["actions_text"] == "every action on an existing container");
+        }
+        if (r["fact"] == "host_access") {
+            saw_host = true;
+            CHECK(r["actions_text"] == "every action");
+        }
+        CHECK(r["fact"] != "user");   // request fields are not facts
+    }
+    CHECK(saw_registry);
+    CHECK(saw_target);
+    CHECK(saw_host);
+    auto text = run({"facts"});
+    REQUIRE(text.code == 0);
+    CHECK(text.out.rfind("FACT ", 0) == 0);
+    CHECK(run({"facts", "--format", "yaml"}).code == 2);
 }
 
 TEST_CASE("actions: the route table as text and JSON") {

@@ -19,6 +19,8 @@ namespace {
 
 rt::program_image sample_image() {
     auto im = dsl::lower(test_ast::sample_policy(), test_ast::test_manifest());
+    im.safe_host_paths = {"/srv/builds", "/srv/data"};
+    im.safe_volume_drivers = {"nfs"};
     auto e = rt::verify(im);
     INFO((e ? *e : ""));
     REQUIRE_FALSE(e);
@@ -92,9 +94,9 @@ TEST_CASE("round trip is byte-identical") {
     auto r = rt::load_bundle(b);
     REQUIRE(r.prog);
     CHECK(rt::image_of(*r.prog) == im);
-    // Header: magic, version 1, flags 0, payload length.
+    // Header: magic, version 2, flags 0, payload length.
     CHECK(std::equal(rt::bundle_format::magic.begin(), rt::bundle_format::magic.end(), b.begin()));
-    CHECK(b[8] == 1);
+    CHECK(b[8] == 2);
     CHECK(b[9] == 0);
     CHECK(get_u32(b, 12) == b.size() - 16 - 32);
 }
@@ -227,8 +229,8 @@ TEST_CASE("header checks") {
     m[0] = 'X';
     CHECK(load_error(m) == "not a dockpol bundle (bad magic)");
     m = b;
-    m[8] = 2;
-    CHECK(load_error(m) == "unsupported bundle format version 2 (this build reads 1)");
+    m[8] = 1;
+    CHECK(load_error(m) == "unsupported bundle format version 1 (this build reads 2)");
     m = b;
     m[11] = 0x80;
     CHECK(load_error(m) == "unknown bundle flags 0x8000");
@@ -237,7 +239,7 @@ TEST_CASE("header checks") {
 TEST_CASE("section structure: unknown, duplicate, missing, slack, trailing") {
     const auto b = rt::write_bundle(sample_image());
     const auto ss = split(b);
-    REQUIRE(ss.size() == 11);
+    REQUIRE(ss.size() == 12);
     CHECK(load_error(join(b, ss)) == "loaded");  // the harness itself is faithful
     SECTION("unknown tag") {
         auto t = ss;
@@ -255,7 +257,7 @@ TEST_CASE("section structure: unknown, duplicate, missing, slack, trailing") {
         auto t = ss;
         t.pop_back();
         CHECK_THAT(load_error(join(b, t)),
-                   Catch::StartsWith("bad bundle: truncated: reading section tag (expecting manifest) needs 4 bytes, 0 left"));
+                   Catch::StartsWith("bad bundle: truncated: reading section tag (expecting safe) needs 4 bytes, 0 left"));
     }
     SECTION("slack inside a section") {
         auto t = ss;
@@ -264,7 +266,7 @@ TEST_CASE("section structure: unknown, duplicate, missing, slack, trailing") {
     }
     SECTION("extra section after the last") {
         auto t = ss;
-        t.push_back({12, bytes{1, 2, 3}});
+        t.push_back({13, bytes{1, 2, 3}});
         CHECK_THAT(load_error(join(b, t)), Catch::StartsWith("bad bundle: 11 bytes after the last section"));
     }
     SECTION("non-canonical effect byte") {
@@ -286,6 +288,37 @@ TEST_CASE("section structure: unknown, duplicate, missing, slack, trailing") {
         // code section: first instruction's reserved byte.
         t[7].second[4 + 3] = 1;
         CHECK_THAT(load_error(join(b, t)), Catch::StartsWith("bundle rejected by the verifier: rule 0 'no_privileged': "));
+    }
+}
+
+TEST_CASE("safe lists round-trip and the verifier checks them") {
+    const auto im = sample_image();
+    auto d = rt::decode_bundle(rt::write_bundle(im));
+    REQUIRE(d.index() == 0);
+    CHECK(std::get<0>(d).image.safe_host_paths == im.safe_host_paths);
+    CHECK(std::get<0>(d).image.safe_volume_drivers == im.safe_volume_drivers);
+    struct row { std::vector<std::string> paths, drivers; std::string error; };
+    const row rows[] = {
+        {{"/"}, {}, "safe host path 0 '/': not a clean absolute path below /"},
+        {{"srv"}, {}, "safe host path 0 'srv': not a clean absolute path below /"},
+        {{"/srv/"}, {}, "safe host path 0 '/srv/': not a clean absolute path below /"},
+        {{"/srv/../etc"}, {}, "safe host path 0 '/srv/../etc': not a clean absolute path below /"},
+        {{"/srv/b", "/srv/a"}, {}, "safe host path 1 '/srv/a': not sorted and unique"},
+        {{"/srv", "/srv"}, {}, "safe host path 1 '/srv': not sorted and unique"},
+        {{"/var/lib/docker"}, {}, "safe host path 0 '/var/lib/docker': inside /var/lib, which can never be safe"},
+        {{"/var"}, {}, "safe host path 0 '/var': contains /var/lib, which can never be safe"},
+        {{"/lib64/x"}, {}, "safe host path 0 '/lib64/x': inside /lib*, which can never be safe"},
+        {{}, {""}, "safe volume driver 0 '': empty name"},
+        {{}, {"nfs", "nfs"}, "safe volume driver 1 'nfs': not sorted and unique"},
+    };
+    for (const auto& r : rows) {
+        auto bad = im;
+        bad.safe_host_paths = r.paths;
+        bad.safe_volume_drivers = r.drivers;
+        const auto e = rt::verify(bad);
+        INFO(r.error);
+        REQUIRE(e);
+        CHECK(*e == r.error);
     }
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 #include "dockpol/dsl/cli/request_json.hpp"
@@ -82,7 +83,7 @@ TEST_CASE("shape errors name the key") {
           "\"host_labels\".a must be a string, not number");
     CHECK(error_of(from(R"({"grups":[],"path":"/"})"), request_error::malformed).rfind("unknown key \"grups\"", 0) == 0);
     CHECK(error_of(from(R"({"resource":{"id":"x"},"path":"/"})"), request_error::malformed) ==
-          "unknown key \"resource.id\" (expected name, labels)");
+          "unknown key \"resource.id\" (expected name, labels, names, inspect)");
     CHECK(error_of(from(R"({"user":"u"})"), request_error::malformed) ==
           "a request needs \"path\" (with \"method\") or \"action\"");
 }
@@ -91,4 +92,103 @@ TEST_CASE("malformed JSON text names the file and the byte") {
     auto r = dsl::cli::parse_json_text("req.json", R"({"user": })");
     REQUIRE(r.index() == 1);
     CHECK(std::get<std::string>(r).rfind("req.json: malformed JSON at byte 10: parse error at line 1, column 10", 0) == 0);
+}
+
+TEST_CASE("resource.inspect: stored compact; name and labels derived per kind unless given") {
+    struct row { const char* text; std::optional<std::string> name; rt::string_pairs labels; };
+    const row rows[] = {
+        // Containers: Name without its leading "/", Config.Labels.
+        {R"({"method":"POST","path":"/containers/abc/stop","resource":{"inspect":
+            {"Name":"/web","Config":{"Labels":{"env":"prod"}},"Labels":{"no":"x"}}}})",
+         "web", {{"env", "prod"}}},
+        // An exec's inspect is its container's.
+        {R"({"method":"POST","path":"/exec/e1/start","resource":{"inspect":{"Name":"/db","Config":{"Labels":{}}}}})",
+         "db", {}},
+        // Images: the path's reference, Config.Labels.
+        {R"({"method":"POST","path":"/images/team/app:1/push","resource":{"inspect":
+            {"RepoTags":["team/app:1","team/app:latest"],"Config":{"Labels":{"team":"a"}}}}})",
+         "team/app:1", {{"team", "a"}}},
+        // Volumes and networks: Name, Labels at the top.
+        {R"({"method":"DELETE","path":"/volumes/data","resource":{"inspect":{"Name":"data","Labels":{"k":"v"}}}})",
+         "data", {{"k", "v"}}},
+        {R"({"method":"DELETE","path":"/networks/n1","resource":{"inspect":{"Name":"front","Labels":{"k":"v"}}}})",
+         "front", {{"k", "v"}}},
+        // Given name and labels win over the inspect JSON.
+        {R"({"method":"POST","path":"/containers/abc/stop","resource":{"name":"given","labels":{"a":"b"},
+            "inspect":{"Name":"/web","Config":{"Labels":{"env":"prod"}}}}})",
+         "given", {{"a", "b"}}},
+        // Without a path the action's resource is the kind.
+        {R"({"action":"container_stop","resource":{"inspect":{"Name":"/web"}}})", "web", {}},
+    };
+    for (const auto& r : rows) {
+        INFO(r.text);
+        const auto res = from(r.text);
+        const auto& q = ok(res);
+        REQUIRE(q.resource_inspect);
+        CHECK(nlohmann::json::parse(*q.resource_inspect).is_object());
+        CHECK(q.resource_inspect->find('\n') == std::string::npos);
+        CHECK(q.resource_name == r.name);
+        CHECK(q.resource_labels == r.labels);
+    }
+    const auto img = from(R"({"method":"POST","path":"/images/team/app:1/push","resource":{"inspect":
+        {"RepoTags":["team/app:1","team/app:latest"]}}})");
+    CHECK(ok(img).resource_names == std::vector<std::string>{"team/app:1", "team/app:latest"});
+    const auto given = from(R"({"method":"POST","path":"/images/x/push","resource":{"names":["a","b"],
+        "inspect":{"RepoTags":["c"]}}})");
+    CHECK(ok(given).resource_names == std::vector<std::string>{"a", "b"});
+    CHECK(ok(from(R"({"method":"POST","path":"/containers/a/stop","resource":{"inspect":{"Name":"/w"}}})"))
+              .resource_inspect == R"({"Name":"/w"})");
+}
+
+TEST_CASE("objects: KIND:NAME → compact inspect JSON; the list is the whole world") {
+    const auto r = from(R"({"method":"POST","path":"/containers/create","body":{"Image":"a"},
+        "objects":{"volume:data":{"Name":"data","Driver":"local"},"container:web":{"Name":"/web"},
+                   "network:net1":{"Name":"net1"}}})");
+    const auto& q = ok(r);
+    CHECK(q.objects_known);
+    CHECK(q.objects == rt::string_pairs{{"container:web", R"({"Name":"/web"})"},
+                                        {"network:net1", R"({"Name":"net1"})"},
+                                        {"volume:data", R"({"Driver":"local","Name":"data"})"}});
+    // No "objects": nothing exists besides what the request carries.
+    const auto none = from(R"({"method":"GET","path":"/containers/json"})");
+    CHECK(ok(none).objects_known);
+    CHECK(ok(none).objects.empty());
+    struct row { const char* text; const char* error; };
+    const row bad[] = {
+        {R"({"action":"container_create","objects":[]})",
+         "\"objects\" must be an object of KIND:NAME → inspect JSON, not array"},
+        {R"({"action":"container_create","objects":{"data":{}}})",
+         "\"objects\" key \"data\" must be KIND:NAME with KIND volume, container or network"},
+        {R"({"action":"container_create","objects":{"image:x":{}}})",
+         "\"objects\" key \"image:x\" must be KIND:NAME with KIND volume, container or network"},
+        {R"({"action":"container_create","objects":{"volume:":{}}})",
+         "\"objects\" key \"volume:\" must be KIND:NAME with KIND volume, container or network"},
+        {R"({"action":"container_create","objects":{"volume:d":"x"}})",
+         "\"objects\".\"volume:d\" must be an inspect JSON object, not string"},
+        {R"({"action":"container_stop","resource":{"inspect":[]}})",
+         "\"resource.inspect\" must be the target's inspect JSON object, not array"},
+        {R"({"action":"container_stop","resource":{"names":"a"}})", "\"resource.names\" must be an array of strings, not string"},
+        {R"({"action":"container_stop","resource":{"id":"a"}})",
+         "unknown key \"resource.id\" (expected name, labels, names, inspect)"},
+    };
+    for (const auto& b : bad) {
+        INFO(b.text);
+        CHECK(error_of(from(b.text), request_error::malformed) == b.error);
+    }
+}
+
+TEST_CASE("JSON nesting is bounded before nlohmann parses or serialises it") {
+    using dsl::cli::json_too_deep_at;
+    CHECK_FALSE(json_too_deep_at(R"({"a":[[[]]]})", 4));
+    CHECK(json_too_deep_at(R"({"a":[[[[]]]]})", 4) == std::size_t{8});
+    // Brackets inside strings, escaped quotes included, do not count.
+    CHECK_FALSE(json_too_deep_at(R"({"a":"[[[[[[\"[[[[["})", 2));
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    CHECK(json_too_deep_at(deep, dsl::cli::max_json_depth) == dsl::cli::max_json_depth);
+    auto r = dsl::cli::parse_json_text("deep.json", deep);
+    REQUIRE(r.index() == 1);
+    CHECK(std::get<1>(r) == "deep.json: JSON nested more than 64 levels deep at byte 64 (max_json_depth)");
+    // At the limit it parses.
+    const std::string at_limit = std::string(64, '[') + std::string(64, ']');
+    CHECK(dsl::cli::parse_json_text("ok.json", at_limit).index() == 0);
 }

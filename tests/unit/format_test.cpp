@@ -16,6 +16,8 @@ std::string fmt_text(const std::string& name, const std::string& text) {
 
 void same_checked(const checked_policy& a, const checked_policy& b) {
     CHECK(a.default_effect == b.default_effect);
+    CHECK(a.safe_host_paths == b.safe_host_paths);
+    CHECK(a.safe_volume_drivers == b.safe_volume_drivers);
     REQUIRE(a.rules.size() == b.rules.size());
     for (std::size_t i = 0; i < a.rules.size(); ++i) {
         INFO("rule " << a.rules[i].name);
@@ -26,7 +28,7 @@ void same_checked(const checked_policy& a, const checked_policy& b) {
     }
 }
 
-const char* const fixtures[] = {"design.dpol", "comments.dpol", "messy.dpol", "normal_forms.dpol"};
+const char* const fixtures[] = {"design.dpol", "comments.dpol", "messy.dpol", "normal_forms.dpol", "safe.dpol"};
 
 } // namespace
 

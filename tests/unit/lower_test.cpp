@@ -163,7 +163,9 @@ TEST_CASE("body_actions and resource_actions") {
     }
     SECTION("an unguarded fact rule still only needs the fact's actions") {
         auto im = compile_text("rule r: deny if container.privileged or exec.privileged\n");
-        CHECK(names(im, im.body_actions) == std::vector<std::string>{"container_create", "container_exec"});
+        // container.* facts also come from a service's ContainerSpec (facts.def scope fact_container).
+        CHECK(names(im, im.body_actions) ==
+              std::vector<std::string>{"container_create", "container_exec", "service_create", "service_update"});
     }
     SECTION("image facts need no body") {
         auto im = compile_text("rule r: deny if image.registry == \"docker.io\"\n");
@@ -178,6 +180,10 @@ TEST_CASE("body_actions and resource_actions") {
             if (a.json_body) want.emplace_back(a.name);
         std::sort(want.begin(), want.end());
         CHECK(names(all, all.body_actions) == want);
+    }
+    SECTION("an action guard inside parenthesised `and`s still guards (rule_actions.hpp flattens them)") {
+        auto im = compile_text("rule r: deny if (user == \"x\" and action == \"container_create\") and container.privileged\n");
+        CHECK(names(im, im.body_actions) == std::vector<std::string>{"container_create"});
     }
     SECTION("resource fields: guarded actions that name an inspectable target") {
         auto im = compile_text("rule r: allow if action in {\"container_list\", \"container_logs\"} and resource.name == \"web\"\n");

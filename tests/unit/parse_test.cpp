@@ -174,7 +174,7 @@ TEST_CASE("parse: syntax errors carry the table's message and position") {
         {"rule r: allow if user == \"a\" or\n", "expected a condition: a comparison, a bool field, 'not', 'any', 'all' or '('", 1, 32},
         {"rule r: allow user\n", "unexpected text; expected 'and', 'or', a comparison or the end of the statement", 1, 15},
         {"rule r: allow\n  rule s: deny\n", "a statement must start at column 1 (only continuation lines are indented)", 2, 3},
-        {"allow everything\n", "expected a statement: 'default', 'let' or 'rule'", 1, 1},
+        {"allow everything\n", "expected a statement: 'default', 'let', 'rule' or 'safe'", 1, 1},
     };
     for (const auto& r : rows) {
         INFO(r.text);
@@ -287,7 +287,7 @@ TEST_CASE("parse: a closing brace or parenthesis at column 1 continues the state
 
 TEST_CASE("parse: stray text before the first statement is reported, not skipped") {
     const diagnostic d = single_parse_error("# c\n  ) oops\nrule r: allow\n");
-    CHECK(d.message == "expected a statement: 'default', 'let' or 'rule'");
+    CHECK(d.message == "expected a statement: 'default', 'let', 'rule' or 'safe'");
     CHECK(d.sp.line == 2);
     CHECK(d.sp.column == 3);
 }

@@ -67,12 +67,20 @@ struct rule_decl {
     span sp;
 };
 
+// `safe host paths {...}` / `safe volume drivers {...}`: at most one of each per policy.
+enum class safe_list { host_paths, volume_drivers };
+struct safe_decl {
+    safe_list what = safe_list::host_paths;
+    expr value;   // set_lit or name_ref, as written
+    span sp;
+};
+
 // Comments are kept so `fmt` can reproduce them: each statement owns the
 // comment lines directly above it; `trailing` holds comments after the last one.
-enum class stmt_kind { default_, let, rule };
+enum class stmt_kind { default_, let, rule, safe };
 struct statement {
     stmt_kind kind;
-    std::size_t index;                  // into policy::lets / rules, or 0 for default
+    std::size_t index;                  // into policy::lets / rules / safes, or 0 for default
     std::vector<std::string> comments;  // full comment lines, with '#'
 };
 
@@ -88,6 +96,7 @@ struct policy {
     std::optional<default_decl> def;
     std::vector<let_decl> lets;
     std::vector<rule_decl> rules;        // command-line order, then source order
+    std::vector<safe_decl> safes;        // every `safe` statement (duplicates are the checker's)
 };
 
 // What the checker produces: conditions with every name inlined, every

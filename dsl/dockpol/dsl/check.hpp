@@ -30,6 +30,8 @@
 #include "dockpol/dsl/detail/text.hpp"
 #include "dockpol/dsl/diagnostic.hpp"
 #include "dockpol/dsl/limits.hpp"
+#include "dockpol/dsl/rule_actions.hpp"
+#include "dockpol/dsl/safe_paths.hpp"
 #include "dockpol/dsl/suggest.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/fields.hpp"
@@ -734,6 +736,131 @@ inline void stage_check_rules(check_context& cx) {
     }
 }
 
+// Help lines name at most this many actions, then "and N more".
+inline constexpr std::size_t max_actions_named = 4;
+
+// "a, b, c and 27 more": the actions of `m` in table order.
+inline std::string name_actions(const rt::action_mask& m) {
+    std::string out;
+    std::size_t named = 0, total = m.count();
+    for (std::size_t i = 0; i < rt::action_count && named < max_actions_named; ++i) {
+        if (!m.test(i)) continue;
+        out += (named ? ", " : "") + std::string(rt::all_actions()[i].name);
+        ++named;
+    }
+    if (total > named) out += " and " + std::to_string(total - named) + " more";
+    return out;
+}
+
+// Every fact field a checked condition reads, first use first.
+inline void fact_reads(const expr& e, std::vector<const expr*>& out) {
+    if (e.kind == expr_kind::field && rt::is_fact_source(rt::info(e.id).source) &&
+        std::none_of(out.begin(), out.end(), [&](const expr* f) { return f->id == e.id; }))
+        out.push_back(&e);
+    for (const auto& i : e.items) fact_reads(i, out);
+}
+
+// dp-fact-action: a rule reading a fact that none of its actions has would
+// test a value that is always absent. Rules that do not constrain the action
+// are fine (the fact is absent for the other actions); so are rules whose
+// action constraints contradict each other (they never match at all).
+inline void stage_fact_actions(check_context& cx) {
+    for (std::size_t i = 0; i < cx.pol.rules.size(); ++i) {
+        if (!cx.rule_conds[i]) continue;
+        const auto acts = rule_action_mask(cx.rule_conds[i]);
+        if (!acts || acts->none()) continue;
+        std::vector<const expr*> facts;
+        fact_reads(*cx.rule_conds[i], facts);
+        bool bad = false;
+        for (const expr* f : facts) {
+            const auto& has = rt::field_actions(f->id);
+            if ((*acts & has).any()) continue;
+            bad = true;
+            const std::string name(rt::info(f->id).name);
+            cx.error("dp-fact-action", f->sp,
+                     "rule `" + cx.pol.rules[i].name + "` reads `" + name + "`, which none of its actions (" +
+                         name_actions(*acts) + ") has",
+                     name + " exists only for " + name_actions(has));
+        }
+        if (bad) {
+            cx.rule_ok[i] = false;
+            cx.rule_conds[i].reset();
+        }
+    }
+}
+
+// The two `safe` statements: what each is called and how an entry is checked.
+struct safe_row {
+    safe_list what;
+    std::string_view words;   // as written after `safe`
+    std::vector<std::string> checked_policy::*out;
+    // An entry's error code, message and help, or none when it is fine.
+    std::optional<std::pair<std::string, unsafe_path>> (*check)(const std::string&);
+};
+inline std::optional<std::pair<std::string, unsafe_path>> check_path_entry(const std::string& p) {
+    if (auto u = check_safe_host_path(p)) return std::pair{std::string("dp-unsafe-path"), std::move(*u)};
+    return std::nullopt;
+}
+inline std::optional<std::pair<std::string, unsafe_path>> check_driver_entry(const std::string& d) {
+    if (d.empty())
+        return std::pair{std::string("dp-bad-driver"),
+                         unsafe_path{"a volume driver name cannot be empty", "name the driver, e.g. \"nfs\""}};
+    return std::nullopt;
+}
+inline const safe_row safe_rows[] = {
+    {safe_list::host_paths, "host paths", &checked_policy::safe_host_paths, check_path_entry},
+    {safe_list::volume_drivers, "volume drivers", &checked_policy::safe_volume_drivers, check_driver_entry},
+};
+
+// `safe host paths` / `safe volume drivers`: one of each per policy, a set
+// (or a constant holding one), every entry acceptable; sorted and unique.
+inline void stage_safe_lists(check_context& cx) {
+    for (const auto& row : safe_rows) {
+        const safe_decl* first = nullptr;
+        for (const auto& d : cx.pol.safes) {
+            if (d.what != row.what) continue;
+            if (first) {
+                cx.error("dp-duplicate-safe", d.sp,
+                         "a policy has one `safe " + std::string(row.words) + "`; this is a second one",
+                         "the first is at " + cx.where(first->sp) + "; merge the sets");
+                continue;
+            }
+            first = &d;
+            std::optional<expr> v;
+            if (d.value.kind == expr_kind::name_ref && cx.constants.count(d.value.text)) {
+                v = resolve_constant(cx, d.value.text, d.value.sp);
+                if (v) set_span(*v, d.value.sp);
+            } else if (d.value.kind == expr_kind::set_lit) {
+                v = d.value;
+            } else if (d.value.kind == expr_kind::name_ref) {
+                cx.error("dp-undefined-name", d.value.sp, "undefined name `" + d.value.text + "`");
+                continue;
+            } else {
+                cx.error("dp-type", d.value.sp,
+                         "`safe " + std::string(row.words) + "` takes a set; `" + d.value.text + "` is a field");
+                continue;
+            }
+            if (!v) continue;
+            if (v->kind != expr_kind::set_lit) {
+                cx.error("dp-type", d.value.sp,
+                         "`safe " + std::string(row.words) + "` takes a set; `" + d.value.text + "` is not one");
+                continue;
+            }
+            std::vector<std::string> entries;
+            for (const auto& item : v->items) {
+                if (auto bad = row.check(item.str)) {
+                    cx.error(bad->first, item.sp, bad->second.message, bad->second.help);
+                    continue;
+                }
+                entries.push_back(item.str);
+            }
+            std::sort(entries.begin(), entries.end());
+            entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+            cx.out.*row.out = std::move(entries);
+        }
+    }
+}
+
 // Assembles the checked policy from the rules that checked clean.
 inline void stage_build(check_context& cx) {
     cx.out.files = cx.pol.files;
@@ -761,7 +888,9 @@ inline constexpr check_stage check_stages[] = {
     {"collect_lets", detail::stage_collect_lets},          // after load_data: clashes with data keys
     {"resolve_lets", detail::stage_resolve_lets},          // after collect_lets: names are known
     {"duplicate_rules", detail::stage_duplicate_rules},
+    {"safe_lists", detail::stage_safe_lists},              // after resolve_lets: a set may be a `let`
     {"check_rules", detail::stage_check_rules},            // after resolve_lets: inlines constants
+    {"fact_actions", detail::stage_fact_actions},          // after check_rules: reads checked conditions
     {"build", detail::stage_build},
 };
 

@@ -107,13 +107,19 @@ inline std::string format_rule(const rule_decl& r) {
     return s + "\n";
 }
 
-inline std::string format_let(const let_decl& d) {
-    const std::string head = "let " + d.name + " = ";
-    const std::string one = head + print_expr(d.value, true);
-    if (d.value.kind != expr_kind::set_lit || code_points(one) <= format_width) return one + "\n";
+// `HEAD VALUE`, a set one element per line when it does not fit.
+inline std::string format_value_stmt(const std::string& head, const expr& value) {
+    const std::string one = head + print_expr(value, true);
+    if (value.kind != expr_kind::set_lit || code_points(one) <= format_width) return one + "\n";
     std::string s = head + "{\n";
-    for (const auto& i : d.value.items) s += "    " + quote_string(i.str) + ",\n";
+    for (const auto& i : value.items) s += "    " + quote_string(i.str) + ",\n";
     return s + "}\n";
+}
+
+inline std::string format_let(const let_decl& d) { return format_value_stmt("let " + d.name + " = ", d.value); }
+
+inline std::string format_safe(const safe_decl& d) {
+    return format_value_stmt(d.what == safe_list::host_paths ? "safe host paths " : "safe volume drivers ", d.value);
 }
 
 } // namespace detail
@@ -132,6 +138,7 @@ inline std::string format_file(const policy& pol, std::size_t file_index) {
             break;
         case stmt_kind::let: out += detail::format_let(pol.lets[st.index]); break;
         case stmt_kind::rule: out += detail::format_rule(pol.rules[st.index]); break;
+        case stmt_kind::safe: out += detail::format_safe(pol.safes[st.index]); break;
         }
     }
     if (!pf.trailing_comments.empty()) {

@@ -141,6 +141,19 @@ struct or_expr : seq< and_expr, star< kw_or, sp, must< and_expr > > > {};
 // A condition (the entry point of the recursive part).
 struct condition : or_expr {};
 
+// The words of a `safe` statement; `safe` is not reserved (it starts a statement only at column 1).
+struct kw_safe : key< TAO_PEGTL_STRING( "safe" ) > {};
+struct kw_host : key< TAO_PEGTL_STRING( "host" ) > {};
+struct kw_paths : key< TAO_PEGTL_STRING( "paths" ) > {};
+struct kw_volume : key< TAO_PEGTL_STRING( "volume" ) > {};
+struct kw_drivers : key< TAO_PEGTL_STRING( "drivers" ) > {};
+// What a `safe` statement declares: `host paths` or `volume drivers`.
+struct safe_kind : sor< seq< kw_host, sp, kw_paths >, seq< kw_volume, sp, kw_drivers > > {};
+// The value of a `safe` statement: a set, or a `let` name holding one.
+struct safe_value : sor< set_lit, dotted > {};
+// `safe host paths {...}` / `safe volume drivers {...}`: what host_access does not count.
+struct safe_stmt : seq< kw_safe, sp, must< safe_kind >, sp, must< safe_value >, sp > {};
+
 // `allow` or `deny`.
 struct effect : sor< kw_allow, kw_deny > {};
 // `default allow|deny`: the decision when no rule matches.
@@ -162,9 +175,9 @@ struct rule_if : seq< kw_if, sp, must< condition > > {};
 // `rule NAME: allow|deny [if CONDITION]`.
 struct rule_stmt : seq< kw_rule, sp, must< rule_name >, sp, must< rule_colon >, sp, must< effect >, sp, opt< rule_if > > {};
 // Any statement.
-struct statement : sor< default_stmt, let_stmt, rule_stmt > {};
+struct statement : sor< default_stmt, let_stmt, rule_stmt, safe_stmt > {};
 // A statement keyword where a statement already ended: probably a statement that is indented.
-struct statement_keyword : sor< kw_rule, kw_let, kw_default > {};
+struct statement_keyword : sor< kw_rule, kw_let, kw_default, kw_safe > {};
 // Raised (never matched) for an indented statement: statements start at column 1.
 struct indented_statement : statement_keyword {};
 // Nothing may follow a complete statement except whitespace and comments.

@@ -16,7 +16,9 @@ template <typename Rule>
 inline constexpr const char* error_message = nullptr;
 
 // clang-format off
-template<> inline constexpr auto error_message< statement > = "expected a statement: 'default', 'let' or 'rule'";
+template<> inline constexpr auto error_message< statement > = "expected a statement: 'default', 'let', 'rule' or 'safe'";
+template<> inline constexpr auto error_message< safe_kind > = "expected 'host paths' or 'volume drivers' after 'safe'";
+template<> inline constexpr auto error_message< safe_value > = "expected a set {\"a\", \"b\"} or the name of a `let` holding one";
 template<> inline constexpr auto error_message< statement_end > = "unexpected text; expected 'and', 'or', a comparison or the end of the statement";
 template<> inline constexpr auto error_message< indented_statement > = "a statement must start at column 1 (only continuation lines are indented)";
 template<> inline constexpr auto error_message< effect > = "expected 'allow' or 'deny'";

@@ -14,6 +14,7 @@
 #include "dockpol/dsl/check.hpp"
 #include "dockpol/dsl/detail/text.hpp"
 #include "dockpol/dsl/diagnostic.hpp"
+#include "dockpol/dsl/rule_actions.hpp"
 
 namespace dockpol::dsl {
 
@@ -70,39 +71,13 @@ inline bool always_true(const std::optional<expr>& c) {
     return !c || (c->kind == expr_kind::bool_lit && c->boolean);
 }
 
-inline void conjuncts(const expr& e, std::vector<const expr*>& out) {
-    if (e.kind == expr_kind::and_) {
-        for (const auto& i : e.items) conjuncts(i, out);
-        return;
-    }
-    out.push_back(&e);
-}
+// The actions a rule can match (rule_actions.hpp); none = unconstrained.
+inline std::optional<rt::action_mask> rule_actions(const std::optional<expr>& c) { return rule_action_mask(c); }
 
-// The actions a rule can match, from `action ==`/`action in` conjuncts; none = unconstrained.
-inline std::optional<std::set<std::string>> rule_actions(const std::optional<expr>& c) {
-    if (!c) return std::nullopt;
-    std::vector<const expr*> atoms;
-    conjuncts(*c, atoms);
-    std::optional<std::set<std::string>> acc;
-    for (const expr* a : atoms) {
-        if (a->kind != expr_kind::compare || a->items[0].kind != expr_kind::field ||
-            a->items[0].id != rt::field_id::action)
-            continue;
-        std::set<std::string> s;
-        if (a->op == compare_op::eq) s.insert(a->items[1].str);
-        else if (a->op == compare_op::in && a->items[1].kind == expr_kind::set_lit)
-            for (const auto& i : a->items[1].items) s.insert(i.str);
-        else
-            continue;
-        if (!acc) {
-            acc = std::move(s);
-        } else {
-            std::set<std::string> both;
-            std::set_intersection(acc->begin(), acc->end(), s.begin(), s.end(), std::inserter(both, both.end()));
-            acc = std::move(both);
-        }
-    }
-    return acc;
+// Whether action `name` is in `m`.
+inline bool has_action(const rt::action_mask& m, std::string_view name) {
+    const auto id = rt::find_action(name);
+    return id && m.test(*id);
 }
 
 // A rule after one that matches every request never runs.
@@ -160,7 +135,7 @@ struct atom_key {
 };
 inline std::vector<atom_key> atom_keys(const expr& cond) {
     std::vector<const expr*> atoms;
-    conjuncts(cond, atoms);
+    top_conjuncts(cond, atoms);
     std::vector<atom_key> out;
     for (const expr* a : atoms) {
         std::string t;
@@ -201,26 +176,26 @@ inline void lint_exec_attach(lint_context& lx) {
     struct pair_row { std::string_view setup, hijack; };
     static constexpr pair_row pairs[] = {{"container_exec", "exec_start"}, {"container_create", "container_attach"}};
     const auto& rules = lx.pol.rules;
-    std::vector<std::optional<std::set<std::string>>> acts(rules.size());
+    std::vector<std::optional<rt::action_mask>> acts(rules.size());
     for (std::size_t i = 0; i < rules.size(); ++i)
         if (lx.usable(i)) acts[i] = rule_actions(lx.cond(i));
     auto can_allow = [&](std::string_view action) {
         for (std::size_t i = 0; i < rules.size(); ++i)
             if (lx.usable(i) && !lx.unreachable[i] && rules[i].eff == rt::effect::allow &&
-                (!acts[i] || acts[i]->count(std::string(action))))
+                (!acts[i] || has_action(*acts[i], action)))
                 return true;
         return lx.pol.def && lx.pol.def->eff == rt::effect::allow;
     };
     for (std::size_t i = 0; i < rules.size(); ++i) {
         if (!lx.usable(i) || lx.unreachable[i] || !acts[i]) continue;
         for (const auto& p : pairs) {
-            if (rules[i].eff == rt::effect::deny && acts[i]->count(std::string(p.hijack))) {
+            if (rules[i].eff == rt::effect::deny && has_action(*acts[i], p.hijack)) {
                 lx.warn("dp-exec-attach", rules[i].name_sp,
                         "rule `" + rules[i].name + "` can deny `" + std::string(p.hijack) +
                             "`; the docker CLI shows that only as \"unable to upgrade to tcp, received 403\"",
                         "deny `" + std::string(p.setup) + "` instead, so the user sees the rule's name");
             }
-            if (rules[i].eff == rt::effect::allow && acts[i]->count(std::string(p.setup)) && !can_allow(p.hijack)) {
+            if (rules[i].eff == rt::effect::allow && has_action(*acts[i], p.setup) && !can_allow(p.hijack)) {
                 lx.warn("dp-exec-attach", rules[i].name_sp,
                         "rule `" + rules[i].name + "` allows `" + std::string(p.setup) + "` but no rule allows `" +
                             std::string(p.hijack) + "`; the CLI will fail with \"unable to upgrade to tcp, received 403\"",
@@ -239,17 +214,14 @@ inline const expr* tested_field(const expr& e) {
     return nullptr;
 }
 
-inline void find_absent_nots(lint_context& lx, const expr& e, const std::optional<std::set<std::string>>& acts) {
+inline void find_absent_nots(lint_context& lx, const expr& e, const std::optional<rt::action_mask>& acts) {
     for (const auto& i : e.items) find_absent_nots(lx, i, acts);
     if (e.kind != expr_kind::not_) return;
     const expr* f = tested_field(e.items[0]);
     if (!f || !may_be_absent(f->id)) return;
     // A derived fact is present for the actions it applies to; a rule limited to those is fine.
-    if (rt::is_fact_source(rt::info(f->id).source) && acts && !acts->empty() &&
-        std::all_of(acts->begin(), acts->end(), [&](const std::string& a) {
-            const auto id = rt::find_action(a);
-            return id && rt::field_applies(f->id, *id);
-        }))
+    if (rt::is_fact_source(rt::info(f->id).source) && acts && acts->any() &&
+        (*acts & ~rt::field_actions(f->id)).none())
         return;
     std::string help = "a comparison with an absent value is false, so this `not` is true when `" + f->text +
                        "` is absent";

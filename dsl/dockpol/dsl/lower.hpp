@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dockpol/dsl/ast.hpp"
+#include "dockpol/dsl/rule_actions.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/fields.hpp"
 #include "dockpol/rt/glob.hpp"
@@ -67,32 +68,8 @@ inline bool is_list_field(const expr& e) {
     return t == rt::field_type::list || t == rt::field_type::groups;
 }
 
-// The actions a rule can apply to, from its top-level `action ==` / `action in`
-// conjuncts (every conjunct must hold for the rule to match); all actions otherwise.
-inline action_bits rule_actions(const expr* cond) {
-    action_bits a = all_action_bits();
-    if (!cond) return a;
-    std::vector<const expr*> conj;
-    if (cond->kind == expr_kind::and_)
-        for (const auto& it : cond->items) conj.push_back(&it);
-    else
-        conj.push_back(cond);
-    for (const expr* c : conj) {
-        if (c->kind != expr_kind::compare || c->items.size() != 2 || !is_action(c->items[0])) continue;
-        const expr& rhs = c->items[1];
-        action_bits m;
-        if (c->op == compare_op::eq && rhs.kind == expr_kind::string_lit) {
-            if (auto id = rt::find_action(rhs.str)) m.set(*id);
-        } else if (c->op == compare_op::in && rhs.kind == expr_kind::set_lit) {
-            for (const auto& s : rhs.items)
-                if (auto id = rt::find_action(s.str)) m.set(*id);
-        } else {
-            continue;
-        }
-        a &= m;
-    }
-    return a;
-}
+// The actions a rule can apply to (rule_actions.hpp); all actions when unconstrained.
+inline action_bits rule_actions(const expr* cond) { return rule_action_mask(cond).value_or(all_action_bits()); }
 
 class lowering {
 public:
@@ -109,10 +86,19 @@ public:
         place_blocks();
         img_.body_actions = action_set(body);
         img_.resource_actions = action_set(resource);
+        img_.safe_host_paths = sorted_unique(pol.safe_host_paths);
+        img_.safe_volume_drivers = sorted_unique(pol.safe_volume_drivers);
         return std::move(img_);
     }
 
 private:
+    // The bundle keeps lists canonical (the verifier rejects anything else).
+    static std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+        return v;
+    }
+
     // --- constant pools -------------------------------------------------
     std::uint32_t str(const std::string& s) {
         auto [it, fresh] = str_ids_.try_emplace(s, static_cast<std::uint32_t>(img_.strings.size()));

@@ -31,7 +31,7 @@ namespace g = grammar;
 template <typename Rule>
 using selector = pt::selector<
     Rule,
-    pt::store_content::on<g::default_stmt, g::let_stmt, g::rule_stmt, g::effect, g::let_name, g::rule_name,
+    pt::store_content::on<g::default_stmt, g::let_stmt, g::rule_stmt, g::safe_stmt, g::safe_kind, g::effect, g::let_name, g::rule_name,
                           g::string_lit, g::number, g::bool_lit, g::set_lit, g::dotted, g::cmp_op, g::not_expr,
                           g::quantifier, g::quant_kind, g::loop_var, g::loop_list>,
     // `term` is selected only so the control sees it (the parse tree calls a
@@ -336,6 +336,15 @@ inline void parse_file(policy& pol, std::uint32_t file, std::vector<diagnostic>&
             s.kind = stmt_kind::let;
             s.index = pol.lets.size();
             pol.lets.push_back(std::move(d));
+        } else if (st.is_type<g::safe_stmt>()) {
+            safe_decl d;
+            d.what = st.children[0]->string_view().substr(0, 4) == "host" ? safe_list::host_paths
+                                                                           : safe_list::volume_drivers;
+            d.value = b.build(*st.children[1]);
+            d.sp = stmt_sp;
+            s.kind = stmt_kind::safe;
+            s.index = pol.safes.size();
+            pol.safes.push_back(std::move(d));
         } else {
             rule_decl r;
             r.name = st.children[0]->string();

@@ -33,7 +33,8 @@ namespace bundle_format {
 // translation, 0x1a stops `type` on DOS: a mangled copy fails at byte 0..7.
 inline constexpr std::array<std::uint8_t, 8> magic = {0x89, 'D', 'P', 'B', '\r', '\n', 0x1a, '\n'};
 // Bumped on any incompatible change; the loader accepts exactly this version.
-inline constexpr std::uint16_t version = 1;
+// 2: the `safe` section (safe host paths and volume drivers).
+inline constexpr std::uint16_t version = 2;
 // Flag bit: a signature block follows the payload.
 inline constexpr std::uint16_t flag_signed = 1;
 inline constexpr std::uint16_t known_flags = flag_signed;
@@ -44,7 +45,7 @@ inline constexpr std::size_t digest_size = 32;
 inline constexpr std::size_t insn_size = 12;
 
 enum class tag : std::uint32_t {
-    strings = 1, sets, globs, numbers, slots, rules, blocks, code, rule_positions, policy, manifest,
+    strings = 1, sets, globs, numbers, slots, rules, blocks, code, rule_positions, policy, manifest, safe,
 };
 } // namespace bundle_format
 
@@ -273,6 +274,28 @@ inline bool get_manifest(byte_reader& r, program_image& im) {
     return true;
 }
 
+// A list of strings: u32 count, then each string.
+inline void put_string_list(byte_writer& w, const std::vector<std::string>& v) {
+    w.u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& x : v) w.str(x);
+}
+inline bool get_string_list(byte_reader& r, std::vector<std::string>& v, const std::string& what) {
+    std::uint32_t n = 0;
+    if (!r.count(n, limits::max_safe_entries, 4, what + " count")) return false;
+    v.resize(n);
+    for (auto& x : v)
+        if (!r.str(x, limits::max_string_bytes, what)) return false;
+    return true;
+}
+inline void put_safe(byte_writer& w, const program_image& im) {
+    put_string_list(w, im.safe_host_paths);
+    put_string_list(w, im.safe_volume_drivers);
+}
+inline bool get_safe(byte_reader& r, program_image& im) {
+    return get_string_list(r, im.safe_host_paths, "safe host path") &&
+           get_string_list(r, im.safe_volume_drivers, "safe volume driver");
+}
+
 struct section_codec {
     tag t;
     const char* name;
@@ -281,7 +304,7 @@ struct section_codec {
 };
 
 // The sections in their one required order (ascending tags).
-inline constexpr std::array<section_codec, 11> sections = {{
+inline constexpr std::array<section_codec, 12> sections = {{
     {tag::strings, "strings", put_strings, get_strings},
     {tag::sets, "sets", put_sets, get_sets},
     {tag::globs, "globs", put_globs, get_globs},
@@ -293,6 +316,7 @@ inline constexpr std::array<section_codec, 11> sections = {{
     {tag::rule_positions, "rule_positions", put_positions, get_positions},
     {tag::policy, "policy", put_policy, get_policy},
     {tag::manifest, "manifest", put_manifest, get_manifest},
+    {tag::safe, "safe", put_safe, get_safe},
 }};
 
 inline std::uint32_t read_u32_at(std::span<const std::uint8_t> b, std::size_t at) {

@@ -76,6 +76,11 @@ private:
         for (std::size_t k = 0; k < im_.sets[id].size(); ++k) s += (k ? ", " : "") + str(im_.sets[id][k]);
         return s + "}";
     }
+    static std::string list(const std::vector<std::string>& v) {
+        std::string s = "{";
+        for (std::size_t k = 0; k < v.size(); ++k) s += (k ? ", " : "") + listing_quote(v[k]);
+        return s + "}";
+    }
     std::string slot_name(std::uint32_t i) const {
         if (i >= im_.slots.size()) return "?";
         const auto& s = im_.slots[i];
@@ -94,6 +99,8 @@ private:
         out_ += "default " + std::string(effect_name(im_.default_effect)) + "\n";
         out_ += "body_actions set " + std::to_string(im_.body_actions) + "\n";
         out_ += "resource_actions set " + std::to_string(im_.resource_actions) + "\n";
+        out_ += "safe_host_paths " + list(im_.safe_host_paths) + "\n";
+        out_ += "safe_volume_drivers " + list(im_.safe_volume_drivers) + "\n";
     }
 
     void pools() {

@@ -19,7 +19,9 @@
 
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/glob.hpp"
+#include "dockpol/rt/path_clean.hpp"
 #include "dockpol/rt/program.hpp"
+#include "dockpol/rt/safe_paths.hpp"
 
 namespace dockpol::rt {
 
@@ -53,6 +55,8 @@ inline constexpr std::size_t max_subpaths = 256;
 inline constexpr std::size_t max_blocks = 65536;
 // Source files named in the manifest.
 inline constexpr std::size_t max_sources = 4096;
+// Entries of each `safe` list (host paths, volume drivers).
+inline constexpr std::size_t max_safe_entries = 4096;
 } // namespace limits
 
 // The name lowering gives the rule appended after the policy's rules.
@@ -90,7 +94,7 @@ public:
     explicit verifier(const program_image& img) : img_(img) {}
 
     std::optional<std::string> run() {
-        if (!pools() || !slots() || !rules() || !ranges() || !bodies() || !action_sets()) return err_;
+        if (!pools() || !slots() || !rules() || !ranges() || !bodies() || !action_sets() || !safe_lists()) return err_;
         return std::nullopt;
     }
 
@@ -332,6 +336,29 @@ private:
         return true;
     }
 
+    // What host_access trusts must be what the compiler accepts: clean absolute
+    // paths other than `/` and outside rt::never_safe_dirs, non-empty driver
+    // names; sorted and unique (canonical).
+    bool safe_lists() {
+        const auto& paths = img_.safe_host_paths;
+        for (std::size_t i = 0; i < paths.size(); ++i) {
+            const std::string at = "safe host path " + std::to_string(i) + " " + quote(paths[i]);
+            if (paths[i].empty() || paths[i].front() != '/' || paths[i] == "/" || clean_path(paths[i]) != paths[i])
+                return fail(at + ": not a clean absolute path below /");
+            // Whoever built the bundle, host_access never trusts the host's own directories.
+            if (const auto hit = never_safe_for(paths[i]); hit.dir)
+                return fail(at + ": " + (hit.inside ? "inside " : "contains ") + std::string(hit.dir->path) +
+                            ", which can never be safe");            if (i && !(paths[i - 1] < paths[i])) return fail(at + ": not sorted and unique");
+        }
+        const auto& drivers = img_.safe_volume_drivers;
+        for (std::size_t i = 0; i < drivers.size(); ++i) {
+            const std::string at = "safe volume driver " + std::to_string(i) + " " + quote(drivers[i]);
+            if (drivers[i].empty()) return fail(at + ": empty name");
+            if (i && !(drivers[i - 1] < drivers[i])) return fail(at + ": not sorted and unique");
+        }
+        return true;
+    }
+
     std::string rule_label(std::size_t i) const {
         std::string s = "rule " + std::to_string(i);
         const auto& r = img_.rules[i];
@@ -370,6 +397,8 @@ inline std::optional<std::string> check_limits(const program_image& img) {
         if (auto e = over(("slot " + std::to_string(i) + " sub-paths").c_str(), img.slots[i].subpaths.size(), max_subpaths)) return e;
     if (auto e = over("blocks", img.blocks.size(), max_blocks)) return e;
     if (auto e = over("manifest sources", img.man.sources.size(), max_sources)) return e;
+    if (auto e = over("safe host paths", img.safe_host_paths.size(), max_safe_entries)) return e;
+    if (auto e = over("safe volume drivers", img.safe_volume_drivers.size(), max_safe_entries)) return e;
     return std::nullopt;
 }
 

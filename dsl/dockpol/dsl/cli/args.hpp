@@ -106,6 +106,20 @@ inline std::variant<output_format, std::string> format_of(const parsed_args& a) 
     return "unknown --format \"" + *f + "\" (expected text or json)";
 }
 
+// Reference listings (`actions`, `facts`) also print a Markdown page (docs/*.md).
+enum class doc_format { text, json, markdown };
+
+// `--format text|json|markdown`, text by default.
+inline std::variant<doc_format, std::string> doc_format_of(const parsed_args& a) {
+    struct row { std::string_view name; doc_format f; };
+    static constexpr row table[] = {{"text", doc_format::text}, {"json", doc_format::json}, {"markdown", doc_format::markdown}};
+    const auto f = a.one("--format");
+    if (!f) return doc_format::text;
+    for (const auto& r : table)
+        if (r.name == *f) return r.f;
+    return "unknown --format \"" + *f + "\" (expected text, json or markdown)";
+}
+
 // The options shared by build, check, test and eval (DESIGN §7).
 inline constexpr option_spec common_options[] = {
     {"--data", arg_kind::repeated},

@@ -33,6 +33,8 @@ inline nlohmann::ordered_json inspect_json(const rt::program_image& img, const s
     j["manifest"] = man;
     j["signature"] = key_id.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json({{"key_id", key_id}});
     j["default"] = effect_name(img.default_effect);
+    j["safe_host_paths"] = img.safe_host_paths;
+    j["safe_volume_drivers"] = img.safe_volume_drivers;
     j["rules"] = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < img.rules.size(); ++i) {
         nlohmann::ordered_json r;
