@@ -132,7 +132,7 @@ inline bool field_applies(field_id f, std::uint16_t action) {
 }
 
 // Actions that run code in, write into or start an existing container:
-// the target's host access is theirs (docs/host-access.md).
+// the target's host access is theirs (docs/facts.md (Host access)).
 inline const action_mask& host_target_actions() {
     using a = action_code;
     static const action_mask m = detail::mask_of(

@@ -106,7 +106,7 @@ struct program_image {
     std::uint32_t body_actions = 0;                     // sets index: actions whose JSON body must be read
     std::uint32_t resource_actions = 0;                 // sets index: actions whose target must be inspected
     // `safe host paths {…}` (cleaned absolute paths) and `safe volume drivers
-    // {…}` of the policy: what host_access does not count (docs/host-access.md).
+    // {…}` of the policy: what host_access does not count (docs/facts.md (Host access)).
     std::vector<std::string> safe_host_paths;
     std::vector<std::string> safe_volume_drivers;
     manifest man;

@@ -14,6 +14,7 @@
 #include "dockpol/dsl/cli/args.hpp"
 #include "dockpol/dsl/cli/common.hpp"
 #include "dockpol/rt/actions.hpp"
+#include "dockpol/rt/detail/host_access.hpp"
 #include "dockpol/rt/fields.hpp"
 
 namespace dockpol::dsl::cli {
@@ -100,6 +101,20 @@ inline std::string facts_markdown(const std::vector<fact_row>& rows) {
     for (const auto& r : rows)
         out += "| `" + r.name + "` | " + std::string(r.type) + " | " + md_cell(r.actions_text) + " | " +
                md_cell(r.derived_from) + " |\n";
+    // The host access tables (runtime/dockpol/rt/detail/host_access.hpp).
+    out += "\n## Host access\n\n"
+           "`host_access` is true when the request, if allowed, gives the caller a way to take over the host;\n"
+           "`host_access_reasons` lists why, one stable string per way out. For each action:\n\n"
+           "| actions | reasons | why |\n|---|---|---|\n";
+    for (const auto& r : rt::detail::action_access_rows)
+        out += "| " + md_cell(std::string(r.actions)) + " | `" + md_cell(std::string(r.reason)) + "` | " +
+               md_cell(std::string(r.why)) + " |\n";
+    out += "\nWhat counts in a container (created, updated as a service, joined, or the target of an action):\n\n"
+           "| reason | why |\n|---|---|\n";
+    for (const auto& r : rt::detail::container_access_rows)
+        out += "| `" + md_cell(std::string(r.reason)) + "` | " + md_cell(std::string(r.why)) + " |\n";
+    out += "\nPaths are judged lexically: the kernel follows symlinks when it mounts, so a directory declared in\n"
+           "`safe host paths` must not be writable by anyone the policy does not trust.\n";
     return out;
 }
 

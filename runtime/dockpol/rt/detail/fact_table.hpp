@@ -330,7 +330,7 @@ inline value build_network_mode(fact_context& c, std::size_t) {
 
 // --- host access ----------------------------------------------------------------------
 
-// Every way out for this request (docs/host-access.md); nullopt with c.error
+// Every way out for this request (docs/facts.md (Host access)); nullopt with c.error
 // when something it depends on could not be read.
 inline std::optional<reasons> request_host_access(fact_context& c) {
     reasons out;

@@ -1,4 +1,4 @@
-// Host access (docs/host-access.md is generated from the tables here): every
+// Host access (docs/facts.md (Host access) is generated from the tables here): every
 // way a request, if allowed, hands the caller the host, one row per way out
 // with the stable reason string it adds to `host_access_reasons`.
 #pragma once
