@@ -79,7 +79,7 @@ struct lookup_op : lookup_net::coroutine {
 template <class Stream, class Token>
 auto async_lookup(Stream& s, boost::beast::flat_buffer& buf, std::vector<lookup_item>& items, Token&& token) {
     return lookup_net::async_compose<Token, void(boost::beast::error_code, lookup_result)>(
-        detail::lookup_op<Stream>{{}, s, buf, items}, token, s);
+        detail::lookup_op<Stream>{{}, s, buf, items, 0, {}, {}}, token, s);
 }
 
 } // namespace dockpol::sidecar
