@@ -118,6 +118,7 @@ TEST_CASE("trailer fields are seen as header fields added by the body") {
         auto n = p.put(boost::asio::buffer(wire.data(), wire.size()), ec);
         REQUIRE_FALSE(ec);
         head_fields = static_cast<std::size_t>(std::distance(p.get().begin(), p.get().end()));
+        p.eager(true);
         p.put(boost::asio::buffer(wire.data() + n, wire.size() - n), ec);
         REQUIRE((!ec && p.is_done()));
         return static_cast<std::size_t>(std::distance(p.get().begin(), p.get().end()));
@@ -186,6 +187,9 @@ lookup_run run_lookup(std::vector<std::string> answers, std::size_t n_items) {
             in.consume(in.size());
             boost::asio::write(b, boost::asio::buffer(ans), ec);
         }
+        // The daemon is done: a reader still waiting for bytes gets EOF, not a hang.
+        boost::system::error_code ignored;
+        b.shutdown(unix_socket::shutdown_send, ignored);
     });
     lookup_run out;
     for (std::size_t i = 0; i < n_items; ++i)
