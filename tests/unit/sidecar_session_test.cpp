@@ -195,6 +195,9 @@ struct proxy {
         th = std::thread([this] { io.run(); });
     }
     ~proxy() {
+        // Sessions reference srv and the pools: let them end (their clients are gone) before anything is destroyed.
+        for (int i = 0; i < 300 && stats.connections_active.load() > 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         io.stop();
         th.join();
     }
@@ -212,14 +215,19 @@ struct proxy {
 struct client {
     boost::asio::io_context ioc;
     ssl::context sctx{ssl::context::tls_client};
-    ssl::stream<tcp::socket> s{ioc, sctx};
+    ssl::stream<tcp::socket> s;
     boost::beast::flat_buffer buf;
 
-    explicit client(unsigned short port) {
+    // The stream copies the context's certificate when it is made: load the context first.
+    static ssl::context& loaded(ssl::context& c) {
         auto& p = shared_pki();
-        sctx.load_verify_file((p.dir / "ca.pem").string());
-        sctx.use_certificate_chain_file((p.dir / "alice/cert.pem").string());
-        sctx.use_private_key_file((p.dir / "alice/key.pem").string(), ssl::context::pem);
+        c.load_verify_file((p.dir / "ca.pem").string());
+        c.use_certificate_chain_file((p.dir / "alice/cert.pem").string());
+        c.use_private_key_file((p.dir / "alice/key.pem").string(), ssl::context::pem);
+        return c;
+    }
+
+    explicit client(unsigned short port) : s(ioc, loaded(sctx)) {
         s.set_verify_mode(ssl::verify_peer);
         s.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
         timeval tv{static_cast<long>(answer_wait.count()), 0};
@@ -248,8 +256,14 @@ std::string sock_path(const char* name) {
     return (fs::temp_directory_path() / fmt::format("dockpol-fd-{}-{}.sock", ::getpid(), name)).string();
 }
 
-// Answers GET /NAME with NAME, so each request's own answer is recognisable.
-std::string echo_path(const seen_request& r) { return ok(r.target.substr(r.target.rfind('/') + 1)); }
+// Answers /containers/NAME/... with NAME, so each request's own answer is recognisable.
+std::string echo_path(const seen_request& r) {
+    constexpr std::string_view key = "/containers/";
+    auto at = r.target.find(key);
+    if (at == std::string::npos) return ok(r.target);
+    auto name = r.target.substr(at + key.size());
+    return ok(name.substr(0, name.find('/')));
+}
 
 } // namespace
 
