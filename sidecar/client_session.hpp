@@ -35,6 +35,8 @@
 #include "head_check.hpp"
 #include "identity.hpp"
 #include "relay.hpp"
+#include "request_audit.hpp"
+#include "request_state.hpp"
 #include "resource_lookup.hpp"
 #include "server_context.hpp"
 #include "tls_stream.hpp"
@@ -106,29 +108,6 @@ public:
 private:
     enum class phase : std::uint8_t { handshake, idle, head, busy, tunnel, closing, closed };
 
-    struct request_state {
-        std::chrono::steady_clock::time_point start{};
-        std::chrono::system_clock::time_point wall{};
-        std::string id;
-        std::string method, path;
-        rt::route_result route;
-        rt::request req;
-        std::string_view action;
-        std::uint16_t action_id = 0;
-        bool hijack = false;
-        bool has_body = false;
-        bool body_buffered = false;
-        bool expect_continue = false;
-        std::shared_ptr<const rt::program> prog;
-        std::string_view decision = "deny";
-        std::string rule, reason;
-        unsigned status = 0;
-        std::uint64_t bytes_in = 0, bytes_out = 0;
-        bool active = false;
-        std::size_t head_fields = 0;   // header fields after the head; more after the body are trailers
-        std::string target_id;         // the exact id forwarded in place of the path's name
-        std::string forward_target;    // the rewritten request target, "" to forward the target as sent
-    };
 
     using member_step = void (client_session::*)();
 
@@ -705,26 +684,7 @@ private:
         rq_.active = false;
         srv_.stats.latency.request_seconds.observe(std::chrono::steady_clock::now() - rq_.start);
         if (!srv_.audit) return;
-        audit_event e;
-        e.time = rq_.wall;
-        e.id = rq_.id;
-        e.user = id_.user;
-        e.groups = &id_.groups;
-        e.peer = peer_;
-        e.host = srv_.host_name;
-        e.method = rq_.method;
-        e.path = rq_.path;
-        e.action = rq_.action;
-        e.resource = rq_.route.resource_id;
-        e.target_id = rq_.target_id;
-        e.decision = rq_.decision;
-        e.rule = rq_.rule.empty() && rq_.decision == "deny" ? std::string_view("error") : std::string_view(rq_.rule);
-        e.reason = rq_.reason;
-        e.revision = rq_.prog ? std::string_view(rt::image_of(*rq_.prog).man.revision) : std::string_view();
-        e.status = rq_.status;
-        e.bytes_in = rq_.bytes_in;
-        e.bytes_out = rq_.bytes_out;
-        e.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rq_.start).count();
+        auto e = audit_event_of(rq_, id_, peer_, srv_.host_name, std::chrono::steady_clock::now());
         srv_.audit->push(format_audit_line(e));
     }
 
