@@ -58,8 +58,14 @@ public:
         th_ = std::thread([this] { accept_loop(); });
     }
     ~fake_daemon() {
-        ::shutdown(acc_.native_handle(), SHUT_RDWR);
-        th_.join();
+        // shutdown() does not reliably wake accept() on a UNIX socket: a last connection does.
+        stopping_ = true;
+        {
+            local::socket wake(ioc_);
+            boost::system::error_code ignored;
+            wake.connect(local::endpoint(path_), ignored);
+            th_.join();
+        }
         std::lock_guard lk(mu_);
         for (auto& s : socks_) ::shutdown(s->native_handle(), SHUT_RDWR);
         for (auto& t : conns_) t.join();
@@ -83,7 +89,7 @@ private:
             auto s = std::make_shared<local::socket>(ioc_);
             boost::system::error_code ec;
             acc_.accept(*s, ec);
-            if (ec) return;
+            if (ec || stopping_) return;
             std::lock_guard lk(mu_);
             int id = n_conns_++;
             socks_.push_back(s);
@@ -136,6 +142,7 @@ private:
     std::vector<std::thread> conns_;
     std::vector<seen_request> seen_;
     int n_conns_ = 0, n_ended_ = 0;
+    std::atomic<bool> stopping_{false};
 };
 
 std::string ok(std::string_view body, std::string_view status = "200 OK") {
