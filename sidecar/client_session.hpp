@@ -1,8 +1,11 @@
-// One client connection: handshake → (read head → validate → route → [read
-// body] → [inspect target] → decide → forward or deny → audit)* → close.
+// One client connection: handshake → (read head → validate → route → refuse
+// what dockerd would read differently (request_refusals.hpp) → [read body] →
+// [look up the target (lookup_op.hpp), forward its full id (forward_target.hpp)]
+// → decide → forward or deny → audit (request_audit.hpp))* → close.
 // Each step is a do_/on_ pair; every handler runs on the connection's strand
 // and holds the session alive. A deadline guards every client read except
-// established streams and tunnels.
+// established streams and tunnels. A CA/CRL reload re-checks the peer
+// (peer_recheck.hpp) and closes a client no longer accepted.
 #pragma once
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -66,8 +66,11 @@ public:
             wake.connect(local::endpoint(path_), ignored);
             th_.join();
         }
-        std::lock_guard lk(mu_);
-        for (auto& s : socks_) ::shutdown(s->native_handle(), SHUT_RDWR);
+        {
+            std::lock_guard lk(mu_);
+            for (auto& s : socks_) ::shutdown(s->native_handle(), SHUT_RDWR);
+        }
+        // Not under mu_: each connection thread takes it once more as it ends.
         for (auto& t : conns_) t.join();
     }
     std::vector<seen_request> seen() {
