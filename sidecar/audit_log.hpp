@@ -45,7 +45,8 @@ struct audit_event {
     std::string_view method;
     std::string_view path;
     std::string_view action;
-    std::string_view resource;
+    std::string_view resource;   // the path target as the request named it
+    std::string_view target_id;  // the exact id forwarded instead; left out when none
     std::string_view decision;   // "allow" | "deny"
     std::string_view rule;
     std::string_view reason;     // left out when empty
@@ -97,6 +98,7 @@ inline std::string format_audit_line(const audit_event& e) {
     str("path", e.path);
     str("action", e.action);
     str("resource", e.resource);
+    if (!e.target_id.empty()) str("target_id", e.target_id);
     str("decision", e.decision);
     str("rule", e.rule);
     if (!e.reason.empty()) str("reason", e.reason);

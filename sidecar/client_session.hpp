@@ -1,8 +1,11 @@
-// One client connection: handshake → (read head → validate → route → [read
-// body] → [inspect target] → decide → forward or deny → audit)* → close.
+// One client connection: handshake → (read head → validate → route → refuse
+// what dockerd would read differently (request_refusals.hpp) → [read body] →
+// [look up the target (lookup_op.hpp), forward its full id (forward_target.hpp)]
+// → decide → forward or deny → audit (request_audit.hpp))* → close.
 // Each step is a do_/on_ pair; every handler runs on the connection's strand
 // and holds the session alive. A deadline guards every client read except
-// established streams and tunnels.
+// established streams and tunnels. A CA/CRL reload re-checks the peer
+// (peer_recheck.hpp) and closes a client no longer accepted.
 #pragma once
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,12 +28,18 @@
 #include <string>
 
 #include "deny_response.hpp"
+#include "forward_target.hpp"
+#include "lookup_op.hpp"
+#include "peer_recheck.hpp"
+#include "request_refusals.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/bind.hpp"
 #include "dockpol/rt/routes.hpp"
 #include "head_check.hpp"
 #include "identity.hpp"
 #include "relay.hpp"
+#include "request_audit.hpp"
+#include "request_state.hpp"
 #include "resource_lookup.hpp"
 #include "server_context.hpp"
 #include "tls_stream.hpp"
@@ -61,7 +70,7 @@ class client_session : public drainable, public std::enable_shared_from_this<cli
 public:
     // `io_index` is the io_context the socket lives on; upstream connections come from that context's pool.
     client_session(server_context& srv, tcp::socket sock, SSL_CTX* ctx, std::size_t io_index)
-        : srv_(srv), upstream_(*srv.upstreams[io_index]), peer_(peer_text(sock)), tls_(std::move(sock), ctx),
+        : srv_(srv), upstream_(*srv.upstreams[io_index]), peer_(peer_text(sock)), handshake_ctx_(ctx), tls_(std::move(sock), ctx),
           strand_(tls_.get_executor()), timer_(strand_) {
         srv_.stats.connections_active.fetch_add(1, std::memory_order_relaxed);
         srv_.stats.connections_total.fetch_add(1, std::memory_order_relaxed);
@@ -71,7 +80,8 @@ public:
 
     ~client_session() override {
         if (registry_id_) srv_.sessions.remove(registry_id_);
-        if (up_ && up_clean_ && up_->is_open()) upstream_.give_back(std::move(*up_));
+        // Pooled only after a complete final exchange with nothing unread (see end_upstream_exchange).
+        if (up_ && up_clean_ && ubuf_.size() == 0 && up_->is_open()) upstream_.give_back(std::move(*up_));
         srv_.stats.connections_active.fetch_sub(1, std::memory_order_relaxed);
     }
 
@@ -89,29 +99,18 @@ public:
         });
     }
 
+    // From any thread: a newly loaded CA/CRL that refuses this client closes the connection, tunnels included.
+    void recheck(std::shared_ptr<const tls_context> ctx) override {
+        net::post(strand_, [self = shared_from_this(), ctx = std::move(ctx)] {
+            // A handshake in progress is checked against the current context when it completes.
+            if (self->phase_ == phase::handshake || self->phase_ == phase::closing || self->phase_ == phase::closed) return;
+            if (auto why = recheck_peer(ctx->native(), self->peer_chain_)) self->revoke(*why);
+        });
+    }
+
 private:
     enum class phase : std::uint8_t { handshake, idle, head, busy, tunnel, closing, closed };
 
-    struct request_state {
-        std::chrono::steady_clock::time_point start{};
-        std::chrono::system_clock::time_point wall{};
-        std::string id;
-        std::string method, path;
-        rt::route_result route;
-        rt::request req;
-        std::string_view action;
-        std::uint16_t action_id = 0;
-        bool hijack = false;
-        bool has_body = false;
-        bool body_buffered = false;
-        bool expect_continue = false;
-        std::shared_ptr<const rt::program> prog;
-        std::string_view decision = "deny";
-        std::string rule, reason;
-        unsigned status = 0;
-        std::uint64_t bytes_in = 0, bytes_out = 0;
-        bool active = false;
-    };
 
     using member_step = void (client_session::*)();
 
@@ -162,6 +161,11 @@ private:
             return close_all();
         }
         id_ = std::move(std::get<0>(id));
+        peer_chain_ = peer_chain(tls_.native_handle());
+        conn_start_ = std::chrono::steady_clock::now();
+        // A reload during the handshake swapped the context: this client must pass the new CA/CRL too.
+        if (auto cur = srv_.tls.snapshot(); cur && cur->native() != handshake_ctx_)
+            if (auto why = recheck_peer(cur->native(), peer_chain_)) return revoke(*why);
         do_read_head(true);
     }
 
@@ -266,6 +270,11 @@ private:
         auto& msg = req_p_->get();
         rq_.route = rt::route(sv(msg.method_string()), sv(msg.target()));
         if (!rq_.route.ok) return bad_request(rq_.route.error);
+        if (auto why = query_refusal(rq_.route.query); !why.empty()) return bad_request(std::string(why));
+        for (const auto& f : msg)
+            if (f.name() == http::field::content_type)
+                if (auto why = content_type_refusal(sv(f.value())); !why.empty()) return bad_request(std::string(why));
+        rq_.head_fields = static_cast<std::size_t>(std::distance(msg.begin(), msg.end()));
         auto& r = rq_.route;
         rq_.action = r.action;
         rq_.action_id = r.action_id;
@@ -284,6 +293,16 @@ private:
         q.query = r.query;
         q.action = std::string(r.action);
         q.resource_id = r.resource_id;
+
+        // A declared body too big to inspect is refused before any of it is read (or a 100 Continue invites it).
+        if (rq_.has_body && rt::needs_body(*rq_.prog, rq_.action_id) &&
+            hc.facts.content_length.value_or(0) > srv_.cfg.max_body_inspect) {
+            rq_.reason = "request body larger than --max-body-inspect";
+            return send_local(http::status::payload_too_large,
+                              error_body(fmt::format("[dockpol] request body larger than --max-body-inspect ({} bytes)",
+                                                     srv_.cfg.max_body_inspect)),
+                              true, {});
+        }
 
         if (rq_.expect_continue) {
             // We answer the client's Expect ourselves; dockerd must not send a second interim response.
@@ -308,7 +327,8 @@ private:
     void step_body() {
         if (rq_.has_body && rt::needs_body(*rq_.prog, rq_.action_id)) {
             rq_.req.body.emplace();
-            arm(srv_.cfg.header_timeout);
+            // One deadline for the whole inspected body: a client that stops sending is cut, not waited for.
+            arm(srv_.cfg.body_timeout);
             return read_inspect_body();
         }
         step_resource();
@@ -334,58 +354,86 @@ private:
         }
         rq_.req.body->append(buf.data(), filled);
         if (!req_p_->is_done()) return read_inspect_body();
+        auto& msg = req_p_->get();
+        if (auto why = trailer_refusal(rq_.head_fields, static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
+            !why.empty())
+            return bad_request(std::string(why));
         rq_.body_buffered = true;
         step_resource();
     }
 
-    // ---- target inspection -----------------------------------------------
+    // ---- target lookup -----------------------------------------------------
+    // The policy reads the target's name/labels/inspect, and the request is then forwarded to the exact id
+    // the lookup returned: dockerd resolving the name again could find another object by then.
     void step_resource() {
         const auto& r = rq_.route;
-        if (!r.resource_id.empty() && !r.inspect_kind.empty() && rt::needs_resource(*rq_.prog, rq_.action_id)) {
-            auto key = resource_cache::key(r.inspect_kind, r.resource_id);
-            if (auto hit = srv_.resources.get(key)) {
-                fill_resource(*hit);
-                return decide();
-            }
-            inspect_path_ = rt::inspect_path(r.inspect_kind, r.resource_id);
-            if (!inspect_path_.empty()) return ensure_upstream(&client_session::inspect_send);
+        if (r.resource_id.empty() || r.inspect_kind.empty() || !rt::needs_resource(*rq_.prog, rq_.action_id))
+            return decide();
+        if (auto hit = srv_.resources.get(resource_cache::key(r.inspect_kind, r.resource_id))) return use_resource(*hit);
+        auto path = rt::inspect_path(r.inspect_kind, r.resource_id);
+        // A target no inspect path can address exactly is not looked up (as before: no resource facts).
+        if (path.empty()) return decide();
+        lookup_.assign(1, lookup_item{std::string(r.inspect_kind), r.resource_id, std::move(path), 0, {}});
+        ensure_upstream(&client_session::lookup_send);
+    }
+
+    void lookup_send() {
+        arm(inspect_timeout);
+        up_clean_ = false;
+        async_lookup(*up_, ubuf_, lookup_, bind(&client_session::on_lookup));
+    }
+
+    void on_lookup(beast::error_code ec, lookup_result res) {
+        disarm();
+        if (ec) return inspect_failed("no answer from dockerd: " + ec.message());
+        end_upstream_exchange(res.reusable);
+        auto& it = lookup_.back();
+        if (it.status == 404) return not_found(it.body);
+        if (it.status != 200) return inspect_failed(fmt::format("dockerd answered {} for {}", it.status, it.path));
+        auto info = parse_inspect(it.kind, it.body);
+        if (!info) return inspect_failed("dockerd's inspect answer is not JSON");
+        if (it.kind == "exec") {
+            // An exec's facts are its container's: look that up by the exact ContainerID.
+            auto path = rt::inspect_path("container", info->id);
+            if (path.empty()) return inspect_failed("exec " + it.name + " names no container");
+            lookup_.assign(1, lookup_item{"container", info->id, std::move(path), 0, {}});
+            return ensure_upstream(&client_session::lookup_send);
+        }
+        if (info->id.empty()) return inspect_failed("dockerd's inspect answer has no id");
+        // Exec lookups end here with the container's info, cached under the exec id the request named.
+        srv_.resources.put(resource_cache::key(rq_.route.inspect_kind, rq_.route.resource_id), *info);
+        use_resource(*info);
+    }
+
+    void use_resource(const resource_info& info) {
+        auto& q = rq_.req;
+        q.resource_name = info.name;
+        q.resource_labels = info.labels;
+        q.resource_names = info.names;
+        q.resource_inspect = info.raw;
+        if (rewrites_target(rq_.route)) {
+            rq_.target_id = info.id;
+            rq_.forward_target = forward_target(sv(req_p_->get().method_string()), sv(req_p_->get().target()),
+                                                rq_.route, info.id);
+            if (rq_.forward_target.empty())
+                return deny(rt::error_decision("cannot address " + std::string(rq_.route.inspect_kind) + " " +
+                                               rq_.route.resource_id + " by its id " + info.id));
         }
         decide();
     }
 
-    void fill_resource(const resource_info& info) {
-        rq_.req.resource_name = info.name;
-        rq_.req.resource_labels = info.labels;
-    }
-
-    void inspect_send() {
-        inspect_req_ = inspect_request(inspect_path_);
-        arm(inspect_timeout);
-        up_clean_ = false;
-        net::async_write(*up_, net::buffer(inspect_req_), bind(&client_session::on_inspect_sent));
-    }
-
-    void on_inspect_sent(beast::error_code ec, std::size_t) {
-        if (ec) return inspect_failed("cannot send to dockerd: " + ec.message());
-        inspect_p_.emplace();
-        inspect_p_->header_limit(max_upstream_header_bytes);
-        inspect_p_->body_limit(max_inspect_bytes);
-        http::async_read(*up_, ubuf_, *inspect_p_, bind(&client_session::on_inspect_read));
-    }
-
-    void on_inspect_read(beast::error_code ec, std::size_t) {
-        if (ec) return inspect_failed("no answer from dockerd: " + ec.message());
-        auto& res = inspect_p_->get();
-        if (!inspect_p_->keep_alive()) close_upstream();
-        else up_clean_ = true;
-        if (res.result_int() != 200)
-            return inspect_failed(fmt::format("dockerd answered {} for {}", res.result_int(), inspect_path_));
-        auto info = parse_inspect(rq_.route.inspect_kind, res.body());
-        if (!info) return inspect_failed("dockerd's inspect answer is not JSON");
-        fill_resource(*info);
-        srv_.resources.put(resource_cache::key(rq_.route.inspect_kind, rq_.route.resource_id), std::move(*info));
-        inspect_p_.reset();
-        decide();
+    // The target does not exist: answer dockerd's own 404 (its wording per kind), nothing forwarded.
+    void not_found(std::string_view dockerd_body) {
+        std::string msg;
+        auto j = nlohmann::json::parse(dockerd_body, nullptr, false);
+        if (j.is_object())
+            if (auto m = j.find("message"); m != j.end() && m->is_string()) msg = m->get<std::string>();
+        if (msg.empty()) msg = fmt::format("No such {}: {}", rq_.route.inspect_kind, rq_.route.resource_id);
+        rq_.decision = "deny";
+        rq_.reason = "target not found: " + msg;
+        srv_.stats.count_request(decision_label::deny, rq_.action_id);
+        bool close = req_p_ && !req_p_->is_done();
+        send_local(http::status::not_found, error_body(msg), close, {});
     }
 
     void inspect_failed(std::string why) {
@@ -443,12 +491,19 @@ private:
         if (ec) {
             close_upstream();
             srv_.stats.upstream_errors.fetch_add(1, std::memory_order_relaxed);
-            if (after_connect_ == &client_session::inspect_send)
+            if (after_connect_ == &client_session::lookup_send)
                 return inspect_failed("cannot connect to dockerd: " + ec.message());
             return upstream_failed("cannot connect to dockerd at " + upstream_.path() + ": " + ec.message());
         }
         up_clean_ = true;
         (this->*after_connect_)();
+    }
+
+    // The invariant for pooling: an upstream connection is reused only after a complete final response
+    // (keep-alive, parser done, nothing left unread); anything else closes it.
+    void end_upstream_exchange(bool complete_keepalive) {
+        if (complete_keepalive && ubuf_.size() == 0) up_clean_ = true;
+        else close_upstream();
     }
 
     void close_upstream() {
@@ -472,6 +527,7 @@ private:
     // ---- forwarding --------------------------------------------------------
     void forward_send() {
         auto& msg = req_p_->get();
+        if (!rq_.forward_target.empty()) msg.target(rq_.forward_target);
         up_clean_ = false;
         req_sr_.emplace(msg);
         if (req_p_->is_done()) {
@@ -506,6 +562,11 @@ private:
     void on_request_sent(beast::error_code ec, std::size_t) {
         disarm();
         if (ec) return abort_request(ec);
+        read_response_head();
+    }
+
+    void read_response_head() {
+        res_sr_.reset();
         res_p_.emplace();
         res_p_->header_limit(max_upstream_header_bytes);
         res_p_->body_limit(boost::none);
@@ -518,6 +579,9 @@ private:
         if (ec) return upstream_failed("no response from dockerd: " + ec.message());
         auto& res = res_p_->get();
         rq_.status = res.result_int();
+        // An interim answer (100 Continue, 102, 103) is not the response: the final one follows on this connection.
+        // The client's Expect was answered by dockpold, so interim answers are dropped.
+        if (rq_.status / 100 == 1 && rq_.status != 101) return read_response_head();
         res_sr_.emplace(res);
         // Hijack is decided by the route: without `Upgrade: tcp` dockerd answers 200 and hijacks anyway.
         // A hijacked 200 is written raw, without framing; a framed 200 (`exec start` with Detach) is an
@@ -557,11 +621,9 @@ private:
 
     void on_response_sent(beast::error_code ec, std::size_t) {
         if (ec) return abort_request(ec);
-        bool upstream_reusable = res_p_->is_done() && res_p_->keep_alive() && ubuf_.size() == 0;
-        if (upstream_reusable) up_clean_ = true;
-        else close_upstream();
+        end_upstream_exchange(res_p_->is_done() && res_p_->keep_alive() && rq_.status >= 200);
         bool keep = req_p_->keep_alive() && res_p_->keep_alive() && res_p_->is_done() &&
-                    !srv_.draining.load(std::memory_order_relaxed);
+                    !srv_.draining.load(std::memory_order_relaxed) && !too_old();
         finish_request();
         if (!keep) return graceful_close();
         do_read_head(false);
@@ -608,7 +670,7 @@ private:
         local_res_.reset();
         finish_request();
         if (ec) return close_all();
-        if (local_close_ || srv_.draining.load(std::memory_order_relaxed)) return graceful_close();
+        if (local_close_ || srv_.draining.load(std::memory_order_relaxed) || too_old()) return graceful_close();
         do_read_head(false);
     }
 
@@ -625,25 +687,7 @@ private:
         rq_.active = false;
         srv_.stats.latency.request_seconds.observe(std::chrono::steady_clock::now() - rq_.start);
         if (!srv_.audit) return;
-        audit_event e;
-        e.time = rq_.wall;
-        e.id = rq_.id;
-        e.user = id_.user;
-        e.groups = &id_.groups;
-        e.peer = peer_;
-        e.host = srv_.host_name;
-        e.method = rq_.method;
-        e.path = rq_.path;
-        e.action = rq_.action;
-        e.resource = rq_.route.resource_id;
-        e.decision = rq_.decision;
-        e.rule = rq_.rule.empty() && rq_.decision == "deny" ? std::string_view("error") : std::string_view(rq_.rule);
-        e.reason = rq_.reason;
-        e.revision = rq_.prog ? std::string_view(rt::image_of(*rq_.prog).man.revision) : std::string_view();
-        e.status = rq_.status;
-        e.bytes_in = rq_.bytes_in;
-        e.bytes_out = rq_.bytes_out;
-        e.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rq_.start).count();
+        auto e = audit_event_of(rq_, id_, peer_, srv_.host_name, std::chrono::steady_clock::now());
         srv_.audit->push(format_audit_line(e));
     }
 
@@ -663,8 +707,25 @@ private:
         finish_request();
         phase_ = phase::closed;
         tls_.close();
-        if (!up_clean_) close_upstream();
+        // Pending relays and tunnels hold references to the upstream socket and buffer: close, do not destroy.
+        if (!up_clean_ && up_) {
+            beast::error_code ignored;
+            up_->close(ignored);
+        }
         timer_.cancel();
+    }
+
+    // Keep-alive connections end after a request once older than --max-conn-age (tunnels never reach here).
+    bool too_old() const { return std::chrono::steady_clock::now() - conn_start_ >= srv_.cfg.max_conn_age; }
+
+    // The client certificate is no longer accepted: close now, with an audit line saying why.
+    void revoke(const std::string& why) {
+        if (!rq_.active) {
+            begin_request();
+            rq_.action = "connection";
+        }
+        rq_.reason = "connection closed: client certificate no longer accepted (" + why + ")";
+        close_all();
     }
 
     // Relay buffers are allocated on first use: one for bodies, a second only for tunnels.
@@ -677,6 +738,7 @@ private:
     server_context& srv_;
     upstream_pool& upstream_;
     std::string peer_;
+    SSL_CTX* handshake_ctx_;         // the context this connection's handshake used
     tls_stream tls_;
     net::any_io_executor strand_;
     net::steady_timer timer_;
@@ -687,6 +749,8 @@ private:
     std::uint64_t registry_id_ = 0;
 
     identity id_;
+    peer_chain peer_chain_;          // kept for re-checks after a CA/CRL reload
+    std::chrono::steady_clock::time_point conn_start_ = std::chrono::steady_clock::now();
     beast::flat_buffer cbuf_;
     beast::flat_buffer ubuf_;
     std::size_t scan_from_ = 0;
@@ -700,10 +764,9 @@ private:
     std::optional<http::request_serializer<http::buffer_body>> req_sr_;
     std::optional<http::response_parser<http::buffer_body>> res_p_;
     std::optional<http::response_serializer<http::buffer_body>> res_sr_;
-    std::optional<http::response_parser<http::string_body>> inspect_p_;
+    std::vector<lookup_item> lookup_;
     std::optional<http::response<http::string_body>> local_res_;
     bool local_close_ = false;
-    std::string inspect_path_, inspect_req_;
 };
 
 } // namespace dockpol::sidecar

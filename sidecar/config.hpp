@@ -26,6 +26,10 @@ inline constexpr duration handshake_timeout = std::chrono::seconds(10);
 inline constexpr duration header_timeout = std::chrono::seconds(30);
 inline constexpr duration idle_timeout = std::chrono::seconds(120);
 inline constexpr duration drain_timeout = std::chrono::seconds(30);
+// An inspected body is a few KiB; a client that has not sent it in 30 s is stalling, not uploading.
+inline constexpr duration body_timeout = std::chrono::seconds(30);
+// Bounds how long a keep-alive connection keeps a decision context (certificate check, identity) alive.
+inline constexpr duration max_conn_age = std::chrono::hours(1);
 inline constexpr duration poll_interval = std::chrono::seconds(30);
 // Covers dockerd's answer to a small request and a keep-alive client's next one (see io_pool.hpp).
 inline constexpr std::uint64_t busy_poll_us = 300;
@@ -79,6 +83,8 @@ struct config {
     duration header_timeout = defaults::header_timeout;
     duration idle_timeout = defaults::idle_timeout;
     duration drain_timeout = defaults::drain_timeout;
+    duration body_timeout = defaults::body_timeout;     // an inspected body must arrive within this
+    duration max_conn_age = defaults::max_conn_age;     // keep-alive connections close after a request once older
     std::uint64_t busy_poll_us = defaults::busy_poll_us;   // 0: always sleep in epoll_wait
 };
 
@@ -185,6 +191,7 @@ inline constexpr flag_spec flag_table[] = {
     {"--admin", true},         {"--max-body-inspect", true},  {"--max-conns", true},
     {"--max-header-bytes", true}, {"--handshake-timeout", true}, {"--header-timeout", true},
     {"--idle-timeout", true},  {"--drain-timeout", true},     {"--busy-poll-us", true},
+    {"--body-timeout", true},  {"--max-conn-age", true},
     {"--version", false},
 };
 
@@ -283,6 +290,8 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
         else if (name == "--header-timeout") err = dur(c.header_timeout);
         else if (name == "--idle-timeout") err = dur(c.idle_timeout);
         else if (name == "--drain-timeout") err = dur(c.drain_timeout);
+        else if (name == "--body-timeout") err = dur(c.body_timeout);
+        else if (name == "--max-conn-age") err = dur(c.max_conn_age);
         else if (name == "--busy-poll-us")
             err = count(c.busy_poll_us, 0, flag_limits::max_busy_poll_us, "use microseconds between 0 (off) and 10000");
         if (err) return *err;

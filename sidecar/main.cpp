@@ -191,7 +191,12 @@ int main(int argc, char** argv) {
                 reloader->reload(ds::reload_trigger::sighup);
                 auto t = ds::make_tls_context(tls_files_of(cfg));
                 if (auto* e = std::get_if<std::string>(&t)) log_line("TLS reload failed, keeping the old certificate: " + *e);
-                else tls_store.replace(std::get<0>(std::move(t)));
+                else {
+                    auto ctx = std::get<0>(std::move(t));
+                    tls_store.replace(ctx);
+                    // Revocation must reach open connections (keep-alive and tunnels), not only new handshakes.
+                    srv.sessions.recheck_all(ctx);
+                }
             },
         .reopen =
             [&] {

@@ -1,7 +1,8 @@
 // What a request's target is called and labelled, for rules on
-// `resource.name` / `resource.labels.K` (DESIGN §5): parse dockerd's inspect
-// answer and cache it by id for at most 2 s. Misses are never cached (a
-// container created a moment later must be found). The session does the I/O.
+// `resource.name` / `resource.labels.K` (DESIGN §5), and which object exactly
+// it is (the full id that is forwarded): parse dockerd's inspect answer and
+// cache it by (kind, name as sent) for at most 2 s. Misses are never cached
+// (a container created a moment later must be found). lookup_op.hpp does the I/O.
 #pragma once
 #include <chrono>
 #include <mutex>
@@ -14,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "forward_target.hpp"
+
 namespace dockpol::sidecar {
 
 // Labels change only through re-creation, but names can be renamed: 2 s bounds how stale a decision can be.
@@ -22,10 +25,15 @@ inline constexpr std::chrono::milliseconds resource_cache_ttl{2000};
 inline constexpr std::size_t resource_cache_limit = 4096;
 // An inspect answer larger than this is not a container/image/network/volume description.
 inline constexpr std::size_t max_inspect_bytes = 8u << 20;
+// Raw inspect JSON kept in the cache at most: entries hold whole answers, so the entry count alone does not bound memory.
+inline constexpr std::size_t resource_cache_byte_limit = 64u << 20;
 
 struct resource_info {
+    std::string id;                          // exact id (volumes: the name); for exec: the exec's ContainerID
     std::optional<std::string> name;
     std::vector<std::pair<std::string, std::string>> labels;
+    std::vector<std::string> names;          // images: every RepoTag
+    std::string raw;                         // the inspect JSON as dockerd sent it
 };
 
 namespace detail {
@@ -53,13 +61,19 @@ inline std::optional<resource_info> parse_inspect(std::string_view kind, std::st
         if (auto c = j.find("Config"); c != j.end() && c->is_object())
             if (auto l = c->find("Labels"); l != c->end()) detail::read_labels(*l, r);
     };
+    if (const auto* k = find_kind(kind))
+        if (auto id = str(std::string(kind == "exec" ? "ContainerID" : k->id_field).c_str())) r.id = *id;
+    r.raw = std::string(body);
+    if (kind == "exec") return r;
     if (kind == "container") {
         // dockerd reports container names with a leading "/" (legacy link namespace); users write them without.
         if (auto n = str("Name")) r.name = n->starts_with('/') ? n->substr(1) : *n;
         config_labels();
     } else if (kind == "image") {
-        if (auto t = j.find("RepoTags"); t != j.end() && t->is_array() && !t->empty() && t->front().is_string())
-            r.name = t->front().get<std::string>();
+        if (auto t = j.find("RepoTags"); t != j.end() && t->is_array())
+            for (const auto& tag : *t)
+                if (tag.is_string()) r.names.push_back(tag.get<std::string>());
+        if (!r.names.empty()) r.name = r.names.front();
         config_labels();
     } else {
         // networks, volumes and swarm objects carry Name/Labels at the top (swarm ones under Spec).
@@ -92,6 +106,7 @@ public:
         auto it = map_.find(key);
         if (it == map_.end()) return std::nullopt;
         if (now - it->second.first > resource_cache_ttl) {
+            bytes_ -= it->second.second.raw.size();
             map_.erase(it);
             return std::nullopt;
         }
@@ -100,7 +115,12 @@ public:
 
     void put(const std::string& key, resource_info info, clock::time_point now = clock::now()) {
         std::lock_guard lk(mu_);
-        if (map_.size() >= resource_cache_limit) map_.clear();
+        if (map_.size() >= resource_cache_limit || bytes_ + info.raw.size() > resource_cache_byte_limit) {
+            map_.clear();
+            bytes_ = 0;
+        }
+        if (auto it = map_.find(key); it != map_.end()) bytes_ -= it->second.second.raw.size();
+        bytes_ += info.raw.size();
         map_[key] = {now, std::move(info)};
     }
 
@@ -114,6 +134,7 @@ public:
 private:
     std::mutex mu_;
     std::unordered_map<std::string, std::pair<clock::time_point, resource_info>> map_;
+    std::size_t bytes_ = 0;
 };
 
 } // namespace dockpol::sidecar

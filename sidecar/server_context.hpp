@@ -29,6 +29,8 @@ class drainable {
 public:
     virtual ~drainable() = default;
     virtual void drain() = 0;
+    // From any thread: check the client certificate against `ctx` (a newly loaded CA/CRL); close when refused.
+    virtual void recheck(std::shared_ptr<const tls_context> ctx) = 0;
 };
 
 class session_registry {
@@ -44,16 +46,21 @@ public:
         sessions_.erase(id);
     }
     void drain_all() {
-        std::vector<std::shared_ptr<drainable>> live;
-        {
-            std::lock_guard lk(mu_);
-            for (auto& [id, w] : sessions_)
-                if (auto s = w.lock()) live.push_back(std::move(s));
-        }
-        for (auto& s : live) s->drain();
+        for (auto& s : live()) s->drain();
+    }
+    void recheck_all(const std::shared_ptr<const tls_context>& ctx) {
+        for (auto& s : live()) s->recheck(ctx);
     }
 
 private:
+    std::vector<std::shared_ptr<drainable>> live() {
+        std::vector<std::shared_ptr<drainable>> out;
+        std::lock_guard lk(mu_);
+        for (auto& [id, w] : sessions_)
+            if (auto s = w.lock()) out.push_back(std::move(s));
+        return out;
+    }
+
     std::mutex mu_;
     std::uint64_t next_ = 1;
     std::unordered_map<std::uint64_t, std::weak_ptr<drainable>> sessions_;

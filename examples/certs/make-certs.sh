@@ -10,6 +10,9 @@
 #   make-certs.sh client DIR --user NAME [--group G]... [--days N] [--expired]
 #                 [--no-cn] [--out OUTDIR] [--ca CADIR]
 #       OUTDIR/{ca.pem,cert.pem,key.pem}; subject O=G... CN=NAME, clientAuth
+#   make-certs.sh crl DIR [--revoke CERT]... [--days N] [--out FILE]
+#       FILE (default DIR/crl.pem): a CRL signed by DIR's CA listing every
+#       CERT given (none: an empty CRL); pass it to dockpold --tls-crl
 #
 # DIR is the CA's directory; the output goes to DIR/server (server) or
 # DIR/NAME (client) unless --out says otherwise, laid out as DOCKER_CERT_PATH
@@ -24,7 +27,7 @@ ca_days=3650
 leaf_days=365
 
 usage() {
-  sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 die() { echo "make-certs.sh: $*" >&2; exit 2; }
@@ -87,7 +90,7 @@ cmd=${1:-}; shift || true
 [ $# -ge 1 ] || usage
 dir=$1; shift
 
-hosts=(); ips=(); groups=(); user=""; days=""; out=""; ca_opt=""; expired=0; no_cn=0
+hosts=(); ips=(); groups=(); revoke=(); user=""; days=""; out=""; ca_opt=""; expired=0; no_cn=0
 while [ $# -gt 0 ]; do
   case $1 in
     --host) [ $# -ge 2 ] || usage; hosts+=("$2"); shift 2 ;;
@@ -97,6 +100,7 @@ while [ $# -gt 0 ]; do
     --days) [ $# -ge 2 ] || usage; days=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
     --ca) [ $# -ge 2 ] || usage; ca_opt=$2; shift 2 ;;
+    --revoke) [ $# -ge 2 ] || usage; revoke+=("$2"); shift 2 ;;
     --expired) expired=1; shift ;;
     --no-cn) no_cn=1; shift ;;
     -h|--help) usage ;;
@@ -164,6 +168,34 @@ EOF
     sign "$csr" "$ext" "$out/cert.pem"
     if [ "$(cd "$ca_dir" && pwd)/ca.pem" != "$(cd "$out" && pwd)/ca.pem" ]; then cp "$ca_dir/ca.pem" "$out/ca.pem"; fi
     echo "$out/cert.pem"
+    ;;
+  crl)
+    [ -f "$dir/ca.pem" ] && [ -f "$dir/ca-key.pem" ] || die "no CA in $dir (run: make-certs.sh ca $dir)"
+    out=${out:-$dir/crl.pem}
+    # `openssl ca` keeps its revocation list in a database: a fresh one per call, so the CRL lists exactly --revoke.
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    touch "$work/index.txt"
+    echo 01 >"$work/crlnumber"
+    cat >"$work/ca.cnf" <<EOF
+[ca]
+default_ca = crl_ca
+[crl_ca]
+database = $work/index.txt
+crlnumber = $work/crlnumber
+default_md = sha256
+default_crl_days = ${days:-30}
+EOF
+    for c in "${revoke[@]}"; do
+      [ -f "$c" ] || die "--revoke $c: no such certificate"
+      openssl ca -batch -config "$work/ca.cnf" -cert "$dir/ca.pem" -keyfile "$dir/ca-key.pem" \
+        -revoke "$c" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; die "openssl ca -revoke failed for $c"; }
+    done
+    openssl ca -batch -gencrl -config "$work/ca.cnf" -cert "$dir/ca.pem" -keyfile "$dir/ca-key.pem" \
+      -out "$out.tmp" 2>"$work/err" || { cat "$work/err" >&2; die "openssl ca -gencrl failed"; }
+    # Readers (dockpold on SIGHUP) never see a half-written file.
+    mv "$out.tmp" "$out"
+    echo "$out"
     ;;
   *) usage ;;
 esac

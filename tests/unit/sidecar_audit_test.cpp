@@ -127,3 +127,19 @@ TEST_CASE("an unopenable audit path is reported with the path") {
     REQUIRE(err);
     CHECK(err->find("/nonexistent-dir/audit.log") != std::string::npos);
 }
+
+TEST_CASE("target_id follows resource only when an id was forwarded in place of the name") {
+    std::vector<std::string> groups{"dev"};
+    auto e = sample(groups);
+    e.target_id = "4f1c0ffee";
+    auto j = nlohmann::ordered_json::parse(format_audit_line(e));
+    std::vector<std::string> keys;
+    for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+    auto at = std::find(keys.begin(), keys.end(), "resource");
+    REQUIRE(at != keys.end());
+    CHECK(*(at + 1) == "target_id");
+    CHECK(j["resource"] == "web");
+    CHECK(j["target_id"] == "4f1c0ffee");
+    e.target_id = {};
+    CHECK_FALSE(nlohmann::json::parse(format_audit_line(e)).contains("target_id"));
+}

@@ -140,3 +140,12 @@ TEST_CASE("numeric limits are enforced at their named bounds") {
     CHECK(parse_err_extra({"--busy-poll-us", "10001"}).starts_with("--busy-poll-us: invalid value"));
     CHECK(parse_err_extra({"--busy-poll-us", "-1"}).starts_with("--busy-poll-us: invalid value"));
 }
+
+TEST_CASE("--body-timeout and --max-conn-age take durations and default to 30s and 1h") {
+    CHECK(parse_ok({}).body_timeout == std::chrono::seconds(30));
+    CHECK(parse_ok({}).max_conn_age == std::chrono::hours(1));
+    CHECK(parse_ok({"--body-timeout", "2s"}).body_timeout == std::chrono::seconds(2));
+    CHECK(parse_ok({"--max-conn-age=10m"}).max_conn_age == std::chrono::minutes(10));
+    CHECK(parse_err_extra({"--body-timeout", "0"}).starts_with("--body-timeout: invalid value"));
+    CHECK(parse_err_extra({"--max-conn-age", "25h"}).starts_with("--max-conn-age: invalid value"));
+}

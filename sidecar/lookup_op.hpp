@@ -1,0 +1,85 @@
+// Resource lookup over one upstream connection: GET each inspect path in
+// turn and keep dockerd's status and raw answer. One composed operation so the
+// session only sees "looked up" or an error; the caller's deadline bounds it in
+// time (closing the socket cancels it) and the parser limits bound it in size.
+#pragma once
+#include <boost/asio/coroutine.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "resource_lookup.hpp"
+
+namespace dockpol::sidecar {
+
+namespace lookup_net = boost::asio;
+
+// dockerd's response heads are a few hundred bytes; this only stops a runaway upstream.
+inline constexpr std::uint32_t max_lookup_header_bytes = 64 * 1024;
+
+struct lookup_item {
+    std::string kind;          // inspect kind ("container", "exec", ...)
+    std::string name;          // as the request named it
+    std::string path;          // from rt::inspect_path
+    unsigned status = 0;       // dockerd's final status, 0 until answered
+    std::string body;          // dockerd's answer
+};
+
+struct lookup_result {
+    bool reusable = false;     // the connection ended on a complete keep-alive exchange with nothing unread
+};
+
+namespace detail {
+
+template <class Stream>
+struct lookup_op : lookup_net::coroutine {
+    Stream& s;
+    boost::beast::flat_buffer& buf;
+    std::vector<lookup_item>& items;
+    std::size_t i = 0;
+    std::string wire;
+    std::unique_ptr<boost::beast::http::response_parser<boost::beast::http::string_body>> p;
+
+    template <class Self>
+    void operator()(Self& self, boost::beast::error_code ec = {}, std::size_t = 0) {
+        namespace http = boost::beast::http;
+        BOOST_ASIO_CORO_REENTER(*this) {
+            for (; i < items.size(); ++i) {
+                wire = inspect_request(items[i].path);
+                BOOST_ASIO_CORO_YIELD lookup_net::async_write(s, lookup_net::buffer(wire), std::move(self));
+                if (ec) return self.complete(ec, lookup_result{});
+                // Interim answers (1xx except 101) precede the final one; they are skipped, never taken for it.
+                do {
+                    p = std::make_unique<http::response_parser<http::string_body>>();
+                    p->header_limit(max_lookup_header_bytes);
+                    p->body_limit(max_inspect_bytes);
+                    BOOST_ASIO_CORO_YIELD http::async_read(s, buf, *p, std::move(self));
+                    if (ec) return self.complete(ec, lookup_result{});
+                } while (p->get().result_int() / 100 == 1 && p->get().result_int() != 101);
+                items[i].status = p->get().result_int();
+                items[i].body = std::move(p->get().body());
+                if (!p->keep_alive() || buf.size() != 0) {
+                    if (i + 1 < items.size()) return self.complete(http::error::end_of_stream, lookup_result{});
+                    return self.complete(ec, lookup_result{false});
+                }
+            }
+            self.complete(ec, lookup_result{true});
+        }
+    }
+};
+
+} // namespace detail
+
+// Completes with (error, result); on error the connection must be closed.
+template <class Stream, class Token>
+auto async_lookup(Stream& s, boost::beast::flat_buffer& buf, std::vector<lookup_item>& items, Token&& token) {
+    return lookup_net::async_compose<Token, void(boost::beast::error_code, lookup_result)>(
+        detail::lookup_op<Stream>{{}, s, buf, items, 0, {}, {}}, token, s);
+}
+
+} // namespace dockpol::sidecar

@@ -1,0 +1,41 @@
+// One request's state in a session, from its head to its audit line: what
+// was routed and decided, what was forwarded, and how it ended. The audit
+// event is built from it alone (request_audit.hpp).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "dockpol/rt/bind.hpp"
+#include "dockpol/rt/request.hpp"
+#include "dockpol/rt/routes.hpp"
+
+namespace dockpol::sidecar {
+
+struct request_state {
+    std::chrono::steady_clock::time_point start{};
+    std::chrono::system_clock::time_point wall{};
+    std::string id;
+    std::string method, path;
+    rt::route_result route;
+    rt::request req;
+    std::string_view action;
+    std::uint16_t action_id = 0;
+    bool hijack = false;
+    bool has_body = false;
+    bool body_buffered = false;
+    bool expect_continue = false;
+    std::shared_ptr<const rt::program> prog;
+    std::string_view decision = "deny";
+    std::string rule, reason;
+    unsigned status = 0;
+    std::uint64_t bytes_in = 0, bytes_out = 0;
+    bool active = false;
+    std::size_t head_fields = 0;   // header fields after the head; more after the body are trailers
+    std::string target_id;         // the exact id forwarded in place of the path's name
+    std::string forward_target;    // the rewritten request target, "" to forward the target as sent
+};
+
+} // namespace dockpol::sidecar

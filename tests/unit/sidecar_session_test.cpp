@@ -1,0 +1,375 @@
+// The request path end to end over real sockets, without root or dockerd: a
+// TLS client → client_session → a scripted fake daemon on a UNIX socket.
+// Covers keep-alive, 100-continue, a chunked upload, upstream interim answers
+// (100 then 201), an upstream short and over-long body, upstream close
+// mid-body and client close mid-body; after each, the next request must get
+// its own answer and an upstream connection with anything unread is never
+// reused.
+#include <catch2/catch.hpp>
+
+// First: the DSL grammar's pegtl `raise<>` must be declared before <csignal>'s raise() (Asio pulls it in).
+#include "dockpol/dsl/compile.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "client_session.hpp"
+#include "dockpol/rt/bundle.hpp"
+
+using namespace dockpol;
+using namespace dockpol::sidecar;
+namespace fs = std::filesystem;
+namespace ssl = boost::asio::ssl;
+using tcp = boost::asio::ip::tcp;
+using local = boost::asio::local::stream_protocol;
+
+namespace {
+
+// A test that waits longer than this for an answer has hung.
+constexpr auto answer_wait = std::chrono::seconds(10);
+
+// What the daemon saw: each request with the upstream connection it came on, and connections that ended.
+struct seen_request {
+    int conn;
+    std::string method, target, body;
+    bool had_expect;
+};
+
+// Answers each request with the script's bytes; an empty answer closes the connection.
+class fake_daemon {
+public:
+    using script = std::function<std::string(const seen_request&, int n)>;
+
+    fake_daemon(std::string path, script s) : path_(std::move(path)), script_(std::move(s)), acc_(ioc_) {
+        ::unlink(path_.c_str());
+        acc_.open(local());
+        acc_.bind(local::endpoint(path_));
+        acc_.listen();
+        th_ = std::thread([this] { accept_loop(); });
+    }
+    ~fake_daemon() {
+        // shutdown() does not reliably wake accept() on a UNIX socket: a last connection does.
+        stopping_ = true;
+        {
+            local::socket wake(ioc_);
+            boost::system::error_code ignored;
+            wake.connect(local::endpoint(path_), ignored);
+            th_.join();
+        }
+        {
+            std::lock_guard lk(mu_);
+            for (auto& s : socks_) ::shutdown(s->native_handle(), SHUT_RDWR);
+        }
+        // Not under mu_: each connection thread takes it once more as it ends.
+        for (auto& t : conns_) t.join();
+    }
+    std::vector<seen_request> seen() {
+        std::lock_guard lk(mu_);
+        return seen_;
+    }
+    int connections() {
+        std::lock_guard lk(mu_);
+        return n_conns_;
+    }
+    int ended() {
+        std::lock_guard lk(mu_);
+        return n_ended_;
+    }
+
+private:
+    void accept_loop() {
+        for (;;) {
+            auto s = std::make_shared<local::socket>(ioc_);
+            boost::system::error_code ec;
+            acc_.accept(*s, ec);
+            if (ec || stopping_) return;
+            std::lock_guard lk(mu_);
+            int id = n_conns_++;
+            socks_.push_back(s);
+            conns_.emplace_back([this, s, id] { serve(*s, id); });
+        }
+    }
+    void serve(local::socket& s, int id) {
+        namespace http = boost::beast::http;
+        boost::beast::flat_buffer buf;
+        for (;;) {
+            http::request<http::string_body> req;
+            boost::system::error_code ec;
+            http::read(s, buf, req, ec);
+            if (ec) break;
+            seen_request r{id, std::string(req.method_string()), std::string(req.target()), req.body(),
+                           req.find(http::field::expect) != req.end()};
+            int n;
+            {
+                std::lock_guard lk(mu_);
+                seen_.push_back(r);
+                n = static_cast<int>(seen_.size()) - 1;
+            }
+            std::string ans = script_(r, n);
+            if (ans.empty()) break;
+            // "\x01" splits an answer into writes 50 ms apart (interim answer first).
+            std::size_t pos = 0;
+            while (pos <= ans.size()) {
+                auto cut = ans.find('\x01', pos);
+                auto piece = ans.substr(pos, cut == std::string::npos ? std::string::npos : cut - pos);
+                boost::asio::write(s, boost::asio::buffer(piece), ec);
+                if (cut == std::string::npos) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                pos = cut + 1;
+            }
+            if (ans.ends_with("\x02")) break;   // marker: close after this answer
+        }
+        boost::system::error_code ignored;
+        s.close(ignored);
+        std::lock_guard lk(mu_);
+        ++n_ended_;
+    }
+
+    std::string path_;
+    script script_;
+    boost::asio::io_context ioc_;
+    local::acceptor acc_;
+    std::thread th_;
+    std::mutex mu_;
+    std::vector<std::shared_ptr<local::socket>> socks_;
+    std::vector<std::thread> conns_;
+    std::vector<seen_request> seen_;
+    int n_conns_ = 0, n_ended_ = 0;
+    std::atomic<bool> stopping_{false};
+};
+
+std::string ok(std::string_view body, std::string_view status = "200 OK") {
+    return fmt::format("HTTP/1.1 {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{}", status, body.size(), body);
+}
+
+struct pki {
+    fs::path dir;
+    pki() {
+        dir = fs::temp_directory_path() / fmt::format("dockpol-session-test-{}", ::getpid());
+        fs::remove_all(dir);
+        const std::string mk = std::string("bash ") + DOCKPOL_SOURCE_ROOT + "/examples/certs/make-certs.sh ";
+        const std::string d = dir.string();
+        REQUIRE(std::system((mk + "ca " + d + " >/dev/null").c_str()) == 0);
+        REQUIRE(std::system((mk + "server " + d + " --host localhost --ip 127.0.0.1 >/dev/null").c_str()) == 0);
+        REQUIRE(std::system((mk + "client " + d + " --user alice --group admins >/dev/null").c_str()) == 0);
+    }
+    ~pki() { fs::remove_all(dir); }
+};
+
+pki& shared_pki() {
+    static pki p;
+    return p;
+}
+
+// dockpold's request path on one io_context thread, accepting on 127.0.0.1.
+struct proxy {
+    config cfg;
+    io_pool io{1};
+    std::shared_ptr<const tls_context> ctx;
+    std::unique_ptr<tls_context_store> tls;
+    policy_store policy;
+    std::vector<std::unique_ptr<upstream_pool>> upstreams;
+    resource_cache resources;
+    metrics stats;
+    std::unique_ptr<server_context> srv;
+    tcp::acceptor acc{io.at(0)};
+    std::thread th;
+
+    explicit proxy(const std::string& sock, const std::string& policy_text) {
+        auto& p = shared_pki();
+        auto t = make_tls_context({(p.dir / "server/cert.pem").string(), (p.dir / "server/key.pem").string(),
+                                   (p.dir / "ca.pem").string(), std::nullopt});
+        REQUIRE(t.index() == 0);
+        ctx = std::get<0>(t);
+        tls = std::make_unique<tls_context_store>(ctx);
+        auto c = dsl::compile({dsl::source_file{"t.dpol", policy_text}}, {}, "test");
+        REQUIRE(c.image);
+        auto bytes = rt::write_bundle(*c.image);
+        REQUIRE_FALSE(policy.try_replace(bytes, "test"));
+        upstreams.push_back(std::make_unique<upstream_pool>(io.at(0), sock));
+        srv.reset(new server_context{cfg, io, *tls, policy, upstreams, resources, nullptr, stats, "h", {}, {false}, {1}, {}});
+        acc.open(tcp::v4());
+        acc.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+        acc.listen();
+        do_accept();
+        th = std::thread([this] { io.run(); });
+    }
+    ~proxy() {
+        // Sessions reference srv and the pools: let them end (their clients are gone) before anything is destroyed.
+        for (int i = 0; i < 300 && stats.connections_active.load() > 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        io.stop();
+        th.join();
+    }
+    void do_accept() {
+        acc.async_accept([this](boost::system::error_code ec, tcp::socket s) {
+            if (ec) return;
+            std::make_shared<client_session>(*srv, std::move(s), ctx->native(), 0)->run();
+            do_accept();
+        });
+    }
+    unsigned short port() const { return acc.local_endpoint().port(); }
+};
+
+// A blocking TLS client (alice).
+struct client {
+    boost::asio::io_context ioc;
+    ssl::context sctx{ssl::context::tls_client};
+    ssl::stream<tcp::socket> s;
+    boost::beast::flat_buffer buf;
+
+    // The stream copies the context's certificate when it is made: load the context first.
+    static ssl::context& loaded(ssl::context& c) {
+        auto& p = shared_pki();
+        c.load_verify_file((p.dir / "ca.pem").string());
+        c.use_certificate_chain_file((p.dir / "alice/cert.pem").string());
+        c.use_private_key_file((p.dir / "alice/key.pem").string(), ssl::context::pem);
+        return c;
+    }
+
+    explicit client(unsigned short port) : s(ioc, loaded(sctx)) {
+        s.set_verify_mode(ssl::verify_peer);
+        s.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        timeval tv{static_cast<long>(answer_wait.count()), 0};
+        ::setsockopt(s.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        s.handshake(ssl::stream_base::client);
+    }
+    void send(std::string_view bytes) { boost::asio::write(s, boost::asio::buffer(bytes.data(), bytes.size())); }
+    // "STATUS BODY"; status 0 when the connection ended first.
+    std::string answer() {
+        namespace http = boost::beast::http;
+        http::response<http::string_body> res;
+        boost::system::error_code ec;
+        http::read(s, buf, res, ec);
+        if (ec) return "0 " + ec.message();
+        return fmt::format("{} {}", res.result_int(), res.body());
+    }
+    std::string get(std::string_view path) {
+        send(fmt::format("GET {} HTTP/1.1\r\nHost: d\r\n\r\n", path));
+        return answer();
+    }
+};
+
+const std::string allow_all = "default deny\nrule alice: allow if user == \"alice\"\n";
+
+std::string sock_path(const char* name) {
+    return (fs::temp_directory_path() / fmt::format("dockpol-fd-{}-{}.sock", ::getpid(), name)).string();
+}
+
+// Answers /containers/NAME/... with NAME, so each request's own answer is recognisable.
+std::string echo_path(const seen_request& r) {
+    constexpr std::string_view key = "/containers/";
+    auto at = r.target.find(key);
+    if (at == std::string::npos) return ok(r.target);
+    auto name = r.target.substr(at + key.size());
+    return ok(name.substr(0, name.find('/')));
+}
+
+} // namespace
+
+TEST_CASE("keep-alive: each request gets its own answer over one reused upstream connection") {
+    fake_daemon d(sock_path("ka"), [](const seen_request& r, int) { return echo_path(r); });
+    proxy p(sock_path("ka"), allow_all);
+    client c(p.port());
+    for (const char* n : {"one", "two", "three"}) CHECK(c.get(std::string("/v1.41/containers/") + n + "/json") ==
+                                                        std::string("200 ") + n);
+    CHECK(d.connections() == 1);
+}
+
+TEST_CASE("upstream 100 then 201: the client gets 201, and the next request its own answer") {
+    fake_daemon d(sock_path("1xx"), [](const seen_request& r, int n) {
+        if (n == 0) return std::string("HTTP/1.1 100 Continue\r\n\r\n\x01") + ok("created", "201 Created");
+        return echo_path(r);
+    });
+    proxy p(sock_path("1xx"), allow_all);
+    client c(p.port());
+    c.send("POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    CHECK(c.answer() == "201 created");
+    CHECK(c.get("/v1.41/containers/next/json") == "200 next");
+    client c2(p.port());
+    CHECK(c2.get("/v1.41/containers/other/json") == "200 other");
+}
+
+TEST_CASE("100-continue: dockpold answers the Expect, dockerd never sees it, the body arrives whole") {
+    fake_daemon d(sock_path("exp"), [](const seen_request&, int) { return ok("done", "201 Created"); });
+    proxy p(sock_path("exp"), allow_all);
+    client c(p.port());
+    c.send("POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+           "Expect: 100-continue\r\nContent-Length: 13\r\n\r\n");
+    CHECK(c.answer().starts_with("100 "));
+    c.send("{\"Image\":\"x\"}");
+    CHECK(c.answer() == "201 done");
+    auto seen = d.seen();
+    REQUIRE(seen.size() == 1);
+    CHECK_FALSE(seen[0].had_expect);
+    CHECK(seen[0].body == "{\"Image\":\"x\"}");
+}
+
+TEST_CASE("chunked upload: the body reaches dockerd whole and the next request is answered") {
+    fake_daemon d(sock_path("chunk"), [](const seen_request& r, int) { return echo_path(r); });
+    proxy p(sock_path("chunk"), allow_all);
+    client c(p.port());
+    c.send("PUT /v1.41/containers/web/archive?path=/tmp HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    CHECK(c.answer().starts_with("200 "));
+    CHECK(c.get("/v1.41/containers/after/json") == "200 after");
+    auto seen = d.seen();
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].body == "hello world");
+}
+
+TEST_CASE("upstream over-long body: the extra bytes are never read as the next answer") {
+    // The first answer carries a whole forged response after its declared body.
+    fake_daemon d(sock_path("long"), [](const seen_request& r, int n) {
+        if (n == 0) return ok("first") + ok("FORGED");
+        return echo_path(r);
+    });
+    proxy p(sock_path("long"), allow_all);
+    client c(p.port());
+    CHECK(c.get("/v1.41/containers/first/json") == "200 first");
+    CHECK(c.get("/v1.41/containers/second/json") == "200 second");
+    client c2(p.port());
+    CHECK(c2.get("/v1.41/containers/third/json") == "200 third");
+    CHECK(d.connections() >= 2);   // the connection with unread bytes was not reused
+}
+
+TEST_CASE("upstream short body and close mid-body: the client connection ends, the next one works") {
+    fake_daemon d(sock_path("short"), [](const seen_request& r, int n) {
+        if (n == 0) return std::string("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc\x02");
+        return echo_path(r);
+    });
+    proxy p(sock_path("short"), allow_all);
+    {
+        client c(p.port());
+        CHECK(c.get("/v1.41/containers/x/json").starts_with("0 "));
+    }
+    client c2(p.port());
+    CHECK(c2.get("/v1.41/containers/fine/json") == "200 fine");
+    CHECK(d.connections() == 2);
+}
+
+TEST_CASE("client close mid-body: the upstream connection is closed, not pooled") {
+    fake_daemon d(sock_path("cclose"), [](const seen_request& r, int) { return echo_path(r); });
+    proxy p(sock_path("cclose"), allow_all);
+    {
+        client c(p.port());
+        c.send("PUT /v1.41/containers/web/archive?path=/tmp HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\n"
+               "Content-Length: 100\r\n\r\n0123456789");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    for (int i = 0; i < 100 && d.ended() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(d.ended() == 1);   // dockerd saw its half-sent request's connection end
+    client c2(p.port());
+    CHECK(c2.get("/v1.41/containers/next/json") == "200 next");
+    CHECK(d.connections() == 2);
+}
