@@ -51,6 +51,9 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 
+// Named volumes and joined containers looked up for one request: a create names a few; more is an attack on
+// dockerd through us.
+inline constexpr std::size_t max_object_lookups = 64;
 // Connecting to the local dockerd socket takes microseconds; 10 s means dockerd is wedged.
 inline constexpr std::chrono::seconds upstream_connect_timeout{10};
 // An inspect answer comes from dockerd's memory; 10 s means dockerd is wedged.
@@ -442,12 +445,61 @@ private:
         deny(rt::error_decision("resource lookup failed: " + why));
     }
 
+    // ---- named objects -------------------------------------------------------
+    // Facts of a create follow the named volumes and joined containers it names
+    // (GET /volumes/NAME, GET /containers/NAME/json); the decision says which.
+    void lookup_objects(const std::vector<std::string>& keys) {
+        if (keys.size() > max_object_lookups)
+            return deny(rt::error_decision(fmt::format("the request names {} objects to look up (at most {})",
+                                                       keys.size(), max_object_lookups)));
+        lookup_.clear();
+        auto& q = rq_.req;
+        for (const auto& key : keys) {
+            const auto colon = key.find(':');
+            const std::string kind = key.substr(0, colon), name = colon == std::string::npos ? "" : key.substr(colon + 1);
+            if (auto hit = srv_.resources.get(resource_cache::key(kind, name))) {
+                q.objects.emplace_back(key, hit->raw);
+                continue;
+            }
+            auto path = rt::inspect_path(kind, name);
+            if (path.empty()) return deny(rt::error_decision("cannot look up " + kind + " \"" + name + "\""));
+            lookup_.push_back(lookup_item{kind, name, std::move(path), 0, {}});
+        }
+        q.objects_known = true;
+        if (lookup_.empty()) return decide();
+        ensure_upstream(&client_session::objects_send);
+    }
+
+    void objects_send() {
+        arm(inspect_timeout);
+        up_clean_ = false;
+        async_lookup(*up_, ubuf_, lookup_, bind(&client_session::on_objects));
+    }
+
+    void on_objects(beast::error_code ec, lookup_result res) {
+        disarm();
+        if (ec) return inspect_failed("no answer from dockerd: " + ec.message());
+        end_upstream_exchange(res.reusable);
+        for (auto& it : lookup_) {
+            // Not found: dockerd creates a volume with the options already counted, and refuses to join a
+            // container that does not exist.
+            if (it.status == 404) continue;
+            if (it.status != 200) return inspect_failed(fmt::format("dockerd answered {} for {}", it.status, it.path));
+            if (auto info = parse_inspect(it.kind, it.body)) srv_.resources.put(resource_cache::key(it.kind, it.name), *info);
+            rq_.req.objects.emplace_back(it.kind + ":" + it.name, std::move(it.body));
+        }
+        decide();
+    }
+
     // ---- decision ----------------------------------------------------------
     void decide() {
         disarm();
         const auto decide_start = std::chrono::steady_clock::now();
         auto d = rt::decide(*rq_.prog, rq_.req);
         srv_.stats.latency.decision_seconds.observe(std::chrono::steady_clock::now() - decide_start);
+        if (!d.lookups.empty() && !rq_.req.objects_known) return lookup_objects(d.lookups);
+        // A create body dockerd would read differently than it shows (top-level HostConfig fields).
+        if (d.bad_request) return bad_request(d.reason);
         if (d.eff == rt::effect::allow) {
             rq_.decision = "allow";
             rq_.rule = std::move(d.rule);
@@ -491,7 +543,7 @@ private:
         if (ec) {
             close_upstream();
             srv_.stats.upstream_errors.fetch_add(1, std::memory_order_relaxed);
-            if (after_connect_ == &client_session::lookup_send)
+            if (after_connect_ == &client_session::lookup_send || after_connect_ == &client_session::objects_send)
                 return inspect_failed("cannot connect to dockerd: " + ec.message());
             return upstream_failed("cannot connect to dockerd at " + upstream_.path() + ": " + ec.message());
         }
