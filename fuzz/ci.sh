@@ -5,7 +5,7 @@
 #       seed corpus and dictionary; a crash fails the target and its input is
 #       copied to fuzz/crashes/<target>/.
 # Prints `fuzzci: PASS name` / `fuzzci: FAIL name` per check and finally
-# `fuzzci: N passed, M failed`; exits non-zero when anything failed.
+# `fuzzci: N passed, M failed, K skipped`; exits non-zero when anything failed.
 #   FUZZ_SECONDS=30   libFuzzer time per target
 #   FUZZCI_SKIP_ASAN=1 / FUZZCI_SKIP_FUZZ=1   run one half only
 #   FUZZCI_TARGETS="parse_fuzz vm_fuzz"       a subset of targets
@@ -22,7 +22,9 @@ mkdir -p "$LOGS"
 
 passed=0
 failed=0
+skipped=0
 pass() { echo "fuzzci: PASS $1"; passed=$((passed + 1)); }
+skip() { echo "fuzzci: SKIP $1"; skipped=$((skipped + 1)); }
 fail() { echo "fuzzci: FAIL $1"; failed=$((failed + 1)); }
 
 # Sanitizer reports must stop the test and say where.
@@ -35,10 +37,10 @@ if [ -z "${FUZZCI_SKIP_ASAN:-}" ]; then
     setup_log="$LOGS/asan-setup.log"
     if [ -d "$ASAN_BUILD" ]; then
         CC=clang-14 CXX=clang++-14 meson setup --reconfigure "$ASAN_BUILD" \
-            -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug >"$setup_log" 2>&1
+            -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug -Dwerror=true >"$setup_log" 2>&1
     else
         CC=clang-14 CXX=clang++-14 meson setup "$ASAN_BUILD" \
-            -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug >"$setup_log" 2>&1
+            -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug -Dwerror=true >"$setup_log" 2>&1
     fi
     setup_rc=$?
     # Only the unit test executables: the full tree (sidecar, examples) is not needed here.
@@ -59,7 +61,8 @@ for t in json.load(sys.stdin):
         # One line per unit test, from meson's machine-readable log.
         while IFS=$'\t' read -r name result; do
             case "$result" in
-                OK|EXPECTEDFAIL|SKIP) pass "asan:$name" ;;
+                OK|EXPECTEDFAIL) pass "asan:$name" ;;
+                SKIP) skip "asan:$name" ;;
                 *) fail "asan:$name"; grep -B2 -A30 -E "ERROR: AddressSanitizer|runtime error:|FAILED" \
                        "$ASAN_BUILD/meson-logs/testlog.txt" | head -60 ;;
             esac
@@ -116,5 +119,5 @@ if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
     done
 fi
 
-echo "fuzzci: $passed passed, $failed failed"
+echo "fuzzci: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

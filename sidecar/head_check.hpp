@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "dockpol/rt/detail/body_paths.hpp"
+
 namespace dockpol::sidecar {
 
 // Enough for the docker CLI (~10 headers) and any sane client; bounds per-request work.
@@ -40,16 +42,7 @@ inline bool is_tchar(unsigned char c) {
     return extra.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-inline bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-        if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
+using rt::detail::ascii_iequal;
 
 inline std::string_view trim_ows(std::string_view v) {
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -116,7 +109,7 @@ inline head_result check_request_head(std::string_view head) {
         for (unsigned char c : value)
             if ((c < 0x20 && c != '\t') || c == 0x7f) return fail("control character in header field value");
 
-        if (detail::iequals(name, "Content-Length")) {
+        if (detail::ascii_iequal(name, "Content-Length")) {
             // Two Content-Length fields (even equal ones) or a list are a classic smuggling vector.
             if (r.facts.content_length) return fail("multiple Content-Length fields");
             if (value.empty() || value.size() > 15) return fail("invalid Content-Length");
@@ -126,16 +119,16 @@ inline head_result check_request_head(std::string_view head) {
                 n = n * 10 + static_cast<std::uint64_t>(c - '0');
             }
             r.facts.content_length = n;
-        } else if (detail::iequals(name, "Transfer-Encoding")) {
+        } else if (detail::ascii_iequal(name, "Transfer-Encoding")) {
             // dockerd only understands chunked; anything else (gzip, lists, repeats) is ambiguous framing.
             if (have_te) return fail("multiple Transfer-Encoding fields");
             have_te = true;
-            if (!detail::iequals(value, "chunked")) return fail("unsupported Transfer-Encoding");
+            if (!detail::ascii_iequal(value, "chunked")) return fail("unsupported Transfer-Encoding");
             r.facts.chunked = true;
-        } else if (detail::iequals(name, "Host")) {
+        } else if (detail::ascii_iequal(name, "Host")) {
             if (++host_count > 1) return fail("multiple Host fields");
-        } else if (detail::iequals(name, "Expect")) {
-            if (!detail::iequals(value, "100-continue")) return fail("unsupported Expect");
+        } else if (detail::ascii_iequal(name, "Expect")) {
+            if (!detail::ascii_iequal(value, "100-continue")) return fail("unsupported Expect");
             r.facts.expect_continue = true;
         }
     }

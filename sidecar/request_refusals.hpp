@@ -13,22 +13,14 @@
 #include <cstddef>
 #include <string_view>
 
+#include "dockpol/rt/detail/body_paths.hpp"
 #include "dockpol/rt/request.hpp"
 
 namespace dockpol::sidecar {
 
 namespace detail {
 
-inline bool ascii_iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-        if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
+using rt::detail::ascii_iequal;
 
 // Media types Go's net/http parses as form values.
 inline constexpr std::array<std::string_view, 2> form_media_types = {
@@ -49,7 +41,7 @@ inline std::string_view content_type_refusal(std::string_view value) {
     while (!base.empty() && space.find(base.front()) != std::string_view::npos) base.remove_prefix(1);
     while (!base.empty() && space.find(base.back()) != std::string_view::npos) base.remove_suffix(1);
     for (auto form : detail::form_media_types)
-        if (detail::ascii_iequals(base, form)) return "form-encoded request body (dockerd would read parameters from it)";
+        if (detail::ascii_iequal(base, form)) return "form-encoded request body (dockerd would read parameters from it)";
     return "";
 }
 

@@ -2,7 +2,9 @@
 # Builds dockpol and runs every test: unit, golden, examples' cases, CLI,
 # fuzz-corpus replay, end-to-end (real dockerd + docker CLI), then the
 # sanitizer half (ASan+UBSan unit tests and a short libFuzzer run per target,
-# fuzz/ci.sh). Prints a final line `tests: N passed, M failed`.
+# fuzz/ci.sh). Prints a final line `tests: N passed, M failed, K skipped`;
+# a skip is never a pass, and under CI (CI=true) every test must run, so a
+# skipped one fails the run.
 # Usage: bash tests/run.sh [BUILD_DIR]
 #   DOCKPOL_SKIP_SANITIZE=1  skip fuzz/ci.sh (quick local runs)
 #   FUZZ_SECONDS=N           libFuzzer time per target (default 30)
@@ -13,7 +15,13 @@ cd "$root"
 
 passed=0
 failed=0
-finish() { echo "tests: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+skipped=0
+finish() {
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+  if [ "$failed" -ne 0 ]; then exit 1; fi
+  if [ "$skipped" -ne 0 ] && [ "${CI:-}" = "true" ]; then echo "CI runs every test: $skipped skipped"; exit 1; fi
+  exit 0
+}
 
 if [ ! -f "$build/build.ninja" ]; then
   if ! meson setup "$build" "$root" >"/tmp/dockpol-meson-setup.log" 2>&1; then
@@ -29,31 +37,34 @@ fi
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2
 counts=$(python3 - "$build/meson-logs/testlog.json" <<'PY'
 import json, sys
-p = f = 0
+p = f = s = 0
 try:
     for line in open(sys.argv[1]):
         r = json.loads(line)
-        if r.get("result") in ("OK", "EXPECTEDFAIL", "SKIP"):
+        if r.get("result") in ("OK", "EXPECTEDFAIL"):
             p += 1
+        elif r.get("result") == "SKIP":
+            s += 1
+            print("SKIPPED:", r.get("name"), file=sys.stderr)
         else:
             f += 1
             print("FAILED:", r.get("name"), r.get("result"), file=sys.stderr)
 except FileNotFoundError:
     f = 1
-print(p, f)
+print(p, f, s)
 PY
 )
-read -r p f <<<"$counts"
-passed=$((passed + p)); failed=$((failed + f))
+read -r p f s <<<"$counts"
+passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 
 if [ -z "${DOCKPOL_SKIP_SANITIZE:-}" ]; then
   fuzz_log=$(mktemp)
   bash "$root/fuzz/ci.sh" 2>&1 | tee "$fuzz_log"
-  out=$(sed -n 's/^fuzzci: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$fuzz_log" | tail -1)
+  out=$(sed -n 's/^fuzzci: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$fuzz_log" | tail -1)
   rm -f "$fuzz_log"
   if [ -n "$out" ]; then
-    read -r p f <<<"$out"
-    passed=$((passed + p)); failed=$((failed + f))
+    read -r p f s <<<"$out"
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   else
     echo "fuzz/ci.sh printed no summary"; failed=$((failed + 1))
   fi

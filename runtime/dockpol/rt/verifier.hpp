@@ -348,7 +348,8 @@ private:
             // Whoever built the bundle, host_access never trusts the host's own directories.
             if (const auto hit = never_safe_for(paths[i]); hit.dir)
                 return fail(at + ": " + (hit.inside ? "inside " : "contains ") + std::string(hit.dir->path) +
-                            ", which can never be safe");            if (i && !(paths[i - 1] < paths[i])) return fail(at + ": not sorted and unique");
+                            ", which can never be safe");
+            if (i && !(paths[i - 1] < paths[i])) return fail(at + ": not sorted and unique");
         }
         const auto& drivers = img_.safe_volume_drivers;
         for (std::size_t i = 0; i < drivers.size(); ++i) {
