@@ -144,7 +144,7 @@ private:
         if (ec == net::error::operation_aborted) return;
         timer_armed_ = false;
         if (phase_ == phase::closed || deadline_ == std::chrono::steady_clock::time_point::max()) return;
-        if (std::chrono::steady_clock::now() >= deadline_) return close_all();
+        if (std::chrono::steady_clock::now() >= deadline_) return reading_body_ ? body_timed_out() : close_all();
         timer_armed_ = true;
         timer_.expires_at(deadline_);
         timer_.async_wait(bind(&client_session::on_timer));
@@ -338,13 +338,25 @@ private:
     }
 
     void read_inspect_body() {
+        reading_body_ = true;
         auto buf = relay_span(0);
         req_p_->get().body().data = buf.data();
         req_p_->get().body().size = buf.size();
         http::async_read_some(tls_, cbuf_, *req_p_, bind(&client_session::on_inspect_body));
     }
 
+    // The inspected body did not arrive in time: answer 408 (the read still pending is dropped) and close.
+    void body_timed_out() {
+        reading_body_ = false;
+        body_cut_ = true;
+        send_local(http::status::request_timeout,
+                   error_body("[dockpol] request body not received within --body-timeout"), true,
+                   "request body not received within --body-timeout");
+    }
+
     void on_inspect_body(beast::error_code ec, std::size_t) {
+        if (body_cut_) return;   // answered 408 already; the connection is closing
+        reading_body_ = false;
         if (ec == http::error::need_buffer) ec = {};
         if (ec) return abort_request(ec);
         auto buf = relay_span(0);
@@ -819,6 +831,8 @@ private:
     std::vector<lookup_item> lookup_;
     std::optional<http::response<http::string_body>> local_res_;
     bool local_close_ = false;
+    bool reading_body_ = false;      // the inspected body is being read (its timeout answers 408)
+    bool body_cut_ = false;          // ... and that timeout fired
 };
 
 } // namespace dockpol::sidecar

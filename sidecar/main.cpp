@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -154,6 +155,25 @@ int main(int argc, char** argv) {
         else watcher = std::get<0>(std::move(w));
     }
 
+    // The server certificate, key, CA and CRL are read again on SIGHUP, and when the CA or CRL file is replaced.
+    std::mutex tls_reload_mu;   // SIGHUP and the file watches run on different threads
+    const auto reload_tls = [&] {
+        std::lock_guard lk(tls_reload_mu);
+        auto t = ds::make_tls_context(tls_files_of(cfg));
+        if (auto* e = std::get_if<std::string>(&t)) return log_line("TLS reload failed, keeping the old certificate: " + *e);
+        auto ctx = std::get<0>(std::move(t));
+        tls_store.replace(ctx);
+        // Revocation must reach open connections (keep-alive and tunnels), not only new handshakes.
+        srv.sessions.recheck_all(ctx);
+    };
+    std::vector<std::shared_ptr<ds::bundle_watcher>> trust_watchers;
+    for (const std::string* f : {&cfg.tls_client_ca, cfg.tls_crl ? &*cfg.tls_crl : nullptr}) {
+        if (!f) continue;
+        auto w = ds::bundle_watcher::create(ctl, *f, [&reload_tls] { reload_tls(); });
+        if (auto* e = std::get_if<std::string>(&w)) log_line("warning: " + *f + " is not watched (reload with SIGHUP): " + *e);
+        else trust_watchers.push_back(std::get<0>(std::move(w)));
+    }
+
     if (audit) audit->start();
 
     net::io_context& ioc = io.at(0);
@@ -181,6 +201,7 @@ int main(int argc, char** argv) {
                 srv.draining = true;
                 lst->stop();
                 if (watcher) watcher->stop();
+                for (auto& w : trust_watchers) w->stop();
                 reloader->stop();
                 srv.sessions.drain_all();
                 drain_deadline = std::chrono::steady_clock::now() + cfg.drain_timeout;
@@ -189,14 +210,7 @@ int main(int argc, char** argv) {
         .reload =
             [&] {
                 reloader->reload(ds::reload_trigger::sighup);
-                auto t = ds::make_tls_context(tls_files_of(cfg));
-                if (auto* e = std::get_if<std::string>(&t)) log_line("TLS reload failed, keeping the old certificate: " + *e);
-                else {
-                    auto ctx = std::get<0>(std::move(t));
-                    tls_store.replace(ctx);
-                    // Revocation must reach open connections (keep-alive and tunnels), not only new handshakes.
-                    srv.sessions.recheck_all(ctx);
-                }
+                reload_tls();
             },
         .reopen =
             [&] {
@@ -210,6 +224,7 @@ int main(int argc, char** argv) {
         log_line("admin listening on " + cfg.admin->host + ":" + std::to_string(admin->port()));
     }
     if (watcher) watcher->start();
+    for (auto& w : trust_watchers) w->start();
     if (cfg.bundle_url) reloader->start_polling(cfg.poll_interval);
     std::thread control_thread([&control] { control.run(); });
     log_line("listening on " + cfg.listen.host + ":" + std::to_string(cfg.listen.port) + ", bundle revision " +

@@ -10,7 +10,8 @@ Usage: test_request_parity.py DOCKPOLD DOCKPOLC
   to the victim's id prefix, the lookup cached) never gets bob an exec in the
   victim's container, over RACE_ROUNDS rounds;
 - a revoked client's open `docker exec -i` tunnel and keep-alive connection
-  close within REVOKE_WITHIN seconds of SIGHUP with a new CRL; a client still
+  close within REVOKE_WITHIN seconds of SIGHUP with a new CRL (and of a new
+  CRL file alone, which dockpold watches); a client still
   trusted stays connected;
 - a 1 GiB Content-Length on container_create (body read by the policy) gets
   413 at once; a stalled inspected body is cut by --body-timeout.
@@ -284,10 +285,13 @@ def limit_cases(c, p):
         s.sendall(b"POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
                   b"Content-Length: 100\r\n\r\n{\"Image\":")
         t0 = time.monotonic()
-        closed = wait_closed(s, BODY_TIMEOUT + BODY_TIMEOUT_SLACK)
+        s.settimeout(BODY_TIMEOUT + BODY_TIMEOUT_SLACK)
+        st, got, _ = read_answer(s)
         took = time.monotonic() - t0
-        c.check(f"stalled body: cut by --body-timeout {BODY_TIMEOUT}s", closed and took >= BODY_TIMEOUT - 0.5,
-                f"closed={closed} after {took:.2f}s")
+        c.eq("stalled body: 408 from --body-timeout", 408, st, got.decode("utf-8", "replace"))
+        c.check(f"stalled body: answered after --body-timeout {BODY_TIMEOUT}s", took >= BODY_TIMEOUT - 0.5,
+                f"after {took:.2f}s")
+        c.check("stalled body: connection closed after the 408", wait_closed(s, 2.0))
 
 
 def revoke_cases(c, p, certs, vid, mid):
@@ -330,6 +334,16 @@ def revoke_cases(c, p, certs, vid, mid):
     alice_ka.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
     c.eq("revocation: alice's connection still answers", 200, read_answer(alice_ka)[0])
     bob_ka.close()
+
+    # A new CRL file alone (no SIGHUP) reaches open connections too: dockpold watches it.
+    start = len(p.audit_lines())
+    certs.make("crl", certs.dir, "--revoke", os.path.join(certs.users["bob"], "cert.pem"),
+               "--revoke", os.path.join(certs.users["alice"], "cert.pem"))
+    t0 = time.monotonic()
+    c.check(f"revocation by a CRL file change: alice's keep-alive closed within {REVOKE_WITHIN}s",
+            wait_closed(alice_ka, REVOKE_WITHIN), f"after {time.monotonic() - t0:.2f}s")
+    ev = p.wait_audit(lambda e: e.get("user") == "alice" and "no longer accepted" in e.get("reason", ""), start=start)
+    c.check("revocation by a CRL file change: audit line with the reason", ev is not None)
     alice_ka.close()
 
 
