@@ -68,6 +68,12 @@ inline std::variant<nlohmann::json, std::string> parse_json_text(const std::stri
         if (auto close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
             what.erase(0, close + 2);
         return file + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + what;
+    } catch (const nlohmann::json::exception& e) {
+        // A number out of range (`1e999`) is nlohmann's out_of_range, not a parse_error.
+        std::string what = e.what();
+        if (auto close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
+            what.erase(0, close + 2);
+        return file + ": malformed JSON: " + what;
     }
 }
 
