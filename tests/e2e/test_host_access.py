@@ -41,7 +41,7 @@ ALLOWED_RUNS = [
     [],
     ["--cap-add", "NET_RAW", "--tmpfs", "/t"],
     # Beyond the two runs above: a named local volume is not host access, but
-    # deciding so needs dockpold to look the volume up (needed_objects).
+    # deciding so needs dockpold to look the volume up (decision::lookups).
     ["-v", "e2e_data:/data"],
 ]
 

@@ -23,7 +23,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "dockpol/rt/detail/fact_table.hpp"
@@ -71,28 +70,6 @@ inline std::optional<fact_error> fill_facts(const program_image& prog, const req
     }
     if (c.error) return fact_error{*c.error, c.bad_request, c.wanted};
     return std::nullopt;
-}
-
-// The named objects ("volume:NAME", "container:NAME") whose inspect answers
-// the policy's facts need for this request and `req.objects` lacks:
-// dockpold looks them up, fills req.objects, sets objects_known and decides.
-inline std::variant<std::vector<std::string>, fact_error> needed_objects(const program_image& prog,
-                                                                         const request& req,
-                                                                         std::uint16_t action) {
-    detail::fact_context c(req, prog, prog.slots, action);
-    c.collect_objects = true;
-    for (std::size_t i = 0; i < prog.slots.size() && !c.error; ++i) {
-        const field_id f = prog.slots[i].field;
-        if (!field_applies(f, action)) continue;
-        const field_source src = info(f).source;
-        if (src == field_source::fact_container || (src == field_source::fact_host && field_applies(field_id::container_host_access, action)))
-            c.container(detail::side::self, true);
-        if (src == field_source::fact_target ||
-            (src == field_source::fact_host && host_target_actions().test(action)))
-            c.container(detail::side::target, true);
-    }
-    if (c.error) return fact_error{*c.error, c.bad_request, {}};
-    return std::move(c.wanted);
 }
 
 } // namespace dockpol::rt

@@ -59,7 +59,6 @@ public:
 
     std::optional<std::string> error;   // the first reason the request cannot be decided
     bool bad_request = false;           // the request itself is malformed (dockpold: 400)
-    bool collect_objects = false;       // needed_objects(): record names, do not demand them
     std::vector<std::string> wanted;    // "KIND:NAME" keys of objects not looked up yet
 
     doc_kind kind() const { return kind_; }
@@ -230,7 +229,7 @@ private:
             for (const auto& r : container_host_access(x, safety)) add_unique(s.inherited, name + ":" + r);
         }
         // Decided only once every object is known: the caller looks up `wanted` and asks again.
-        if (wanted.size() > wanted_before && !collect_objects) {
+        if (wanted.size() > wanted_before) {
             std::string names;
             for (std::size_t i = wanted_before; i < wanted.size(); ++i) names += (names.empty() ? "" : ", ") + wanted[i];
             fail("objects the request names were not looked up: " + names);

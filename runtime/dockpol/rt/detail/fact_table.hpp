@@ -113,7 +113,7 @@ inline value uid(fact_context& c, side sd, std::size_t) {
     const container_summary* s = c.container(sd, false);
     if (!s) return value::absent();
     const auto u = s->user ? numeric_uid(*s->user) : std::nullopt;
-        return u ? value::number(*u) : value::absent();
+    return u ? value::number(*u) : value::absent();
 }
 inline value image(fact_context& c, side sd, std::size_t) {
     const container_summary* s = c.container(sd, false);
