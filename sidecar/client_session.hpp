@@ -28,6 +28,7 @@
 #include <string>
 
 #include "deny_response.hpp"
+#include "forward_request.hpp"
 #include "forward_target.hpp"
 #include "lookup_op.hpp"
 #include "peer_recheck.hpp"
@@ -277,7 +278,7 @@ private:
         for (const auto& f : msg)
             if (f.name() == http::field::content_type)
                 if (auto why = content_type_refusal(sv(f.value())); !why.empty()) return bad_request(std::string(why));
-        rq_.head_fields = static_cast<std::size_t>(std::distance(msg.begin(), msg.end()));
+        rq_.head_fields = field_count();
         auto& r = rq_.route;
         rq_.action = r.action;
         rq_.action_id = r.action_id;
@@ -308,8 +309,7 @@ private:
         }
 
         if (rq_.expect_continue) {
-            // We answer the client's Expect ourselves; dockerd must not send a second interim response.
-            msg.erase(http::field::expect);
+            // dockpold answers the client's Expect itself (the forwarded head drops it: forward_request.hpp).
             if (rq_.has_body) {
                 arm(srv_.cfg.header_timeout);
                 return net::async_write(tls_, net::buffer(continue_line),
@@ -369,10 +369,7 @@ private:
         }
         rq_.req.body->append(buf.data(), filled);
         if (!req_p_->is_done()) return read_inspect_body();
-        auto& msg = req_p_->get();
-        if (auto why = trailer_refusal(rq_.head_fields, static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
-            !why.empty())
-            return bad_request(std::string(why));
+        if (auto why = trailer_refusal(rq_.head_fields, field_count()); !why.empty()) return bad_request(std::string(why));
         rq_.body_buffered = true;
         step_resource();
     }
@@ -389,6 +386,13 @@ private:
         // A target no inspect path can address exactly is not looked up (as before: no resource facts).
         if (path.empty()) return decide();
         lookup_.assign(1, lookup_item{std::string(r.inspect_kind), r.resource_id, std::move(path), 0, {}});
+        start_lookups(&client_session::on_target_looked_up);
+    }
+
+    // One lookup step for the target and for named objects: `lookup_` says what to ask dockerd,
+    // `looked_up_` what to do with the answers. The session's timer bounds it.
+    void start_lookups(member_step looked_up) {
+        looked_up_ = looked_up;
         ensure_upstream(&client_session::lookup_send);
     }
 
@@ -402,6 +406,10 @@ private:
         disarm();
         if (ec) return inspect_failed("no answer from dockerd: " + ec.message());
         end_upstream_exchange(res.reusable);
+        (this->*looked_up_)();
+    }
+
+    void on_target_looked_up() {
         auto& it = lookup_.back();
         if (it.status == 404) return not_found(it.body);
         if (it.status != 200) return inspect_failed(fmt::format("dockerd answered {} for {}", it.status, it.path));
@@ -412,7 +420,7 @@ private:
             auto path = rt::inspect_path("container", info->id);
             if (path.empty()) return inspect_failed("exec " + it.name + " names no container");
             lookup_.assign(1, lookup_item{"container", info->id, std::move(path), 0, {}});
-            return ensure_upstream(&client_session::lookup_send);
+            return start_lookups(&client_session::on_target_looked_up);
         }
         if (info->id.empty()) return inspect_failed("dockerd's inspect answer has no id");
         // Exec lookups end here with the container's info, cached under the exec id the request named.
@@ -479,19 +487,10 @@ private:
         }
         q.objects_known = true;
         if (lookup_.empty()) return decide();
-        ensure_upstream(&client_session::objects_send);
+        start_lookups(&client_session::on_objects_looked_up);
     }
 
-    void objects_send() {
-        arm(inspect_timeout);
-        up_clean_ = false;
-        async_lookup(*up_, ubuf_, lookup_, bind(&client_session::on_objects));
-    }
-
-    void on_objects(beast::error_code ec, lookup_result res) {
-        disarm();
-        if (ec) return inspect_failed("no answer from dockerd: " + ec.message());
-        end_upstream_exchange(res.reusable);
+    void on_objects_looked_up() {
         for (auto& it : lookup_) {
             // Not found: dockerd creates a volume with the options already counted, and refuses to join a
             // container that does not exist.
@@ -555,7 +554,7 @@ private:
         if (ec) {
             close_upstream();
             srv_.stats.upstream_errors.fetch_add(1, std::memory_order_relaxed);
-            if (after_connect_ == &client_session::lookup_send || after_connect_ == &client_session::objects_send)
+            if (after_connect_ == &client_session::lookup_send)
                 return inspect_failed("cannot connect to dockerd: " + ec.message());
             return upstream_failed("cannot connect to dockerd at " + upstream_.path() + ": " + ec.message());
         }
@@ -591,11 +590,13 @@ private:
     // ---- forwarding --------------------------------------------------------
     void forward_send() {
         auto& msg = req_p_->get();
-        if (!rq_.forward_target.empty()) msg.target(rq_.forward_target);
+        prepare_forward_head(msg.base(), forward_plan{rq_.forward_target, rq_.body_buffered,
+                                                      rq_.body_buffered ? rq_.req.body->size() : 0});
+        rq_.head_fields = field_count();   // the forwarded head's fields: a streamed body's trailers come on top
         up_clean_ = false;
         req_sr_.emplace(msg);
         if (req_p_->is_done()) {
-            // No body, or the body was read for inspection: send it whole, framed as the client framed it.
+            // No body, or the body was read for inspection: send it whole, framed by its length.
             if (rq_.body_buffered && !rq_.req.body->empty()) {
                 msg.body().data = rq_.req.body->data();
                 msg.body().size = rq_.req.body->size();
@@ -615,11 +616,18 @@ private:
         // A body upload may take long, but each read must make progress within the idle timeout.
         async_relay_body(tls_, cbuf_, *req_p_, *up_, *req_sr_, relay_span(0),
                          [this] { arm(srv_.cfg.idle_timeout); },
+                         // A streamed upload with trailer fields does not end at dockerd: its last chunk is held back.
+                         [this] { return trailer_refusal(rq_.head_fields, field_count()).empty(); },
                          bind(&client_session::on_request_body_sent));
     }
 
     void on_request_body_sent(beast::error_code ec, std::uint64_t n) {
         rq_.bytes_in += n;
+        if (ec == finish_refused()) {
+            // dockerd saw an unfinished body; the upstream connection cannot be reused.
+            close_upstream();
+            return bad_request("chunked trailer fields");
+        }
         on_request_sent(ec, 0);
     }
 
@@ -674,7 +682,7 @@ private:
     }
 
     void relay_response() {
-        async_relay_body(*up_, ubuf_, *res_p_, tls_, *res_sr_, relay_span(0), [] {},
+        async_relay_body(*up_, ubuf_, *res_p_, tls_, *res_sr_, relay_span(0), [] {}, [] { return true; },
                          bind(&client_session::on_response_body_sent));
     }
 
@@ -792,6 +800,12 @@ private:
         close_all();
     }
 
+    // Header fields of the request being read; more after its body than after its head are trailers.
+    std::size_t field_count() const {
+        const auto& msg = req_p_->get();
+        return static_cast<std::size_t>(std::distance(msg.begin(), msg.end()));
+    }
+
     // Relay buffers are allocated on first use: one for bodies, a second only for tunnels.
     std::span<char> relay_span(std::size_t which) {
         auto& b = relay_[which];
@@ -821,6 +835,7 @@ private:
     std::optional<unix_socket> up_;
     bool up_clean_ = false;          // up_ is between exchanges (may be pooled)
     member_step after_connect_ = nullptr;
+    member_step looked_up_ = nullptr;  // what a finished lookup step continues with
     std::array<std::unique_ptr<char[]>, 2> relay_;
 
     request_state rq_;

@@ -14,8 +14,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sstream>
 #include <thread>
 
+#include "forward_request.hpp"
 #include "forward_target.hpp"
 #include "lookup_op.hpp"
 #include "request_refusals.hpp"
@@ -35,7 +37,44 @@ std::string rewritten(std::string_view method, std::string_view target, std::str
     return forward_target(method, target, r, id);
 }
 
+// The head dockerd receives for `raw_head` under `plan`, as bytes.
+std::string forwarded(std::string_view raw_head, const forward_plan& plan) {
+    namespace http = boost::beast::http;
+    http::request_parser<http::empty_body> p;
+    p.eager(false);
+    boost::beast::error_code ec;
+    p.put(boost::asio::buffer(raw_head.data(), raw_head.size()), ec);
+    REQUIRE(p.is_header_done());
+    auto h = p.release().base();
+    prepare_forward_head(h, plan);
+    std::ostringstream os;
+    os << h;
+    return os.str();
+}
+
 } // namespace
+
+TEST_CASE("forwarded head: new target, no Expect, every other field as sent and in order") {
+    const std::string head = "POST /v1.41/containers/web/exec?x=%41 HTTP/1.1\r\nHost: d\r\nX-B: 2\r\n"
+                             "Expect: 100-continue\r\nUser-Agent: Docker-Client\r\nContent-Length: 2\r\n\r\n";
+    CHECK(forwarded(head, {"/v1.41/containers/" + full + "/exec?x=%41", false, 0}) ==
+          "POST /v1.41/containers/" + full + "/exec?x=%41 HTTP/1.1\r\nHost: d\r\nX-B: 2\r\n"
+          "User-Agent: Docker-Client\r\nContent-Length: 2\r\n\r\n");
+    // An empty plan target keeps the target as sent.
+    CHECK(forwarded(head, {"", false, 0}).starts_with("POST /v1.41/containers/web/exec?x=%41 HTTP/1.1\r\n"));
+}
+
+TEST_CASE("forwarded head: a body read whole goes by its length, never chunked") {
+    const std::string chunked = "POST /containers/create HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n"
+                                "Content-Type: application/json\r\n\r\n";
+    CHECK(forwarded(chunked, {"", true, 17}) ==
+          "POST /containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n");
+    // A rewritten body changes the length the client declared.
+    const std::string sized = "POST /containers/create HTTP/1.1\r\nContent-Length: 2\r\nHost: d\r\n\r\n";
+    CHECK(forwarded(sized, {"", true, 40}) == "POST /containers/create HTTP/1.1\r\nHost: d\r\nContent-Length: 40\r\n\r\n");
+    // A streamed body keeps the client's framing.
+    CHECK(forwarded(chunked, {"", false, 0}) == chunked);
+}
 
 TEST_CASE("the path target is forwarded as the full id for every kind dockerd resolves by name") {
     struct row { const char* method; const char* target; std::string want; };

@@ -43,6 +43,7 @@ struct seen_request {
     int conn;
     std::string method, target, body;
     bool had_expect;
+    bool chunked;
 };
 
 // Answers each request with the script's bytes; an empty answer closes the connection.
@@ -108,7 +109,7 @@ private:
             http::read(s, buf, req, ec);
             if (ec) break;
             seen_request r{id, std::string(req.method_string()), std::string(req.target()), req.body(),
-                           req.find(http::field::expect) != req.end()};
+                           req.find(http::field::expect) != req.end(), req.chunked()};
             int n;
             {
                 std::lock_guard lk(mu_);
@@ -372,4 +373,50 @@ TEST_CASE("client close mid-body: the upstream connection is closed, not pooled"
     client c2(p.port());
     CHECK(c2.get("/v1.41/containers/next/json") == "200 next");
     CHECK(d.connections() == 2);
+}
+
+TEST_CASE("streamed chunked upload with a trailer: 400, and the body never ends at dockerd") {
+    fake_daemon d(sock_path("trs"), [](const seen_request& r, int) { return echo_path(r); });
+    proxy p(sock_path("trs"), allow_all);
+    client c(p.port());
+    c.send("PUT /v1.41/containers/web/archive?path=/tmp HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nExpect: 100-continue\r\n\r\n");
+    auto a = c.answer();
+    CHECK(a.starts_with("400 "));
+    CHECK(a.find("chunked trailer fields") != std::string::npos);
+    // dockerd saw a body that never ended: no complete request reached it.
+    CHECK(d.seen().empty());
+    client c2(p.port());
+    CHECK(c2.get("/v1.41/containers/after/json") == "200 after");
+}
+
+// alice may create only unprivileged containers: the create body is read (inspected).
+const std::string inspect_create = "default deny\n"
+                                   "rule creates: allow if user == \"alice\" and action == \"container_create\" "
+                                   "and not container.privileged\n"
+                                   "rule others: allow if user == \"alice\" and action != \"container_create\"\n";
+
+TEST_CASE("inspected chunked body: forwarded whole, framed by its length") {
+    fake_daemon d(sock_path("ich"), [](const seen_request&, int) { return ok("made", "201 Created"); });
+    proxy p(sock_path("ich"), inspect_create);
+    client c(p.port());
+    c.send("POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"Ima\r\n8\r\nge\":\"x\"}\r\n0\r\n\r\n");
+    CHECK(c.answer() == "201 made");
+    auto seen = d.seen();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].body == "{\"Image\":\"x\"}");
+    CHECK_FALSE(seen[0].chunked);
+}
+
+TEST_CASE("inspected chunked body with a trailer: 400, nothing forwarded") {
+    fake_daemon d(sock_path("itr"), [](const seen_request&, int) { return ok("made", "201 Created"); });
+    proxy p(sock_path("itr"), inspect_create);
+    client c(p.port());
+    c.send("POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+           "Transfer-Encoding: chunked\r\n\r\nd\r\n{\"Image\":\"x\"}\r\n0\r\nX-Extra: 1\r\n\r\n");
+    auto a = c.answer();
+    CHECK(a.starts_with("400 "));
+    CHECK(a.find("chunked trailer fields") != std::string::npos);
+    CHECK(d.seen().empty());
 }
