@@ -18,6 +18,7 @@ Usage: test_request_parity.py DOCKPOLD DOCKPOLC
 """
 
 import http.client
+import io
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 
@@ -206,6 +208,47 @@ def trailer_cases(c, p):
     c.eq("after trailers: every later answer is its own", [], wrong)
 
 
+def tar_of(name, data):
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as t:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def streamed_trailer_cases(c, p, d):
+    """An upload dockpold streams (not inspected) with a trailer: 400, and dockerd never gets its end.
+
+    Without the fix dockpold answered dockerd's 200: the refusal is what this checks."""
+    st, made = dockerd_json(d, "POST", "/v1.41/containers/create?name=trailbox", {"Image": "bb", "Cmd": ["true"]})
+    c.eq("streamed trailer: container made", 201, st, str(made))
+    tar = tar_of("trailmark", b"x" * 100)
+    chunks = b"".join(f"{len(tar[i:i + 4096]):x}\r\n".encode() + tar[i:i + 4096] + b"\r\n"
+                      for i in range(0, len(tar), 4096))
+    with connect(p, "alice") as s:
+        s.sendall(b"PUT /v1.41/containers/trailbox/archive?path=/ HTTP/1.1\r\nHost: d\r\n"
+                  b"Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                  chunks + b"0\r\nX-Late: 1\r\n\r\n")
+        status, got, _ = read_answer(s)
+    c.eq("streamed trailer: 400", 400, status, got.decode("utf-8", "replace"))
+    c.check("streamed trailer: names the reason", b"chunked trailer" in got, repr(got))
+    # What dockerd already extracted from the stream stays (the trailer cannot undo it, and never reaches it);
+    # the connection to dockerd was cut before the body's end, so the next requests still get their own answers.
+    with connect(p, "alice") as s:
+        s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+        status, got, _ = read_answer(s)
+    c.check("streamed trailer: the next request gets its own answer", status == 200 and got == b"OK", repr(got))
+    # Control: the same upload without a trailer goes through.
+    with connect(p, "alice") as s:
+        s.sendall(b"PUT /v1.41/containers/trailbox/archive?path=/ HTTP/1.1\r\nHost: d\r\n"
+                  b"Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+        status, got, _ = read_answer(s)
+    c.eq("streamed control: 200", 200, status, got.decode("utf-8", "replace"))
+    st, _ = dockerd_json(d, "HEAD", "/v1.41/containers/trailbox/archive?path=/trailmark")
+    c.eq("streamed control: the file is there", 200, st)
+
+
 def race_cases(c, p, d):
     """bob's container renamed to the victim's id prefix: exec never lands in the victim."""
     st, victim = dockerd_json(d, "POST", "/containers/create?name=victim",
@@ -258,7 +301,10 @@ def race_cases(c, p, d):
     conn["s"].close()
     e2e.log(f"[e2e] race: {landed}")
     c.eq(f"rename race ({RACE_ROUNDS} rounds): no exec in the victim", [], bad[:5])
-    c.check("rename race: bob's own execs were allowed (the race ran)", landed["mine"] >= RACE_ROUNDS)
+    # A lookup cached while the name meant the victim denies bob's next exec too (the decision follows the
+    # object forwarded), so how many land in "mine" depends on timing; a quarter shows the race ran.
+    c.check("rename race: bob's own execs were allowed (the race ran)", landed["mine"] >= RACE_ROUNDS // 4,
+            str(landed))
     ev = p.wait_audit(lambda e: e.get("action") == "container_exec" and e.get("target_id") == mid)
     c.check("audit: target_id is the id forwarded, resource the name sent",
             ev is not None and ev.get("resource") == prefix, repr(ev))
@@ -376,6 +422,7 @@ def body(ws, checks, argv):
 
     part("form bodies", form_cases, c, p, d)
     part("trailers", trailer_cases, c, p)
+    part("streamed trailers", streamed_trailer_cases, c, p, d)
     part("limits", limit_cases, c, p)
     ids = part("rename race", race_cases, c, p, d)
     if ids:
