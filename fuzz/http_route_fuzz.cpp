@@ -1,6 +1,6 @@
 // http_route_fuzz: a client's request head, processed the way dockpold's
-// session does (sidecar/client_session.hpp on_head): the strict head check
-// (sidecar/head_check.hpp), then Beast's request parser with dockpold's
+// session does (sidecar/proxy/client_session.hpp on_head): the strict head check
+// (sidecar/proxy/head_check.hpp), then Beast's request parser with dockpold's
 // header limit, then rt::route on Beast's method and target. Properties:
 //   - nothing crashes;
 //   - when the head check and Beast both accept, they agree on method,
@@ -31,9 +31,9 @@
 #include "dockpol/rt/routes.hpp"
 #include "fuzz_support.hpp"
 #include "sidecar/config.hpp"
-#include "sidecar/forward_target.hpp"
-#include "sidecar/head_check.hpp"
-#include "sidecar/request_refusals.hpp"
+#include "sidecar/proxy/forward_target.hpp"
+#include "sidecar/proxy/head_check.hpp"
+#include "sidecar/proxy/request_refusals.hpp"
 
 namespace {
 

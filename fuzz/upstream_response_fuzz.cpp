@@ -1,9 +1,9 @@
 // upstream_response_fuzz: whatever dockerd (or something on its socket)
 // answers goes through the parsing dockpold does without crashing:
-//   - the relayed response (sidecar/client_session.hpp): Beast's
+//   - the relayed response (sidecar/proxy/client_session.hpp): Beast's
 //     response_parser<buffer_body> with dockpold's upstream header limit and
 //     no body limit, `skip` for HEAD requests, the body pulled through a
-//     small scratch buffer as sidecar/relay.hpp does, bytes arriving in
+//     small scratch buffer as sidecar/proxy/relay.hpp does, bytes arriving in
 //     pieces of a fuzz-chosen size;
 //   - the resource inspect answer: response_parser<string_body> with the
 //     inspect limits, then sidecar::parse_inspect for a fuzz-chosen kind.
@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "fuzz_support.hpp"
-#include "sidecar/resource_lookup.hpp"
+#include "sidecar/proxy/resource_lookup.hpp"
 
 namespace {
 
@@ -29,7 +29,7 @@ using namespace dockpol;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 
-// Mirrors max_upstream_header_bytes in sidecar/client_session.hpp (not
+// Mirrors max_upstream_header_bytes in sidecar/proxy/client_session.hpp (not
 // included: it pulls in the whole server).
 constexpr std::uint32_t upstream_header_limit = 64 * 1024;
 // The relay's scratch is 64 KiB in dockpold; a small one exercises need_buffer far more often.

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "admin_api.hpp"
-#include "probe.hpp"
+#include "admin/admin_api.hpp"
+#include "admin/probe.hpp"
 #include "fixtures/hotswap/bundles.hpp"
 
 using namespace dockpol;

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 
-#include "bundle_reloader.hpp"
-#include "reload_status.hpp"
+#include "bundles/bundle_reloader.hpp"
+#include "bundles/reload_status.hpp"
 #include "dockpol/rt/bind.hpp"
 #include "fixtures/hotswap/bundles.hpp"
 #include "fixtures/hotswap/test_http_server.hpp"

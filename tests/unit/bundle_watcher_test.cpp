@@ -11,7 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "bundle_watcher.hpp"
+#include "bundles/bundle_watcher.hpp"
 #include "fixtures/hotswap/bundles.hpp"
 
 using namespace dockpol::sidecar;

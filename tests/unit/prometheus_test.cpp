@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "metrics_text.hpp"
+#include "admin/metrics_text.hpp"
 #include "prometheus.hpp"
 
 using namespace dockpol::sidecar;

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "deny_response.hpp"
+#include "proxy/deny_response.hpp"
 
 using namespace dockpol::sidecar;
 

@@ -21,7 +21,7 @@
 
 #include "dockpol/dsl/compile.hpp"
 #include "dockpol/rt/bundle.hpp"
-#include "doctor.hpp"
+#include "doctor/doctor.hpp"
 
 namespace fs = std::filesystem;
 namespace dd = dockpol::sidecar::doctor;

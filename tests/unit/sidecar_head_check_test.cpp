@@ -1,7 +1,7 @@
 // Request-head validation: everything two HTTP parsers could read differently is a 400.
 #include <catch2/catch.hpp>
 
-#include "head_check.hpp"
+#include "proxy/head_check.hpp"
 
 using namespace dockpol::sidecar;
 

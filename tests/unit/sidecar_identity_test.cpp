@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "identity.hpp"
+#include "proxy/identity.hpp"
 
 using namespace dockpol::sidecar;
 

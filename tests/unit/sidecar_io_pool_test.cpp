@@ -1,6 +1,6 @@
 // io_pool: handlers run on their own context, stop() ends run(), and busy polling
 // gives way to a blocking wait once the spin window has passed.
-#include "io_pool.hpp"
+#include "proxy/io_pool.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>

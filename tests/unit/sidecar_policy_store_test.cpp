@@ -9,7 +9,7 @@
 #include "dockpol/rt/bind.hpp"
 #include "dockpol/rt/bundle.hpp"
 #include "dockpol/rt/request.hpp"
-#include "policy_store.hpp"
+#include "bundles/policy_store.hpp"
 
 using namespace dockpol;
 using namespace dockpol::sidecar;

@@ -17,11 +17,11 @@
 #include <sstream>
 #include <thread>
 
-#include "forward_request.hpp"
-#include "forward_target.hpp"
-#include "lookup_op.hpp"
-#include "request_refusals.hpp"
-#include "resource_lookup.hpp"
+#include "proxy/forward_request.hpp"
+#include "proxy/forward_target.hpp"
+#include "proxy/lookup_op.hpp"
+#include "proxy/request_refusals.hpp"
+#include "proxy/resource_lookup.hpp"
 
 using namespace dockpol;
 using namespace dockpol::sidecar;

@@ -23,7 +23,7 @@
 #include <mutex>
 #include <thread>
 
-#include "client_session.hpp"
+#include "proxy/client_session.hpp"
 #include "dockpol/rt/bundle.hpp"
 
 using namespace dockpol;

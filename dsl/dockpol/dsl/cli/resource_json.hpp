@@ -1,7 +1,7 @@
 // REQUEST.json's "resource" and "objects": the target's inspect JSON and the
 // inspect JSON of other objects the request names, as dockpold would have
 // fetched them. The name and labels derive from an inspect answer the way
-// sidecar/resource_lookup.hpp reads one, except that an image's name is the
+// sidecar/proxy/resource_lookup.hpp reads one, except that an image's name is the
 // reference its path gave (dockpold matches what the user wrote).
 #pragma once
 #include <nlohmann/json.hpp>

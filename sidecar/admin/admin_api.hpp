@@ -8,14 +8,14 @@
 #include <vector>
 
 #include "admin_server.hpp"
-#include "bundle_reloader.hpp"
+#include "bundles/bundle_reloader.hpp"
 #include "docker_ping.hpp"
 #include "json_text.hpp"
 #include "metrics.hpp"
 #include "metrics_text.hpp"
-#include "policy_store.hpp"
+#include "bundles/policy_store.hpp"
 #include "prometheus.hpp"
-#include "reload_status.hpp"
+#include "bundles/reload_status.hpp"
 
 namespace dockpol::sidecar {
 

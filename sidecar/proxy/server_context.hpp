@@ -17,7 +17,7 @@
 #include "io_pool.hpp"
 #include "dockpol/rt/request.hpp"
 #include "metrics.hpp"
-#include "policy_store.hpp"
+#include "bundles/policy_store.hpp"
 #include "resource_lookup.hpp"
 #include "tls_context.hpp"
 #include "upstream.hpp"
