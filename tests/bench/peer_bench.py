@@ -4,7 +4,7 @@
 Usage: peer_bench.py --dockpold BIN --dockpolc BIN [--out DIR] [-- run.sh options...]
 
 Starts a private dockerd (tests/e2e/lib/e2e.py) with a busybox image `bb:latest`, compiles
-tests/bench/policies/peer_bench.dpol, and runs the shared harness ../shared/bench/proxy/run.sh
+tests/bench/policies/peer_bench.dpol, and runs the harness tests/bench/peers/run.sh
 with dockpold plugged in as PBENCH_SIDECAR_CMD, so every front-end is measured in the same
 interleaved run as ratios to the same dockerd's socket. Options after `--` go to run.sh, e.g.
 `-- --phases small,stream --endpoints ping --reps 3 --big-mib 128`. The harness needs haproxy,
@@ -20,14 +20,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e", "lib"))
 import e2e  # noqa: E402
 
-RUN_SH = os.path.join(e2e.SOURCE_ROOT, "..", "shared", "bench", "proxy", "run.sh")
+RUN_SH = os.path.join(e2e.SOURCE_ROOT, "tests", "bench", "peers", "run.sh")
 POLICY = os.path.join(HERE, "policies", "peer_bench.dpol")
 
 
 def body(ws, checks, a, rest):
     dockpold = shutil.copy2(e2e.need_file(a.dockpold, "dockpold"), ws.path("dockpold"))
     dockpolc = e2e.need_file(a.dockpolc, "dockpolc")
-    e2e.need_file(RUN_SH, "the shared benchmark harness")
+    e2e.need_file(RUN_SH, "the peer benchmark harness")
     dockerd = e2e.Dockerd(ws).start()
     dockerd.import_busybox("bb:latest")
     bundle = e2e.compile_policy(dockpolc, [POLICY], ws.path("peer.dpb"), revision="peer-bench")
@@ -42,7 +42,7 @@ def body(ws, checks, a, rest):
         args += ["--out", os.path.abspath(a.out)]
     e2e.log("[peer-bench] " + " ".join(args))
     rc = subprocess.call(args, env=env)
-    checks.eq("shared harness run.sh exit code", 0, rc)
+    checks.eq("peer harness run.sh exit code", 0, rc)
 
 
 def main():

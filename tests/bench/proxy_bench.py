@@ -5,7 +5,7 @@ Usage: proxy_bench.py --dockpold BIN --dockpolc BIN --hop-relay BIN [--reps N] [
                       [--quick] [--cli-reps N] [--idle-conns N] [--out FILE]
 
 Starts a private dockerd and dockpold (tests/e2e/lib/e2e.py; policy examples/policies/demo.dpol,
-client `alice` in group admins), builds the load client from ../shared/bench/proxy/pbload.cc into
+client `alice` in group admins), builds the load client from tests/bench/pbload.cc into
 the scratch dir, and measures every figure as a ratio to the direct socket measured in the same
 repetition (targets and directions alternate order between repetitions):
 keep-alive GET /_ping req/s at 1 and 16 connections (beside two zero-work plaintext relays,
@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e", "lib"))
 import e2e  # noqa: E402
 
 REPO = e2e.SOURCE_ROOT
-PBLOAD_SRC = os.path.join(REPO, "..", "shared", "bench", "proxy", "pbload.cc")
+PBLOAD_SRC = os.path.join(REPO, "tests", "bench", "pbload.cc")
 # Zero-work plaintext relays measured beside dockpold: what one extra hop costs here (no TLS).
 # name -> (how it waits, its flags)
 RELAYS = {"relay": ("blocking", []), "relay-spin": ("spinning", ["--spin"])}
@@ -412,7 +412,7 @@ class Bench:
             f"stream reps {self.a.stream_reps}, docker ps reps {self.a.cli_reps}); "
             f"dockpold `{meta['dockpold']}`; policy examples/policies/demo.dpol (user alice, "
             f"group admins), audit log: {self.a.audit}; client "
-            f"`../shared/bench/proxy/pbload.cc`. Errors/non-2xx in all samples: {errs}.",
+            f"`tests/bench/pbload.cc`. Errors/non-2xx in all samples: {errs}.",
             "",
             "Ratios are the median of per-repetition ratios dockpold/direct measured back to back "
             "(order alternating), range in parentheses. Client, dockpold and dockerd share the same "
@@ -514,7 +514,9 @@ def main(argv):
             perf = perf_instructions_note(b)
             meta = {"started": started, "seconds": time.monotonic() - t0, "cpus": os.cpu_count(),
                     "load_start": load_start, "load_end": loadavg(), "perf": perf,
-                    "mode": "quick" if a.quick else "full", "dockpold": a.dockpold}
+                    "mode": "quick" if a.quick else "full",
+                    # Relative to the checkout: committed results carry no machine's paths.
+                    "dockpold": os.path.relpath(os.path.abspath(a.dockpold), REPO)}
             text = b.table(meta)
             os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
             with open(a.out, "w") as f:
