@@ -2,12 +2,12 @@
 """Writes the seed corpora fuzz/corpus/<target>/gen_* and the dictionaries
 fuzz/<target>.dict from the project's own inputs:
 
-  policies   examples/policies/*.dpol, tests/**/fixtures/**/*.dpol, tests/golden/**, tests/corpus/**
+  policies   examples/policies/*.dpol, tests/**/fixtures/**/*.dpol, tests/golden/**
   requests   examples/policies/*.cases.json (the cases' REQUEST.json objects)
   bundles    built from the example policies by dockpolc (plain and signed)
   HTTP       tests/unit/fixtures/routes.tsv targets, plus hand-made edge cases
              (the docker CLI's real heads are cli_* files, see capture_cli_heads.py)
-  bodies     /work/shared/bench/container_create.json (or --bench), captured CLI bodies
+  bodies     tests/unit/fixtures/bodies/container_create.json (or --bench), captured CLI bodies
   schema     runtime/dockpol/rt/{fields,actions}.def for the dictionaries
 
 Only gen_* files are replaced; cli_* (captured), fz_* (merged from fuzzing
@@ -74,8 +74,7 @@ SNIPPETS = [
 
 
 def policy_files():
-    pats = ["examples/policies/*.dpol", "tests/**/fixtures/**/*.dpol", "tests/golden/**/*.dpol",
-            "tests/corpus/**/*.dpol"]
+    pats = ["examples/policies/*.dpol", "tests/**/fixtures/**/*.dpol", "tests/golden/**/*.dpol"]
     seen, out = set(), []
     for pat in pats:
         for p in sorted(glob.glob(os.path.join(ROOT, pat), recursive=True)):
@@ -344,7 +343,7 @@ def schema_names():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dockpolc", help="path to a built dockpolc (bundles are skipped without it)")
-    ap.add_argument("--bench", default="/work/shared/bench/container_create.json")
+    ap.add_argument("--bench", default=os.path.join(ROOT, "tests", "unit", "fixtures", "bodies", "container_create.json"))
     ap.add_argument("--capture", help="output dir of capture_cli_heads.py: copies heads/bodies as cli_* seeds")
     args = ap.parse_args()
 
