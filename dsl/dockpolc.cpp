@@ -1,5 +1,5 @@
 // dockpolc: compiles, checks, tests, evaluates, inspects and formats dockpol
-// policies (DESIGN §7). Each subcommand lives in dockpol/dsl/cli/<name>.hpp;
+// policies (DESIGN §7). Each subcommand lives in cli/<name>.hpp;
 // this file only dispatches.
 #include <algorithm>
 #include <array>
@@ -9,16 +9,16 @@
 #include <string_view>
 #include <vector>
 
-#include "dockpol/dsl/cli/actions.hpp"
-#include "dockpol/dsl/cli/build.hpp"
-#include "dockpol/dsl/cli/check.hpp"
-#include "dockpol/dsl/cli/common.hpp"
-#include "dockpol/dsl/cli/eval.hpp"
-#include "dockpol/dsl/cli/facts.hpp"
-#include "dockpol/dsl/cli/fmt.hpp"
-#include "dockpol/dsl/cli/inspect.hpp"
-#include "dockpol/dsl/cli/keygen.hpp"
-#include "dockpol/dsl/cli/test.hpp"
+#include "cli/actions.hpp"
+#include "cli/build.hpp"
+#include "cli/check.hpp"
+#include "cli/common.hpp"
+#include "cli/eval.hpp"
+#include "cli/facts.hpp"
+#include "cli/fmt.hpp"
+#include "cli/inspect.hpp"
+#include "cli/keygen.hpp"
+#include "cli/test.hpp"
 
 namespace {
 

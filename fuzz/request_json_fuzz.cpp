@@ -1,5 +1,5 @@
 // request_json_fuzz: REQUEST.json text as dockpolc eval/test reads it
-// (dsl/dockpol/dsl/cli/request_json.hpp). Properties:
+// (dsl/cli/request_json.hpp). Properties:
 //   - parse_json_text never crashes, whatever the nesting (its flat depth
 //     pre-scan runs before nlohmann's recursive parts);
 //   - a document it accepts serialises (nlohmann's dump recurses: the
@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dockpol/dsl/cli/request_json.hpp"
+#include "cli/request_json.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dockpol;

@@ -18,6 +18,7 @@
 
 #include "../unit/fixtures/backend/request_gen.hpp"
 #include "dockpol/dsl.hpp"
+#include "dockpol/dsl/reference_eval.hpp"
 
 using namespace dockpol;
 using clk = std::chrono::steady_clock;

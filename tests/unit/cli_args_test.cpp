@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dockpol/dsl/cli/args.hpp"
+#include "cli/args.hpp"
 
 using namespace dockpol::dsl::cli;
 

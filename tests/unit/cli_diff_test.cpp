@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "dockpol/dsl/cli/diff.hpp"
+#include "cli/diff.hpp"
 
 using dockpol::dsl::cli::unified_diff;
 

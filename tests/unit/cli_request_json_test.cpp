@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "dockpol/dsl/cli/request_json.hpp"
+#include "cli/request_json.hpp"
 
 using namespace dockpol;
 using dsl::cli::request_error;

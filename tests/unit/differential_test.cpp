@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "dockpol/dsl.hpp"
+#include "dockpol/dsl/reference_eval.hpp"
 #include "fixtures/backend/request_gen.hpp"
 #include "fixtures/backend/sample_policy.hpp"
 

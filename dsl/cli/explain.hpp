@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "dockpol/dsl.hpp"
-#include "dockpol/dsl/cli/policy_input.hpp"
+#include "dockpol/dsl/reference_eval.hpp"
+#include "cli/policy_input.hpp"
 #include "dockpol/rt/vm.hpp"
 
 namespace dockpol::dsl::cli {

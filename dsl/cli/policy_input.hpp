@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "dockpol/dsl.hpp"
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
 #include "dockpol/dsl/front.hpp"
 #include "dockpol/rt/bind.hpp"
 #include "dockpol/rt/bundle.hpp"

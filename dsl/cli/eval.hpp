@@ -7,11 +7,11 @@
 #include <span>
 #include <string>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
-#include "dockpol/dsl/cli/explain.hpp"
-#include "dockpol/dsl/cli/policy_input.hpp"
-#include "dockpol/dsl/cli/request_json.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
+#include "cli/explain.hpp"
+#include "cli/policy_input.hpp"
+#include "cli/request_json.hpp"
 #include "dockpol/rt/vm.hpp"
 
 namespace dockpol::dsl::cli {

@@ -15,7 +15,7 @@
 #include <variant>
 #include <vector>
 
-#include "dockpol/dsl/cli/resource_json.hpp"
+#include "cli/resource_json.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/request.hpp"
 #include "dockpol/rt/routes.hpp"

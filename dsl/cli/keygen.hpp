@@ -6,8 +6,8 @@
 #include <span>
 #include <string>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
 #include "dockpol/rt/signature.hpp"
 
 namespace dockpol::dsl::cli {

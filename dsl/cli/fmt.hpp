@@ -9,10 +9,10 @@
 #include <span>
 #include <string>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
-#include "dockpol/dsl/cli/diff.hpp"
-#include "dockpol/dsl/cli/policy_input.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
+#include "cli/diff.hpp"
+#include "cli/policy_input.hpp"
 #include "dockpol/dsl/front.hpp"
 
 namespace dockpol::dsl::cli {

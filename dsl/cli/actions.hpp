@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/routes.hpp"
 

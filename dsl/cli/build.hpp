@@ -6,9 +6,9 @@
 #include <span>
 #include <string>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
-#include "dockpol/dsl/cli/policy_input.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
+#include "cli/policy_input.hpp"
 #include "dockpol/rt/bundle.hpp"
 #include "dockpol/rt/signature.hpp"
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/detail/host_access.hpp"
 #include "dockpol/rt/fields.hpp"

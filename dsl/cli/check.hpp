@@ -4,9 +4,9 @@
 #include <span>
 #include <string>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
-#include "dockpol/dsl/cli/policy_input.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
+#include "cli/policy_input.hpp"
 
 namespace dockpol::dsl::cli {
 

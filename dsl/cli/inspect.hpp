@@ -8,9 +8,9 @@
 #include <span>
 #include <string>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
-#include "dockpol/dsl/cli/eval.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
+#include "cli/eval.hpp"
 #include "dockpol/rt/bundle.hpp"
 #include "dockpol/rt/disasm.hpp"
 #include "dockpol/rt/vm.hpp"

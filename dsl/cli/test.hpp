@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "dockpol/dsl/cli/args.hpp"
-#include "dockpol/dsl/cli/common.hpp"
-#include "dockpol/dsl/cli/eval.hpp"
-#include "dockpol/dsl/cli/policy_input.hpp"
-#include "dockpol/dsl/cli/request_json.hpp"
+#include "cli/args.hpp"
+#include "cli/common.hpp"
+#include "cli/eval.hpp"
+#include "cli/policy_input.hpp"
+#include "cli/request_json.hpp"
 #include "dockpol/rt/vm.hpp"
 
 namespace dockpol::dsl::cli {
