@@ -300,13 +300,8 @@ private:
 
         // A declared body too big to inspect is refused before any of it is read (or a 100 Continue invites it).
         if (rq_.has_body && rt::needs_body(*rq_.prog, rq_.action_id) &&
-            hc.facts.content_length.value_or(0) > srv_.cfg.max_body_inspect) {
-            rq_.reason = "request body larger than --max-body-inspect";
-            return send_local(http::status::payload_too_large,
-                              error_body(fmt::format("[dockpol] request body larger than --max-body-inspect ({} bytes)",
-                                                     srv_.cfg.max_body_inspect)),
-                              true, {});
-        }
+            hc.facts.content_length.value_or(0) > srv_.cfg.max_body_inspect)
+            return body_too_large();
 
         if (rq_.expect_continue) {
             // dockpold answers the client's Expect itself (the forwarded head drops it: forward_request.hpp).
@@ -317,6 +312,18 @@ private:
             }
         }
         step_body();
+    }
+
+    // A body the policy must read is larger than --max-body-inspect: 413, audited as a deny by rule error,
+    // and the connection closed (the rest of the body is not read).
+    void body_too_large() {
+        rq_.decision = "deny";
+        rq_.rule = "error";
+        srv_.stats.count_request(decision_label::deny, rq_.action_id);
+        send_local(http::status::payload_too_large,
+                   error_body(fmt::format("[dockpol] request body larger than --max-body-inspect ({} bytes)",
+                                          srv_.cfg.max_body_inspect)),
+                   true, "request body larger than --max-body-inspect");
     }
 
     static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -362,11 +369,8 @@ private:
         auto buf = relay_span(0);
         std::size_t filled = buf.size() - req_p_->get().body().size;
         rq_.bytes_in += filled;
-        if (rq_.req.body->size() + filled > srv_.cfg.max_body_inspect) {
-            // Too big to inspect means it cannot be checked, so it is not forwarded (fail closed).
-            return deny(rt::error_decision("request body larger than --max-body-inspect (" +
-                                           std::to_string(srv_.cfg.max_body_inspect) + " bytes)"));
-        }
+        // Too big to inspect means it cannot be checked, so it is not forwarded (fail closed).
+        if (rq_.req.body->size() + filled > srv_.cfg.max_body_inspect) return body_too_large();
         rq_.req.body->append(buf.data(), filled);
         if (!req_p_->is_done()) return read_inspect_body();
         if (auto why = trailer_refusal(rq_.head_fields, field_count()); !why.empty()) return bad_request(std::string(why));
@@ -430,7 +434,9 @@ private:
 
     void use_resource(const resource_info& info) {
         auto& q = rq_.req;
-        q.resource_name = info.name;
+        // An image is addressed by reference (a tag is not an id): its name is the reference the request used,
+        // not whichever RepoTag dockerd lists first (`docker tag prod aaa/x` must not change what a rule sees).
+        q.resource_name = rq_.route.inspect_kind == "image" ? std::optional<std::string>(rq_.route.resource_id) : info.name;
         q.resource_labels = info.labels;
         q.resource_names = info.names;
         q.resource_inspect = info.raw;

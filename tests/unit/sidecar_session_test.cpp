@@ -420,3 +420,33 @@ TEST_CASE("inspected chunked body with a trailer: 400, nothing forwarded") {
     CHECK(a.find("chunked trailer fields") != std::string::npos);
     CHECK(d.seen().empty());
 }
+
+TEST_CASE("inspected chunked body over --max-body-inspect: 413, nothing forwarded") {
+    fake_daemon d(sock_path("big"), [](const seen_request&, int) { return ok("made", "201 Created"); });
+    proxy p(sock_path("big"), inspect_create);
+    p.cfg.max_body_inspect = 64;
+    client c(p.port());
+    const std::string body = "{\"Image\":\"x\",\"Env\":[\"" + std::string(200, 'a') + "\"]}";
+    c.send(fmt::format("POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+                       body.size(), body));
+    auto a = c.answer();
+    CHECK(a.starts_with("413 "));
+    CHECK(a.find("--max-body-inspect") != std::string::npos);
+    CHECK(d.seen().empty());
+}
+
+TEST_CASE("an image's resource.name is the reference the request used, not dockerd's first RepoTag") {
+    fake_daemon d(sock_path("img"), [](const seen_request& r, int) {
+        if (r.target.starts_with("/images/") && r.target.ends_with("/json") && r.target.find("/v1.41/") == std::string::npos)
+            return ok(R"({"Id":"sha256:0123","RepoTags":["aaa/x:latest","prod:1"]})");
+        return ok("inspected");
+    });
+    proxy p(sock_path("img"),
+            "default deny\nrule prod_only: allow if user == \"alice\" and action == \"image_inspect\" and "
+            "resource.name == \"prod:1\"\n");
+    client c(p.port());
+    CHECK(c.get("/v1.41/images/prod:1/json") == "200 inspected");
+    // The same image by its other tag: the rule reads the name used, so it does not match.
+    CHECK(c.get("/v1.41/images/aaa/x:latest/json").starts_with("403 "));
+}
