@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/routes.hpp"
@@ -37,9 +38,12 @@ inline std::vector<action_row> action_rows() {
     return rows;
 }
 
+inline constexpr option_spec actions_options[] = {
+    {"--format", arg_kind::single, "text|json|markdown", "output format (markdown: the reference page docs/actions.md)"},
+};
+
 inline int run_actions(std::span<const std::string> args) {
-    static constexpr option_spec specs[] = {{"--format", arg_kind::single}};
-    auto pa = parse_args(args, specs);
+    auto pa = parse_args(args, actions_options);
     if (auto* e = std::get_if<std::string>(&pa)) return fail("actions: " + *e);
     const auto& a = std::get<parsed_args>(pa);
     if (!a.positional.empty()) return fail("actions: unexpected argument " + a.positional.front());
@@ -89,5 +93,12 @@ inline int run_actions(std::span<const std::string> args) {
                  "any other request is action unknown.\n";
     return exit_ok;
 }
+
+inline constexpr command_info actions_command{
+    "actions", "[--format text|json|markdown]",
+    "print the action vocabulary and the route table",
+    actions_options, false,
+    "dockpolc actions --format json",
+    run_actions};
 
 } // namespace dockpol::dsl::cli

@@ -20,8 +20,10 @@ enum class arg_kind {
 };
 
 struct option_spec {
-    std::string_view name;  // with its dashes: "--data", "-o"
+    std::string_view name;   // with its dashes: "--data", "-o"
     arg_kind kind;
+    std::string_view value;  // what the value is, for --help: "FILE", "BUNDLE" ("" for flags)
+    std::string_view help;   // one line for --help
 };
 
 struct parsed_args {
@@ -120,15 +122,15 @@ inline std::variant<doc_format, std::string> doc_format_of(const parsed_args& a)
     return "unknown --format \"" + *f + "\" (expected text, json or markdown)";
 }
 
-// The options shared by build, check, test and eval (DESIGN §7).
+// The options shared by build, check, test and eval (docs/cli.md).
 inline constexpr option_spec common_options[] = {
-    {"--data", arg_kind::repeated},
-    {"--werror", arg_kind::flag},
-    {"--format", arg_kind::single},
+    {"--data", arg_kind::repeated, "F.json", "merge JSON constants (e.g. group lists) into the policy; repeatable"},
+    {"--werror", arg_kind::flag, "", "treat warnings as errors"},
+    {"--format", arg_kind::single, "text|json", "output format (json: diagnostics and results on stdout)"},
 };
 
 // Concatenates option tables (the common ones plus a subcommand's own).
-inline std::vector<option_spec> with_common(std::initializer_list<option_spec> own) {
+inline std::vector<option_spec> with_common(std::span<const option_spec> own) {
     std::vector<option_spec> v(std::begin(common_options), std::end(common_options));
     v.insert(v.end(), own.begin(), own.end());
     return v;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/policy_input.hpp"
 #include "dockpol/rt/bundle.hpp"
@@ -14,8 +15,14 @@
 
 namespace dockpol::dsl::cli {
 
+inline constexpr option_spec build_options[] = {
+    {"-o", arg_kind::single, "BUNDLE", "where the bundle is written (atomically)"},
+    {"--sign", arg_kind::single, "KEY.pem", "sign with this Ed25519 key (dockpolc keygen)"},
+    {"--revision", arg_kind::single, "STR", "the bundle revision (default: the digest of the sources)"},
+};
+
 inline int run_build(std::span<const std::string> args) {
-    const auto specs = with_common({{"-o", arg_kind::single}, {"--sign", arg_kind::single}, {"--revision", arg_kind::single}});
+    const auto specs = with_common(build_options);
     auto pa = parse_args(args, specs);
     if (auto* e = std::get_if<std::string>(&pa)) return fail("build: " + *e);
     const auto& a = std::get<parsed_args>(pa);
@@ -50,5 +57,12 @@ inline int run_build(std::span<const std::string> args) {
     }
     return exit_ok;
 }
+
+inline constexpr command_info build_command{
+    "build", "POLICY... -o BUNDLE [--sign KEY.pem] [--revision STR]",
+    "compile policy files into a verified, optionally signed bundle",
+    build_options, true,
+    "dockpolc build policy/*.dpol -o policy.dpb --sign signing.pem --revision \"$(git rev-parse --short HEAD)\"",
+    run_build};
 
 } // namespace dockpol::dsl::cli

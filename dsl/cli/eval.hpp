@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/explain.hpp"
 #include "cli/policy_input.hpp"
@@ -46,8 +47,13 @@ inline nlohmann::ordered_json decision_json(const rt::decision& d, const rt::req
     return j;
 }
 
+inline constexpr option_spec eval_options[] = {
+    {"--input", arg_kind::single, "REQUEST.json", "the request to decide (user, groups, method, path, body, resource, objects)"},
+    {"--explain", arg_kind::flag, "", "say for each rule before the decider why it did not match"},
+};
+
 inline int run_eval(std::span<const std::string> args) {
-    const auto specs = with_common({{"--input", arg_kind::single}, {"--explain", arg_kind::flag}});
+    const auto specs = with_common(eval_options);
     auto pa = parse_args(args, specs);
     if (auto* e = std::get_if<std::string>(&pa)) return fail("eval: " + *e);
     const auto& a = std::get<parsed_args>(pa);
@@ -86,5 +92,12 @@ inline int run_eval(std::span<const std::string> args) {
     }
     return exit_ok;
 }
+
+inline constexpr command_info eval_command{
+    "eval", "BUNDLE|POLICY... --input REQUEST.json [--explain]",
+    "decide one request as dockpold would, and show what it would forward",
+    eval_options, true,
+    "dockpolc eval policy.dpb --input request.json --explain\ndockpolc eval --format json policy/*.dpol --input request.json",
+    run_eval};
 
 } // namespace dockpol::dsl::cli

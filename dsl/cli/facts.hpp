@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/detail/host_access.hpp"
@@ -120,9 +121,12 @@ inline std::string facts_markdown(const std::vector<fact_row>& rows) {
 
 } // namespace detail
 
+inline constexpr option_spec facts_options[] = {
+    {"--format", arg_kind::single, "text|json|markdown", "output format (markdown: the reference page docs/facts.md)"},
+};
+
 inline int run_facts(std::span<const std::string> args) {
-    static constexpr option_spec specs[] = {{"--format", arg_kind::single}};
-    auto pa = parse_args(args, specs);
+    auto pa = parse_args(args, facts_options);
     if (auto* e = std::get_if<std::string>(&pa)) return fail("facts: " + *e);
     const auto& a = std::get<parsed_args>(pa);
     if (!a.positional.empty()) return fail("facts: unexpected argument " + a.positional.front());
@@ -160,5 +164,12 @@ inline int run_facts(std::span<const std::string> args) {
     }
     return exit_ok;
 }
+
+inline constexpr command_info facts_command{
+    "facts", "[--format text|json|markdown]",
+    "print the fields and derived facts, with the actions that have them",
+    facts_options, false,
+    "dockpolc facts --format markdown > docs/facts.md",
+    run_facts};
 
 } // namespace dockpol::dsl::cli

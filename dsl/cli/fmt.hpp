@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/diff.hpp"
 #include "cli/policy_input.hpp"
@@ -32,9 +33,13 @@ inline bool parses_cleanly(const std::vector<diagnostic>& ds, std::size_t file_i
 
 } // namespace detail
 
+inline constexpr option_spec fmt_options[] = {
+    {"--write", arg_kind::flag, "", "rewrite the files in place"},
+    {"--check", arg_kind::flag, "", "exit 1 and print a diff when a file is not formatted"},
+};
+
 inline int run_fmt(std::span<const std::string> args) {
-    static constexpr option_spec specs[] = {{"--write", arg_kind::flag}, {"--check", arg_kind::flag}};
-    auto pa = parse_args(args, specs);
+    auto pa = parse_args(args, fmt_options);
     if (auto* e = std::get_if<std::string>(&pa)) return fail("fmt: " + *e);
     const auto& a = std::get<parsed_args>(pa);
     const bool write = a.has("--write"), check = a.has("--check");
@@ -78,5 +83,12 @@ inline int run_fmt(std::span<const std::string> args) {
     }
     return rc;
 }
+
+inline constexpr command_info fmt_command{
+    "fmt", "POLICY... [--write | --check]",
+    "print policy files in the canonical layout",
+    fmt_options, false,
+    "dockpolc fmt --check policy/*.dpol",
+    run_fmt};
 
 } // namespace dockpol::dsl::cli

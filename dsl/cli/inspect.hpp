@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/eval.hpp"
 #include "dockpol/rt/bundle.hpp"
@@ -65,9 +66,12 @@ inline std::string inspect_text(const rt::program_image& img, const std::string&
 
 } // namespace detail
 
+inline constexpr option_spec inspect_options[] = {
+    {"--format", arg_kind::single, "text|json", "output format"},
+};
+
 inline int run_inspect(std::span<const std::string> args) {
-    static constexpr option_spec specs[] = {{"--format", arg_kind::single}};
-    auto pa = parse_args(args, specs);
+    auto pa = parse_args(args, inspect_options);
     if (auto* e = std::get_if<std::string>(&pa)) return fail("inspect: " + *e);
     const auto& a = std::get<parsed_args>(pa);
     if (a.positional.size() != 1) return fail("inspect: give exactly one bundle");
@@ -95,5 +99,12 @@ inline int run_inspect(std::span<const std::string> args) {
         std::cout << detail::inspect_text(img, key_id);
     return exit_ok;
 }
+
+inline constexpr command_info inspect_command{
+    "inspect", "BUNDLE [--format text|json]",
+    "print a bundle's manifest and disassembly",
+    inspect_options, false,
+    "dockpolc inspect policy.dpb",
+    run_inspect};
 
 } // namespace dockpol::dsl::cli

@@ -1,20 +1,29 @@
-// `dockpolc keygen -o KEY.pem [--pub PUB.pem]`: a new Ed25519 signing key
+// `dockpolc keygen -o KEY.pem [--pub PUB.pem] [--force]`: a new Ed25519 signing key
 // (PKCS#8 PEM, mode 0600) and optionally its public key (SPKI PEM) for
-// dockpold's --bundle-pubkey. Prints the key id bundles will carry.
+// dockpold's --bundle-pubkey. Prints the key id bundles will carry. Existing
+// files are kept unless --force says otherwise.
 #pragma once
+#include <unistd.h>
+
 #include <iostream>
 #include <span>
 #include <string>
 
 #include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "dockpol/rt/signature.hpp"
 
 namespace dockpol::dsl::cli {
 
+inline constexpr option_spec keygen_options[] = {
+    {"-o", arg_kind::single, "KEY.pem", "where the private key is written (mode 0600)"},
+    {"--pub", arg_kind::single, "PUB.pem", "where its public key is written (for dockpold --bundle-pubkey)"},
+    {"--force", arg_kind::flag, "", "overwrite existing files"},
+};
+
 inline int run_keygen(std::span<const std::string> args) {
-    static constexpr option_spec specs[] = {{"-o", arg_kind::single}, {"--pub", arg_kind::single}};
-    auto pa = parse_args(args, specs);
+    auto pa = parse_args(args, keygen_options);
     if (auto* e = std::get_if<std::string>(&pa)) return fail("keygen: " + *e);
     const auto& a = std::get<parsed_args>(pa);
     if (!a.positional.empty()) return fail("keygen: unexpected argument " + a.positional.front());
@@ -22,6 +31,11 @@ inline int run_keygen(std::span<const std::string> args) {
     if (!out) return fail("keygen: -o KEY.pem is required");
     const auto pub = a.one("--pub");
     if (pub && *pub == *out) return fail("keygen: --pub must differ from -o");
+    // A signing key is not replaceable: bundles signed with it are trusted by its public key only.
+    if (!a.has("--force"))
+        for (const auto& path : {out, pub})
+            if (path && ::access(path->c_str(), F_OK) == 0)
+                return fail("keygen: " + *path + " exists; use --force to overwrite it");
 
     auto k = rt::generate_signing_key();
     if (auto* e = std::get_if<std::string>(&k)) return fail("keygen: " + *e);
@@ -38,5 +52,12 @@ inline int run_keygen(std::span<const std::string> args) {
     std::cout << "key id " << key.key_id << '\n';
     return exit_ok;
 }
+
+inline constexpr command_info keygen_command{
+    "keygen", "-o KEY.pem [--pub PUB.pem] [--force]",
+    "make an Ed25519 key pair for signing bundles",
+    keygen_options, false,
+    "dockpolc keygen -o signing.pem --pub signing.pub",
+    run_keygen};
 
 } // namespace dockpol::dsl::cli

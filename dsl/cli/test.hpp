@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/eval.hpp"
 #include "cli/policy_input.hpp"
@@ -81,8 +82,12 @@ inline std::string expected_text(const test_case& c) {
 
 } // namespace detail
 
+inline constexpr option_spec test_options[] = {
+    {"--cases", arg_kind::list, "CASES.json...", "the cases: requests with the expected decision, rule and forwarded request"},
+};
+
 inline int run_test(std::span<const std::string> args) {
-    const auto specs = with_common({{"--cases", arg_kind::list}});
+    const auto specs = with_common(test_options);
     auto pa = parse_args(args, specs);
     if (auto* e = std::get_if<std::string>(&pa)) return fail("test: " + *e);
     const auto& a = std::get<parsed_args>(pa);
@@ -148,5 +153,12 @@ inline int run_test(std::span<const std::string> args) {
     }
     return failed == 0 ? exit_ok : exit_fail;
 }
+
+inline constexpr command_info test_command{
+    "test", "POLICY... --cases CASES.json...",
+    "run cases against the policy; print each failing case with what was expected",
+    test_options, true,
+    "dockpolc test policy/*.dpol --cases policy/cases.json",
+    run_test};
 
 } // namespace dockpol::dsl::cli

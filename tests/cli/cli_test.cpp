@@ -331,6 +331,68 @@ TEST_CASE("keygen, signed build, inspect shows the key id") {
     CHECK_FALSE(fs::exists(t / "x.dpb"));
 }
 
+TEST_CASE("keygen keeps existing files unless --force") {
+    temp_dir t;
+    REQUIRE(run({"keygen", "-o", t / "key.pem", "--pub", t / "pub.pem"}).code == 0);
+    const std::string key = slurp(t / "key.pem"), pub = slurp(t / "pub.pem");
+    auto again = run({"keygen", "-o", t / "key.pem"});
+    CHECK(again.code == 2);
+    CHECK(again.err == "dockpolc: keygen: " + (t / "key.pem") + " exists; use --force to overwrite it\n");
+    // An existing --pub alone is kept too.
+    auto pub_only = run({"keygen", "-o", t / "new.pem", "--pub", t / "pub.pem"});
+    CHECK(pub_only.code == 2);
+    CHECK_FALSE(fs::exists(t / "new.pem"));
+    CHECK(slurp(t / "key.pem") == key);
+    CHECK(slurp(t / "pub.pem") == pub);
+    auto forced = run({"keygen", "-o", t / "key.pem", "--pub", t / "pub.pem", "--force"});
+    CHECK(forced.code == 0);
+    CHECK(slurp(t / "key.pem") != key);
+    CHECK(slurp(t / "pub.pem") != pub);
+}
+
+TEST_CASE("verify: digest, signature and verifier offline; exit 2 when any fails") {
+    temp_dir t;
+    REQUIRE(run({"keygen", "-o", t / "key.pem", "--pub", t / "pub.pem"}).code == 0);
+    REQUIRE(run({"keygen", "-o", t / "other.pem", "--pub", t / "other.pub"}).code == 0);
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "s.dpb", "--sign", t / "key.pem", "--revision", "r1"}).code == 0);
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "u.dpb", "--revision", "r1"}).code == 0);
+
+    auto good = run({"verify", t / "s.dpb", "--pubkey", t / "other.pub", t / "pub.pem"});
+    CHECK(good.code == 0);
+    CHECK(good.out.find(": ok (digest, signature by key ") != std::string::npos);
+    CHECK(good.out.find("revision r1") != std::string::npos);
+
+    auto foreign = run({"verify", t / "s.dpb", "--pubkey", t / "other.pub"});
+    CHECK(foreign.code == 2);
+    CHECK(foreign.err.find("not a trusted key") != std::string::npos);
+    auto unsigned_ = run({"verify", t / "u.dpb", "--pubkey", t / "pub.pem"});
+    CHECK(unsigned_.code == 2);
+    CHECK(unsigned_.err.find("not signed") != std::string::npos);
+    auto bytes = slurp(t / "s.dpb");
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 1);
+    spit(t / "bad.dpb", bytes);
+    auto flipped = run({"verify", t / "bad.dpb", "--pubkey", t / "pub.pem"});
+    CHECK(flipped.code == 2);
+    CHECK(flipped.err.find("bundle rejected") != std::string::npos);
+    CHECK(run({"verify", t / "s.dpb"}).code == 2);   // no key: nothing to verify against
+}
+
+TEST_CASE("every command has --help with its options and an example") {
+    for (const char* cmd : {"build", "check", "test", "eval", "inspect", "verify", "fmt", "keygen", "actions", "facts"}) {
+        auto h = run({cmd, "--help"});
+        INFO(cmd);
+        CHECK(h.code == 0);
+        CHECK(h.out.rfind(std::string("usage: dockpolc ") + cmd + " ", 0) == 0);
+        CHECK(h.out.find("\noptions:\n") != std::string::npos);
+        CHECK(h.out.find("  -h, --help") != std::string::npos);
+        CHECK(h.out.find(std::string("\nexample:\n  dockpolc ") + cmd) != std::string::npos);
+        // The overview names every command too.
+        CHECK(run({"--help"}).out.find(std::string("\n  ") + cmd + " ") != std::string::npos);
+    }
+    CHECK(run({"build", "--help"}).out.find("--sign KEY.pem") != std::string::npos);
+    CHECK(run({"check", "--help"}).out.find("--data F.json") != std::string::npos);
+}
+
 TEST_CASE("eval: exact JSON decision, text, explain") {
     temp_dir t;
     REQUIRE(run({"build", "ok.dpol", "-o", t / "ok.dpb", "--revision", "r1"}).code == 0);

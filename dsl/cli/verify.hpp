@@ -1,0 +1,59 @@
+// `dockpolc verify BUNDLE --pubkey PUB.pem...`: the checks dockpold makes
+// before it uses a bundle — bounds, digest, a signature by one of the given
+// keys, the verifier — offline, so CI and operators can check a bundle
+// before publishing or loading it. Exit 0 when it passes, 2 when it does not.
+#pragma once
+#include <iostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cli/args.hpp"
+#include "cli/command.hpp"
+#include "cli/common.hpp"
+#include "dockpol/rt/bundle.hpp"
+#include "dockpol/rt/signature.hpp"
+
+namespace dockpol::dsl::cli {
+
+inline constexpr option_spec verify_options[] = {
+    {"--pubkey", arg_kind::list, "PUB.pem...", "public keys to trust (dockpolc keygen --pub); one must have signed it"},
+};
+
+inline int run_verify(std::span<const std::string> args) {
+    auto pa = parse_args(args, verify_options);
+    if (auto* e = std::get_if<std::string>(&pa)) return fail("verify: " + *e);
+    const auto& a = std::get<parsed_args>(pa);
+    if (a.positional.size() != 1) return fail("verify: give exactly one bundle");
+    const auto key_paths = a.all("--pubkey");
+    if (key_paths.empty()) return fail("verify: --pubkey PUB.pem is required (a bundle is verified against its signer)");
+    std::vector<rt::public_key> keys;
+    for (const auto& kp : key_paths) {
+        auto k = rt::load_public_key_pem(kp);
+        if (auto* e = std::get_if<std::string>(&k)) return fail("verify: " + kp + ": " + *e);
+        keys.push_back(std::move(std::get<rt::public_key>(k)));
+    }
+    const std::string& path = a.positional.front();
+    auto bytes = read_file(path, max_bundle_bytes);
+    if (auto* e = std::get_if<1>(&bytes)) return fail(e->message);
+    const auto& b = std::get<0>(bytes);
+    const std::span<const std::uint8_t> data(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
+    auto decoded = rt::decode_bundle(data, keys);
+    if (auto* e = std::get_if<std::string>(&decoded)) return fail(path + ": bundle rejected: " + *e);
+    auto& db = std::get<rt::decoded_bundle>(decoded);
+    const std::string key_id = db.key_id.value_or("");
+    rt::load_result lr = rt::load_image(std::move(db.image));
+    if (!lr.prog) return fail(path + ": bundle rejected: " + lr.error);
+    std::cout << path << ": ok (digest, signature by key " << key_id << ", verifier), revision "
+              << rt::image_of(*lr.prog).man.revision << '\n';
+    return exit_ok;
+}
+
+inline constexpr command_info verify_command{
+    "verify", "BUNDLE --pubkey PUB.pem...",
+    "check a bundle's digest, signature and bytecode offline, as dockpold would before loading it",
+    verify_options, false,
+    "dockpolc verify policy.dpb --pubkey signing.pub",
+    run_verify};
+
+} // namespace dockpol::dsl::cli
