@@ -1,9 +1,17 @@
 // `dockpolc test POLICY... --cases CASES.json...`: runs every case's request
 // and compares the decision (and rule, when given) with what it expects.
 // Each failing case is printed with expected and decided; exit 1 if any fails.
+// -v prints every case, --run selects cases by name, --coverage names the rules
+// no case was decided by (--min-coverage fails under a percentage), --watch
+// runs again on every change.
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <span>
@@ -16,6 +24,7 @@
 #include "cli/eval.hpp"
 #include "cli/policy_input.hpp"
 #include "cli/request_json.hpp"
+#include "dockpol/rt/glob.hpp"
 #include "dockpol/rt/vm.hpp"
 
 namespace dockpol::dsl::cli {
@@ -84,7 +93,185 @@ inline std::string expected_text(const test_case& c) {
 
 inline constexpr option_spec test_options[] = {
     {"--cases", arg_kind::list, "CASES.json...", "the cases: requests with the expected decision, rule and forwarded request"},
+    {"-v", arg_kind::flag, "", "print every case, passed ones too"},
+    {"--run", arg_kind::single, "GLOB", "run only the cases whose name matches GLOB (*, ?, [abc])"},
+    {"--coverage", arg_kind::flag, "", "report the rules no case was decided by"},
+    {"--min-coverage", arg_kind::single, "PCT", "with --coverage: fail when fewer than PCT% of the rules decided a case"},
+    {"--watch", arg_kind::flag, "", "run again whenever a policy or cases file changes (until interrupted)"},
 };
+
+namespace detail {
+
+struct test_settings {
+    common_settings common;
+    std::vector<std::string> policy_files, case_files;
+    bool verbose = false, coverage = false;
+    std::optional<rt::glob> run;
+    std::optional<double> min_coverage;
+};
+
+// One case's outcome.
+struct case_result {
+    const test_case* c = nullptr;
+    bool ok = false;
+    std::int32_t rule_index = -1;           // the deciding rule (-1: default, error, refused)
+    std::string decided;                    // for people
+    nlohmann::ordered_json decided_json;
+};
+
+inline case_result run_case(const rt::program& prog, const test_case& c) {
+    case_result r;
+    r.c = &c;
+    if (const auto* e = std::get_if<request_error>(&c.request)) {
+        r.decided = "refused before evaluation (" + e->message + ")";
+        r.decided_json = {{"error", e->message}};
+        return r;
+    }
+    const rt::decision d = rt::decide(prog, std::get<rt::request>(c.request));
+    r.ok = d.eff == c.expect_effect && (!c.expect_rule || *c.expect_rule == d.rule);
+    r.rule_index = d.rule_index;
+    r.decided = std::string(effect_name(d.eff)) + " by rule '" + d.rule + "'";
+    if (!d.reason.empty()) r.decided += " (" + d.reason + ")";
+    r.decided_json = {{"decision", effect_name(d.eff)}, {"rule", d.rule}};
+    if (!d.reason.empty()) r.decided_json["reason"] = d.reason;
+    return r;
+}
+
+// The policy's own rules (not builtin_ping) that no run case was decided by.
+struct coverage_report {
+    std::size_t rules = 0, decided = 0;
+    std::vector<std::uint32_t> never;       // rule indexes
+    double percent() const { return rules == 0 ? 100.0 : 100.0 * static_cast<double>(decided) / static_cast<double>(rules); }
+};
+
+inline coverage_report coverage_of(const rt::program& prog, const std::vector<case_result>& results) {
+    const auto& img = rt::image_of(prog);
+    // The last rule is builtin_ping, which no policy author wrote.
+    const std::size_t own_rules = img.rules.empty() ? 0 : img.rules.size() - 1;
+    std::vector<bool> hit(own_rules, false);
+    for (const auto& r : results)
+        if (r.rule_index >= 0 && static_cast<std::size_t>(r.rule_index) < own_rules) hit[static_cast<std::size_t>(r.rule_index)] = true;
+    coverage_report c;
+    c.rules = own_rules;
+    for (std::size_t i = 0; i < own_rules; ++i) {
+        if (hit[i]) ++c.decided;
+        else c.never.push_back(static_cast<std::uint32_t>(i));
+    }
+    return c;
+}
+
+inline std::string rule_where(const rt::program& prog, std::uint32_t i) {
+    const auto& img = rt::image_of(prog);
+    if (i >= img.rule_positions.size()) return "";
+    const auto& pos = img.rule_positions[i];
+    const auto& srcs = img.man.sources;
+    const std::string file = pos.file < srcs.size() ? srcs[pos.file].file : "?";
+    return file + ":" + std::to_string(pos.line);
+}
+
+inline std::string percent_text(double p) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", p);
+    return buf;
+}
+
+// Reads the cases, compiles the policy, runs the selected cases, prints; returns the exit code.
+inline int test_once(const test_settings& t) {
+    std::vector<test_case> cases;
+    for (const auto& f : t.case_files) {
+        auto text = read_file(f, max_cases_bytes);
+        if (auto* e = std::get_if<1>(&text)) return fail(e->message);
+        auto j = parse_json_text(f, std::get<0>(text));
+        if (auto* e = std::get_if<std::string>(&j)) return fail(*e);
+        auto parsed = cases_from_json(f, std::get<nlohmann::json>(j));
+        if (auto* e = std::get_if<std::string>(&parsed)) return fail(*e);
+        for (auto& c : std::get<0>(parsed)) cases.push_back(std::move(c));
+    }
+    auto lp = load_runnable(t.policy_files, t.common, false);
+    if (auto* code = std::get_if<int>(&lp)) return *code;
+    const auto& prog = *std::get<runnable_policy>(lp).prog;
+
+    std::vector<case_result> results;
+    std::size_t filtered = 0;
+    for (const auto& c : cases) {
+        if (t.run && !rt::glob_match(*t.run, c.name)) {
+            ++filtered;
+            continue;
+        }
+        results.push_back(run_case(prog, c));
+    }
+    if (t.run && results.empty()) return fail("test: no case name matches --run");
+    std::size_t passed = 0, failed = 0;
+    for (const auto& r : results) (r.ok ? passed : failed) += 1;
+    const bool json = t.common.format == output_format::json;
+    const auto cov = coverage_of(prog, results);
+    const bool below = t.coverage && t.min_coverage && cov.percent() + 1e-9 < *t.min_coverage;
+
+    if (json) {
+        nlohmann::ordered_json failures = nlohmann::ordered_json::array(), all = nlohmann::ordered_json::array();
+        for (const auto& r : results) {
+            nlohmann::ordered_json expected = {{"decision", effect_name(r.c->expect_effect)}};
+            if (r.c->expect_rule) expected["rule"] = *r.c->expect_rule;
+            nlohmann::ordered_json item = {{"file", r.c->file}, {"name", r.c->name}, {"expected", expected},
+                                           {"decided", r.decided_json}};
+            if (!r.ok) failures.push_back(item);
+            if (t.verbose) {
+                item["passed"] = r.ok;
+                all.push_back(std::move(item));
+            }
+        }
+        nlohmann::ordered_json j = {{"passed", passed}, {"failed", failed}, {"failures", failures}};
+        if (t.run) j["filtered"] = filtered;
+        if (t.verbose) j["cases"] = all;
+        if (t.coverage) {
+            nlohmann::ordered_json never = nlohmann::ordered_json::array();
+            for (auto i : cov.never) never.push_back({{"rule", prog.rule_names[i]}, {"at", rule_where(prog, i)}});
+            j["coverage"] = {{"rules", cov.rules}, {"decided", cov.decided}, {"percent", cov.percent()},
+                             {"never_decided", never}};
+            if (t.min_coverage) j["coverage"]["min_percent"] = *t.min_coverage;
+        }
+        std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+    } else {
+        for (const auto& r : results) {
+            if (r.ok && !t.verbose) continue;
+            std::cout << (r.ok ? "PASS " : "FAIL ") << r.c->file << ": " << r.c->name;
+            if (r.ok) std::cout << ": " << r.decided << '\n';
+            else std::cout << ": expected " << expected_text(*r.c) << ", decided " << r.decided << '\n';
+        }
+        std::cout << passed << " passed, " << failed << " failed";
+        if (t.run) std::cout << ", " << filtered << " not selected by --run";
+        std::cout << '\n';
+        if (t.coverage) {
+            std::cout << "coverage: " << cov.decided << " of " << cov.rules << " rules decided a case ("
+                      << percent_text(cov.percent()) << ")";
+            if (t.min_coverage) std::cout << ", minimum " << percent_text(*t.min_coverage);
+            std::cout << '\n';
+            for (auto i : cov.never)
+                std::cout << "  never decided: rule " << prog.rule_names[i] << " (" << rule_where(prog, i) << ")\n";
+        }
+    }
+    if (below)
+        std::cerr << "dockpolc: test: coverage " << percent_text(cov.percent()) << " is below --min-coverage "
+                  << percent_text(*t.min_coverage) << '\n';
+    return failed == 0 && !below ? exit_ok : exit_fail;
+}
+
+// What --watch compares between runs: each file's size and modification time.
+inline std::string watch_stamp(const std::vector<std::string>& files) {
+    std::string out;
+    for (const auto& f : files) {
+        struct ::stat st {};
+        if (::stat(f.c_str(), &st) != 0) {
+            out += f + ":missing;";
+            continue;
+        }
+        out += f + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+               std::to_string(st.st_mtim.tv_nsec) + ";";
+    }
+    return out;
+}
+
+} // namespace detail
 
 inline int run_test(std::span<const std::string> args) {
     const auto specs = with_common(test_options);
@@ -92,73 +279,55 @@ inline int run_test(std::span<const std::string> args) {
     if (auto* e = std::get_if<std::string>(&pa)) return fail("test: " + *e);
     const auto& a = std::get<parsed_args>(pa);
     if (a.positional.empty()) return fail("test: give policy files");
-    const auto case_files = a.all("--cases");
-    if (case_files.empty()) return fail("test: --cases CASES.json is required");
+    detail::test_settings t;
+    t.policy_files = a.positional;
+    t.case_files = a.all("--cases");
+    if (t.case_files.empty()) return fail("test: --cases CASES.json is required");
     auto cs = common_settings_of(a);
     if (auto* code = std::get_if<int>(&cs)) return *code;
-    const auto& s = std::get<common_settings>(cs);
-
-    // Every cases file is validated before compiling: a malformed one is exit 2 whatever the policy.
-    std::vector<test_case> cases;
-    for (const auto& f : case_files) {
-        auto text = read_file(f, max_cases_bytes);
-        if (auto* e = std::get_if<1>(&text)) return fail(e->message);
-        auto j = parse_json_text(f, std::get<0>(text));
-        if (auto* e = std::get_if<std::string>(&j)) return fail(*e);
-        auto parsed = detail::cases_from_json(f, std::get<nlohmann::json>(j));
-        if (auto* e = std::get_if<std::string>(&parsed)) return fail(*e);
-        for (auto& c : std::get<0>(parsed)) cases.push_back(std::move(c));
+    t.common = std::get<common_settings>(cs);
+    t.verbose = a.has("-v");
+    t.coverage = a.has("--coverage");
+    if (const auto g = a.one("--run")) {
+        auto compiled = rt::compile_glob(*g);
+        if (auto* e = std::get_if<std::string>(&compiled)) return fail("test: --run: " + *e);
+        t.run = std::move(std::get<rt::glob>(compiled));
     }
-
-    auto lp = load_runnable(a.positional, s, false);
-    if (auto* code = std::get_if<int>(&lp)) return *code;
-    const auto& p = std::get<runnable_policy>(lp);
-
-    std::size_t passed = 0, failed = 0;
-    nlohmann::ordered_json failures = nlohmann::ordered_json::array();
-    for (const auto& c : cases) {
-        std::string decided;
-        nlohmann::ordered_json decided_json;
-        bool ok = false;
-        if (const auto* e = std::get_if<request_error>(&c.request)) {
-            decided = "refused before evaluation (" + e->message + ")";
-            decided_json = {{"error", e->message}};
-        } else {
-            const rt::decision d = rt::decide(*p.prog, std::get<rt::request>(c.request));
-            ok = d.eff == c.expect_effect && (!c.expect_rule || *c.expect_rule == d.rule);
-            decided = std::string(effect_name(d.eff)) + " by rule '" + d.rule + "'";
-            if (!d.reason.empty()) decided += " (" + d.reason + ")";
-            decided_json = {{"decision", effect_name(d.eff)}, {"rule", d.rule}};
-            if (!d.reason.empty()) decided_json["reason"] = d.reason;
-        }
-        if (ok) {
-            ++passed;
-            continue;
-        }
-        ++failed;
-        if (s.format == output_format::json) {
-            nlohmann::ordered_json expected = {{"decision", effect_name(c.expect_effect)}};
-            if (c.expect_rule) expected["rule"] = *c.expect_rule;
-            failures.push_back({{"file", c.file}, {"name", c.name}, {"expected", expected}, {"decided", decided_json}});
-        } else {
-            std::cout << "FAIL " << c.file << ": " << c.name << ": expected " << detail::expected_text(c)
-                      << ", decided " << decided << '\n';
-        }
+    if (const auto m = a.one("--min-coverage")) {
+        if (!t.coverage) return fail("test: --min-coverage needs --coverage");
+        char* end = nullptr;
+        const double v = std::strtod(m->c_str(), &end);
+        if (m->empty() || *end != '\0' || !(v >= 0 && v <= 100))
+            return fail("test: --min-coverage takes a percentage from 0 to 100, not \"" + *m + "\"");
+        t.min_coverage = v;
     }
-    if (s.format == output_format::json) {
-        nlohmann::ordered_json j = {{"passed", passed}, {"failed", failed}, {"failures", failures}};
-        std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
-    } else {
-        std::cout << passed << " passed, " << failed << " failed\n";
+    if (!a.has("--watch")) return detail::test_once(t);
+
+    // --watch: run, then again after any policy or cases file changed; stops when interrupted.
+    std::vector<std::string> watched = t.policy_files;
+    watched.insert(watched.end(), t.case_files.begin(), t.case_files.end());
+    for (;;) {
+        std::string stamp = detail::watch_stamp(watched);
+        detail::test_once(t);
+        std::cout << "-- watching " << watched.size() << " files (Ctrl-C to stop)" << std::endl;
+        for (;;) {
+            ::usleep(300 * 1000);
+            std::string now = detail::watch_stamp(watched);
+            if (now == stamp) continue;
+            // An editor may write in steps: wait until the files stop changing.
+            ::usleep(100 * 1000);
+            if (detail::watch_stamp(watched) == now) break;
+        }
+        std::cout << '\n';
     }
-    return failed == 0 ? exit_ok : exit_fail;
 }
 
 inline constexpr command_info test_command{
-    "test", "POLICY... --cases CASES.json...",
+    "test", "POLICY... --cases CASES.json... [-v] [--run GLOB] [--coverage [--min-coverage PCT]] [--watch]",
     "run cases against the policy; print each failing case with what was expected",
     test_options, true,
-    "dockpolc test policy/*.dpol --cases policy/cases.json",
+    "dockpolc test policy/*.dpol --cases policy/cases.json --coverage --min-coverage 90\n"
+    "dockpolc test policy/*.dpol --cases policy/cases.json -v --run 'devs*' --watch",
     run_test};
 
 } // namespace dockpol::dsl::cli

@@ -529,6 +529,59 @@ TEST_CASE("test: passing, failing and malformed cases") {
                        "{\"decision\", \"rule\"?}\n");
 }
 
+TEST_CASE("test: -v, --run, --coverage and --min-coverage") {
+    auto v = run({"test", "ok.dpol", "--cases", "cases_pass.json", "-v"});
+    CHECK(v.code == 0);
+    CHECK(v.out == "PASS cases_pass.json: admin lists: allow by rule 'admins'\n"
+                   "PASS cases_pass.json: dev on prod: allow by rule 'devs_prod_readonly'\n"
+                   "PASS cases_pass.json: dev on staging: deny by rule 'default'\n"
+                   "3 passed, 0 failed\n");
+
+    auto sel = run({"test", "ok.dpol", "--cases", "cases_pass.json", "--run", "dev on *"});
+    CHECK(sel.code == 0);
+    CHECK(sel.out == "2 passed, 0 failed, 1 not selected by --run\n");
+    auto none = run({"test", "ok.dpol", "--cases", "cases_pass.json", "--run", "nothing*"});
+    CHECK(none.code == 2);
+    CHECK(none.err == "dockpolc: test: no case name matches --run\n");
+
+    auto cov = run({"test", "ok.dpol", "--cases", "cases_pass.json", "--coverage"});
+    CHECK(cov.code == 0);
+    CHECK(cov.out == "3 passed, 0 failed\n"
+                     "coverage: 2 of 3 rules decided a case (66.7%)\n"
+                     "  never decided: rule no_privileged (ok.dpol:4)\n");
+    auto low = run({"test", "ok.dpol", "--cases", "cases_pass.json", "--coverage", "--min-coverage", "90"});
+    CHECK(low.code == 1);
+    CHECK(low.err == "dockpolc: test: coverage 66.7% is below --min-coverage 90.0%\n");
+    CHECK(run({"test", "ok.dpol", "--cases", "cases_pass.json", "--coverage", "--min-coverage", "60"}).code == 0);
+    CHECK(run({"test", "ok.dpol", "--cases", "cases_pass.json", "--min-coverage", "60"}).code == 2);
+    CHECK(run({"test", "ok.dpol", "--cases", "cases_pass.json", "--coverage", "--min-coverage", "abc"}).code == 2);
+
+    auto js = json::parse(run({"test", "ok.dpol", "--cases", "cases_pass.json", "--coverage", "--format", "json", "-v"}).out);
+    CHECK(js["coverage"] == json::parse(R"({"rules":3,"decided":2,"percent":66.66666666666667,
+        "never_decided":[{"rule":"no_privileged","at":"ok.dpol:4"}]})"));
+    REQUIRE(js["cases"].size() == 3);
+    CHECK(js["cases"][1]["passed"] == true);
+    CHECK(js["cases"][1]["decided"] == json::parse(R"({"decision":"allow","rule":"devs_prod_readonly"})"));
+}
+
+TEST_CASE("test --watch runs again when a cases file changes") {
+    temp_dir t;
+    fs::copy_file(fixtures + "/ok.dpol", t / "ok.dpol");
+    fs::copy_file(fixtures + "/cases_pass.json", t / "cases.json");
+    const std::string out = t / "watch.out";
+    // Runs in the background for 6 s at most; the cases file changes after the first run.
+    const std::string cmd = "cd " + std::string(t.path) + " && (timeout 6 " + std::string(::getenv("DOCKPOLC")) +
+                            " test ok.dpol --cases cases.json --watch > watch.out 2>&1 &) ; "
+                            "for i in $(seq 50); do grep -q 'watching' watch.out 2>/dev/null && break; sleep 0.1; done; "
+                            "sleep 0.5; printf '[]' > cases.json; "
+                            "for i in $(seq 50); do [ $(grep -c 'watching' watch.out) -ge 2 ] && break; sleep 0.1; done";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    const std::string got = slurp(out);
+    CHECK(got.find("3 passed, 0 failed\n-- watching 2 files") != std::string::npos);
+    CHECK(got.find("0 passed, 0 failed\n-- watching 2 files") != std::string::npos);
+    std::system(("pkill -f 'test ok.dpol --cases cases.json --watch' >/dev/null 2>&1; true"));
+}
+
 TEST_CASE("test: every example policy passes its cases") {
     std::size_t n = 0;
     for (const auto& e : fs::directory_iterator(examples)) {
