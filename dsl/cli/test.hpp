@@ -7,9 +7,12 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -24,6 +27,7 @@
 #include "cli/eval.hpp"
 #include "cli/policy_input.hpp"
 #include "cli/request_json.hpp"
+#include "dockpol/dsl/suggest.hpp"
 #include "dockpol/rt/glob.hpp"
 #include "dockpol/rt/vm.hpp"
 
@@ -115,9 +119,24 @@ struct case_result {
     const test_case* c = nullptr;
     bool ok = false;
     std::int32_t rule_index = -1;           // the deciding rule (-1: default, error, refused)
+    double micros = 0;                      // time to decide (shown with -v)
     std::string decided;                    // for people
     nlohmann::ordered_json decided_json;
 };
+
+// "FILE: case "NAME": expect.rule "X" is not a rule of the policy (did you mean "Y"?)", or nothing.
+inline std::optional<std::string> unknown_rule_error(const rt::program& prog, const test_case& c) {
+    if (!c.expect_rule) return std::nullopt;
+    std::vector<std::string> names(prog.rule_names.begin(), prog.rule_names.end());
+    names.emplace_back("default");
+    names.emplace_back("error");
+    for (const auto& n : names)
+        if (n == *c.expect_rule) return std::nullopt;
+    std::string msg = c.file + ": case \"" + c.name + "\": expect.rule \"" + *c.expect_rule +
+                      "\" is not a rule of the policy";
+    if (auto near = closest_match(*c.expect_rule, names)) msg += " (did you mean \"" + *near + "\"?)";
+    return msg;
+}
 
 inline case_result run_case(const rt::program& prog, const test_case& c) {
     case_result r;
@@ -127,7 +146,9 @@ inline case_result run_case(const rt::program& prog, const test_case& c) {
         r.decided_json = {{"error", e->message}};
         return r;
     }
+    const auto t0 = std::chrono::steady_clock::now();
     const rt::decision d = rt::decide(prog, std::get<rt::request>(c.request));
+    r.micros = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     r.ok = d.eff == c.expect_effect && (!c.expect_rule || *c.expect_rule == d.rule);
     r.rule_index = d.rule_index;
     r.decided = std::string(effect_name(d.eff)) + " by rule '" + d.rule + "'";
@@ -169,6 +190,12 @@ inline std::string rule_where(const rt::program& prog, std::uint32_t i) {
     return file + ":" + std::to_string(pos.line);
 }
 
+inline std::string micros_text(double us) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f µs", us);
+    return buf;
+}
+
 inline std::string percent_text(double p) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f%%", p);
@@ -187,9 +214,14 @@ inline int test_once(const test_settings& t) {
         if (auto* e = std::get_if<std::string>(&parsed)) return fail(*e);
         for (auto& c : std::get<0>(parsed)) cases.push_back(std::move(c));
     }
+    // A test run that tests nothing is a mistake, not a pass.
+    if (cases.empty()) return fail("test: the cases files hold no case");
     auto lp = load_runnable(t.policy_files, t.common, false);
     if (auto* code = std::get_if<int>(&lp)) return *code;
     const auto& prog = *std::get<runnable_policy>(lp).prog;
+    // A case expecting a rule the policy does not have could never pass: an error of the cases file.
+    for (const auto& c : cases)
+        if (auto why = unknown_rule_error(prog, c)) return fail(*why);
 
     std::vector<case_result> results;
     std::size_t filtered = 0;
@@ -217,6 +249,7 @@ inline int test_once(const test_settings& t) {
             if (!r.ok) failures.push_back(item);
             if (t.verbose) {
                 item["passed"] = r.ok;
+                item["micros"] = r.micros;
                 all.push_back(std::move(item));
             }
         }
@@ -235,8 +268,10 @@ inline int test_once(const test_settings& t) {
         for (const auto& r : results) {
             if (r.ok && !t.verbose) continue;
             std::cout << (r.ok ? "PASS " : "FAIL ") << r.c->file << ": " << r.c->name;
-            if (r.ok) std::cout << ": " << r.decided << '\n';
-            else std::cout << ": expected " << expected_text(*r.c) << ", decided " << r.decided << '\n';
+            if (r.ok) std::cout << ": " << r.decided;
+            else std::cout << ": expected " << expected_text(*r.c) << ", decided " << r.decided;
+            if (t.verbose) std::cout << " [" << micros_text(r.micros) << "]";
+            std::cout << '\n';
         }
         std::cout << passed << " passed, " << failed << " failed";
         if (t.run) std::cout << ", " << filtered << " not selected by --run";
@@ -270,6 +305,38 @@ inline std::string watch_stamp(const std::vector<std::string>& files) {
     }
     return out;
 }
+
+// Waits for a change in the directories of the watched files (inotify: editors
+// often replace a file by renaming a new one over it, which a watch on the file
+// itself would miss). Without inotify it falls back to a 300 ms poll; either
+// way the caller compares the files' stamps, so spurious wakeups are harmless.
+class change_watch {
+public:
+    explicit change_watch(const std::vector<std::string>& files) : fd_(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) {
+        if (fd_ < 0) return;
+        for (const auto& f : files) {
+            const auto slash = f.rfind('/');
+            const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : f.substr(0, slash));
+            ::inotify_add_watch(fd_, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY);
+        }
+    }
+    ~change_watch() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    change_watch(const change_watch&) = delete;
+    change_watch& operator=(const change_watch&) = delete;
+
+    void wait() {
+        pollfd p{fd_, POLLIN, 0};
+        if (fd_ < 0 || ::poll(&p, 1, 300) <= 0) return;
+        char buf[4096];
+        while (::read(fd_, buf, sizeof buf) > 0) {
+        }
+    }
+
+private:
+    int fd_;
+};
 
 } // namespace detail
 
@@ -306,12 +373,13 @@ inline int run_test(std::span<const std::string> args) {
     // --watch: run, then again after any policy or cases file changed; stops when interrupted.
     std::vector<std::string> watched = t.policy_files;
     watched.insert(watched.end(), t.case_files.begin(), t.case_files.end());
+    detail::change_watch w(watched);
     for (;;) {
         std::string stamp = detail::watch_stamp(watched);
         detail::test_once(t);
         std::cout << "-- watching " << watched.size() << " files (Ctrl-C to stop)" << std::endl;
         for (;;) {
-            ::usleep(300 * 1000);
+            w.wait();
             std::string now = detail::watch_stamp(watched);
             if (now == stamp) continue;
             // An editor may write in steps: wait until the files stop changing.

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -532,10 +533,13 @@ TEST_CASE("test: passing, failing and malformed cases") {
 TEST_CASE("test: -v, --run, --coverage and --min-coverage") {
     auto v = run({"test", "ok.dpol", "--cases", "cases_pass.json", "-v"});
     CHECK(v.code == 0);
-    CHECK(v.out == "PASS cases_pass.json: admin lists: allow by rule 'admins'\n"
-                   "PASS cases_pass.json: dev on prod: allow by rule 'devs_prod_readonly'\n"
-                   "PASS cases_pass.json: dev on staging: deny by rule 'default'\n"
-                   "3 passed, 0 failed\n");
+    // Each line ends with the time the decision took: " [N.N µs]".
+    const std::regex timed(R"( \[[0-9]+\.[0-9] µs\]\n)");
+    CHECK(std::regex_replace(v.out, timed, "\n") ==
+          "PASS cases_pass.json: admin lists: allow by rule 'admins'\n"
+          "PASS cases_pass.json: dev on prod: allow by rule 'devs_prod_readonly'\n"
+          "PASS cases_pass.json: dev on staging: deny by rule 'default'\n"
+          "3 passed, 0 failed\n");
 
     auto sel = run({"test", "ok.dpol", "--cases", "cases_pass.json", "--run", "dev on *"});
     CHECK(sel.code == 0);
@@ -560,8 +564,23 @@ TEST_CASE("test: -v, --run, --coverage and --min-coverage") {
     CHECK(js["coverage"] == json::parse(R"({"rules":3,"decided":2,"percent":66.66666666666667,
         "never_decided":[{"rule":"no_privileged","at":"ok.dpol:4"}]})"));
     REQUIRE(js["cases"].size() == 3);
+    CHECK(js["cases"][0]["micros"].is_number());
     CHECK(js["cases"][1]["passed"] == true);
     CHECK(js["cases"][1]["decided"] == json::parse(R"({"decision":"allow","rule":"devs_prod_readonly"})"));
+}
+
+TEST_CASE("test: a case naming a rule the policy lacks, and an empty cases file, are errors") {
+    temp_dir t;
+    spit(t / "typo.json", R"([{"name":"typo","request":{"user":"a","groups":["admins"],"method":"GET",
+        "path":"/v1.41/containers/json"},"expect":{"decision":"allow","rule":"admin"}}])");
+    auto typo = run({"test", "ok.dpol", "--cases", t / "typo.json"});
+    CHECK(typo.code == 2);
+    CHECK(typo.err == "dockpolc: " + (t / "typo.json") + ": case \"typo\": expect.rule \"admin\" is not a rule of "
+                      "the policy (did you mean \"admins\"?)\n");
+    spit(t / "empty.json", "[]");
+    auto empty = run({"test", "ok.dpol", "--cases", t / "empty.json"});
+    CHECK(empty.code == 2);
+    CHECK(empty.err == "dockpolc: test: the cases files hold no case\n");
 }
 
 TEST_CASE("test --watch runs again when a cases file changes") {
@@ -573,12 +592,12 @@ TEST_CASE("test --watch runs again when a cases file changes") {
     const std::string cmd = "cd " + std::string(t.path) + " && (timeout 6 " + std::string(::getenv("DOCKPOLC")) +
                             " test ok.dpol --cases cases.json --watch > watch.out 2>&1 &) ; "
                             "for i in $(seq 50); do grep -q 'watching' watch.out 2>/dev/null && break; sleep 0.1; done; "
-                            "sleep 0.5; printf '[]' > cases.json; "
+                            "sleep 0.5; sed -i 's/\\\"deny\\\"/\\\"allow\\\"/' cases.json; "
                             "for i in $(seq 50); do [ $(grep -c 'watching' watch.out) -ge 2 ] && break; sleep 0.1; done";
     REQUIRE(std::system(cmd.c_str()) == 0);
     const std::string got = slurp(out);
     CHECK(got.find("3 passed, 0 failed\n-- watching 2 files") != std::string::npos);
-    CHECK(got.find("0 passed, 0 failed\n-- watching 2 files") != std::string::npos);
+    CHECK(got.find("2 passed, 1 failed\n-- watching 2 files") != std::string::npos);
     std::system(("pkill -f 'test ok.dpol --cases cases.json --watch' >/dev/null 2>&1; true"));
 }
 
