@@ -190,7 +190,7 @@ TEST_CASE("check: errors with their location and help") {
         {"default deny\nowner label \"dockpol.owner\"\nrule bad: allow own if group == \"dev\"\n",
          {"dp-own-action", 3, 17, std::string(own_action_help)}},
         {"default deny\nowner label \"dockpol.owner\"\nrule r: allow if action == \"system_info\" and resource.owner == user\n",
-         {"dp-fact-action", 3, 52, "resource.owner exists only for checkpoint_list, checkpoint_create, checkpoint_delete, container_archive_info and 42 more"}},
+         {"dp-fact-action", 3, 46, "resource.owner exists only for checkpoint_list, checkpoint_create, checkpoint_delete, container_archive_info and 42 more"}},
         {"default deny\nrule r: deny own if user == \"x\"\n", {"dp-parse", 2, 14, "write `deny` alone"}},
         {"default deny\nrule r: allow if user in \"a\"\n", {"dp-type", 2, 18, "use `==` to compare with one value"}},
         {"default deny\nrule r: allow if container.uid in {\"1\"}\n", {"dp-type", 2, 18, ""}},

@@ -195,7 +195,7 @@ TEST_CASE("field-to-field comparisons lower to slot_eq / slot_ne on two slots") 
     auto im = compile_text("owner label \"dockpol.owner\"\n"
                            "rule a: allow if action == \"container_inspect\" and resource.labels.team == host.labels.team\n"
                            "rule b: deny if user != resource.owner and action == \"container_stop\"\n"
-                           "rule c: deny if container.uid == exec.uid and action == \"container_exec\"\n");
+                           "rule c: deny if container.uid == container.uid and action == \"container_create\"\n");
     REQUIRE(ops(im, 0) == std::vector<opcode>{opcode::action_eq, opcode::jump_if_false, opcode::slot_eq});
     const auto& a = at(im, 0, 2);
     CHECK(slot_text(im, a.slot) == "resource.labels.team");
