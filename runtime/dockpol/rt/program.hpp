@@ -62,7 +62,7 @@ struct rule_desc {
     std::uint32_t code_begin = 0;  // [begin, end) in program::code
     std::uint32_t code_end = 0;
     // `allow own`: the rule decides only for the caller's own objects; when
-    // the ownership check fails the next rule is tried (docs/language.md, "Ownership").
+    // the ownership check fails the next rule is tried.
     bool own = false;
     friend bool operator==(const rule_desc&, const rule_desc&) = default;
 };
