@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "dockpol/dsl/compile.hpp"
@@ -113,7 +114,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const auto vm = rt::decide(*loaded.prog, req);
     const auto ref = dsl::reference_decide(*front.checked, req);
-    DOCKPOL_FUZZ_CHECK(vm.eff == ref.eff && vm.rule == ref.rule,
+    DOCKPOL_FUZZ_CHECK(vm.eff == ref.eff && vm.rule == ref.rule && vm.own == ref.own,
                        "action " + req.action + ": VM says " + show(vm) + ", reference says " + show(ref));
+    // An `allow own` rule whose ownership check fails: both try the next rule.
+    if (vm.own) {
+        const auto next = static_cast<std::uint32_t>(vm.rule_index + 1);
+        const auto b = rt::bind(*loaded.prog, req);
+        DOCKPOL_FUZZ_CHECK(std::holds_alternative<rt::input>(b), "an own rule decided a request that does not bind");
+        const auto vm2 = rt::evaluate(*loaded.prog, std::get<rt::input>(b), next);
+        const auto ref2 = dsl::reference_decide(*front.checked, req, next);
+        DOCKPOL_FUZZ_CHECK(vm2.eff == ref2.eff && vm2.rule == ref2.rule && vm2.own == ref2.own,
+                           "after own: VM says " + show(vm2) + ", reference says " + show(ref2));
+    }
     return 0;
 }

@@ -178,7 +178,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (d.rule_index >= 0) {
         const auto r = static_cast<std::size_t>(d.rule_index);
         DOCKPOL_FUZZ_CHECK(r < rules.size(), d.rule);
-        DOCKPOL_FUZZ_CHECK(d.rule == rt::image_of(p).strings[rules[r].name] && d.eff == rules[r].eff, d.rule);
+        DOCKPOL_FUZZ_CHECK(d.rule == rt::image_of(p).strings[rules[r].name] && d.eff == rules[r].eff &&
+                               d.own == rules[r].own,
+                           d.rule);
+        // Evaluating from the next rule (an `allow own` rule's check failed) decides later or by default.
+        const auto next = rt::evaluate(p, input, static_cast<std::uint32_t>(r + 1));
+        DOCKPOL_FUZZ_CHECK(next.rule_index == -1 ? next.rule == "default" : next.rule_index > d.rule_index, next.rule);
     } else {
         DOCKPOL_FUZZ_CHECK(d.rule == "default" && d.eff == rt::image_of(p).default_effect, d.rule + " " + d.reason);
     }

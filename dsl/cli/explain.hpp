@@ -57,7 +57,10 @@ inline bool holds(const checked_policy& cp, const expr& cond, const rt::request&
     checked_policy probe;
     probe.files = cp.files;
     probe.default_effect = rt::effect::deny;
-    probe.rules.push_back(checked_rule{"probe", rt::effect::allow, cond, {}});
+    probe.owner_label = cp.owner_label;
+    probe.safe_host_paths = cp.safe_host_paths;
+    probe.safe_volume_drivers = cp.safe_volume_drivers;
+    probe.rules.push_back(checked_rule{"probe", rt::effect::allow, false, cond, {}});
     return reference_decide(probe, req).rule == "probe";
 }
 

@@ -36,11 +36,13 @@ inline nlohmann::ordered_json inspect_json(const rt::program_image& img, const s
     j["default"] = effect_name(img.default_effect);
     j["safe_host_paths"] = img.safe_host_paths;
     j["safe_volume_drivers"] = img.safe_volume_drivers;
+    j["owner_label"] = img.owner_label.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(img.owner_label);
     j["rules"] = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < img.rules.size(); ++i) {
         nlohmann::ordered_json r;
         r["name"] = rule_name(img, img.rules[i]);
         r["effect"] = effect_name(img.rules[i].eff);
+        r["own"] = img.rules[i].own;
         const rt::source_pos p = i < img.rule_positions.size() ? img.rule_positions[i] : rt::source_pos{};
         if (p.line == 0) {
             r["position"] = nullptr;

@@ -69,6 +69,10 @@ SNIPPETS = [
     "rule r: deny if container.cap_add in {\"CAP_SYS_ADMIN\"} or \"gpu\" in container.devices\n",
     "rule r: allow if method != \"DELETE\" and resource.id matches \"web-?\" and resource.name == \"web\"\n",
     "rule \u00e9t\u00e9: allow\n",
+    "owner label \"dockpol.owner\"\nrule r: allow own if action in {\"container_list\", \"container_stop\"}\n",
+    "owner label \"dockpol.owner\"\nrule r: allow if action == \"container_stop\" and resource.owner == user\n",
+    "rule r: allow if resource.labels.team == host.labels.team and user != resource.name\n",
+    "owner label \"Owner\"\nowner label \"a.b\"\nrule r: deny own\nrule s: allow own if action == \"system_info\"\n",
     "rule r: allow if user == \"\u00e9\u00e8\"\n\trule x: deny\n",
 ]
 
@@ -447,7 +451,7 @@ def main():
     counts["request_json_fuzz"] = write_corpus("request_json_fuzz", items)
 
     # ------------------------------------------------------------ dictionaries
-    dpol = ["default", "allow", "deny", "let", "rule", "safe", "host paths", "volume drivers", "if", "and", "or", "not", "in", "matches", "covers",
+    dpol = ["default", "allow", "deny", "let", "rule", "safe", "host paths", "volume drivers", "owner label", "own", "if", "and", "or", "not", "in", "matches", "covers",
             "any", "all", "true", "false", "==", "!=", "<=", ">=", "<", ">", ":", "{", "}", "(", ")", ",", "\"",
             "\\\"", "#", "\n    ", "*", "?", "[a-z]", "[!a]", "\\", "x.", "builtin_ping", "body.HostConfig.Mounts",
             "body.Labels.", "host.labels.", "query.", "resource.labels.", "/var/run/docker.sock", "prod*"]
@@ -465,7 +469,7 @@ def main():
     with open(os.path.join(FUZZ, "differential_fuzz.dict"), "w") as f:
         f.write("# Policy language plus the request lines of differential_fuzz (generated).\n")
         f.write(dict_entries(dpol + req_words))
-    bundle_words = [b"\x89DPB\r\n\x1a\n", b"\x02\x00", b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"builtin_ping",
+    bundle_words = [b"\x89DPB\r\n\x1a\n", b"\x03\x00", b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"builtin_ping",
                     b"system_ping", b"\x05\x00\x00\x00", b"\x00\x00\xf0\x7f\x00\x00\x00\x00"]
     bundle_words += [struct.pack("<I", t) for t in range(1, 12)]
     for t in ("bundle_load_fuzz", "vm_fuzz"):

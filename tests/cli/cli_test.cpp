@@ -261,11 +261,12 @@ TEST_CASE("build then inspect: manifest, rules and disassembly") {
     CHECK(j["signature"].is_null());
     CHECK(j["default"] == "deny");
     const json rules = json::parse(R"([
-        {"name":"no_privileged","effect":"deny","position":{"file":"ok.dpol","line":4,"column":1}},
-        {"name":"admins","effect":"allow","position":{"file":"ok.dpol","line":7,"column":1}},
-        {"name":"devs_prod_readonly","effect":"allow","position":{"file":"ok.dpol","line":10,"column":1}},
-        {"name":"builtin_ping","effect":"allow","position":null}])");
+        {"name":"no_privileged","effect":"deny","own":false,"position":{"file":"ok.dpol","line":4,"column":1}},
+        {"name":"admins","effect":"allow","own":false,"position":{"file":"ok.dpol","line":7,"column":1}},
+        {"name":"devs_prod_readonly","effect":"allow","own":false,"position":{"file":"ok.dpol","line":10,"column":1}},
+        {"name":"builtin_ping","effect":"allow","own":false,"position":null}])");
     CHECK(j["rules"] == rules);
+    CHECK(j["owner_label"].is_null());
 
     auto text = run({"inspect", t / "ok.dpb"});
     REQUIRE(text.code == 0);
@@ -282,6 +283,46 @@ TEST_CASE("build then inspect: manifest, rules and disassembly") {
     CHECK_FALSE(j2["manifest"]["revision"].get<std::string>().empty());
     REQUIRE(run({"build", "ok.dpol", "-o", t / "ok3.dpb"}).code == 0);
     CHECK(slurp(t / "ok2.dpb") == slurp(t / "ok3.dpb"));
+}
+
+TEST_CASE("ownership: inspect shows the owner label and `allow own`; fmt prints them; eval binds resource.owner") {
+    temp_dir t;
+    REQUIRE(run({"check", "ownership.dpol"}).code == 0);
+    REQUIRE(run({"build", "ownership.dpol", "-o", t / "own.dpb", "--revision", "r1"}).code == 0);
+    const json j = json::parse(run({"inspect", t / "own.dpb", "--format", "json"}).out);
+    CHECK(j["owner_label"] == "dockpol.owner");
+    REQUIRE(j["rules"].size() == 4);
+    CHECK(j["rules"][0]["own"] == false);
+    CHECK(j["rules"][1]["own"] == true);
+    CHECK(j["rules"][1]["effect"] == "allow");
+    auto text = run({"inspect", t / "own.dpb"});
+    REQUIRE(text.code == 0);
+    CHECK(text.out.find("owner_label \"dockpol.owner\"\n") != std::string::npos);
+    CHECK(text.out.find("rule 1 devs_own (allow own) at ownership.dpol:7:1\n") != std::string::npos);
+    CHECK(text.out.find("slot_eq       slot 1 (resource.owner) slot 2 (user)") != std::string::npos);
+    CHECK(run({"fmt", "--check", "ownership.dpol"}).code == 0);
+
+    // resource.owner is the target's value of the owner label.
+    spit(t / "req.json", R"({"user":"bruce","groups":[],"host":"h","method":"GET","path":"/v1.41/containers/web/json",
+                             "resource":{"name":"web","labels":{"dockpol.owner":"bruce"}}})");
+    auto ev = run({"eval", "ownership.dpol", "--input", t / "req.json", "--format", "json"});
+    REQUIRE(ev.code == 0);
+    CHECK(json::parse(ev.out)["rule"] == "mine");
+    spit(t / "req2.json", R"({"user":"bruce","groups":[],"host":"h","method":"GET","path":"/v1.41/containers/web/json",
+                              "resource":{"name":"web","labels":{"dockpol.owner":"alice"}}})");
+    ev = run({"eval", "ownership.dpol", "--input", t / "req2.json", "--format", "json"});
+    REQUIRE(ev.code == 0);
+    CHECK(json::parse(ev.out)["rule"] == "default");
+
+    // dp-own-action through the CLI, as JSON.
+    spit(t / "bad.dpol", "owner label \"dockpol.owner\"\nrule bad: allow own if action == \"system_info\"\n");
+    auto bad = run({"check", t / "bad.dpol", "--format", "json"});
+    CHECK(bad.code == 1);
+    const json d = json::parse(bad.out)["diagnostics"];
+    REQUIRE(d.size() == 2);   // the note about `default`, then the error
+    CHECK(d[1]["code"] == "dp-own-action");
+    CHECK(d[1]["line"] == 2);
+    CHECK(d[1]["column"] == 17);
 }
 
 TEST_CASE("a rejected bundle is exit 2 with the loader's reason") {

@@ -21,6 +21,10 @@ rt::program_image sample_image() {
     auto im = dsl::lower(test_ast::sample_policy(), test_ast::test_manifest());
     im.safe_host_paths = {"/srv/builds", "/srv/data"};
     im.safe_volume_drivers = {"nfs"};
+    // Ownership: an owner label and one `allow own` rule, so every byte of both is covered.
+    im.owner_label = "dockpol.owner";
+    for (auto& r : im.rules)
+        if (im.strings[r.name] == "admins") r.own = true;
     auto e = rt::verify(im);
     INFO((e ? *e : ""));
     REQUIRE_FALSE(e);
@@ -94,9 +98,9 @@ TEST_CASE("round trip is byte-identical") {
     auto r = rt::load_bundle(b);
     REQUIRE(r.prog);
     CHECK(rt::image_of(*r.prog) == im);
-    // Header: magic, version 2, flags 0, payload length.
+    // Header: magic, version 3, flags 0, payload length.
     CHECK(std::equal(rt::bundle_format::magic.begin(), rt::bundle_format::magic.end(), b.begin()));
-    CHECK(b[8] == 2);
+    CHECK(b[8] == 3);
     CHECK(b[9] == 0);
     CHECK(get_u32(b, 12) == b.size() - 16 - 32);
 }
@@ -230,7 +234,7 @@ TEST_CASE("header checks") {
     CHECK(load_error(m) == "not a dockpol bundle (bad magic)");
     m = b;
     m[8] = 1;
-    CHECK(load_error(m) == "unsupported bundle format version 1 (this build reads 2)");
+    CHECK(load_error(m) == "unsupported bundle format version 1 (this build reads 3)");
     m = b;
     m[11] = 0x80;
     CHECK(load_error(m) == "unknown bundle flags 0x8000");
@@ -239,7 +243,7 @@ TEST_CASE("header checks") {
 TEST_CASE("section structure: unknown, duplicate, missing, slack, trailing") {
     const auto b = rt::write_bundle(sample_image());
     const auto ss = split(b);
-    REQUIRE(ss.size() == 12);
+    REQUIRE(ss.size() == 13);
     CHECK(load_error(join(b, ss)) == "loaded");  // the harness itself is faithful
     SECTION("unknown tag") {
         auto t = ss;
@@ -257,7 +261,7 @@ TEST_CASE("section structure: unknown, duplicate, missing, slack, trailing") {
         auto t = ss;
         t.pop_back();
         CHECK_THAT(load_error(join(b, t)),
-                   Catch::StartsWith("bad bundle: truncated: reading section tag (expecting safe) needs 4 bytes, 0 left"));
+                   Catch::StartsWith("bad bundle: truncated: reading section tag (expecting owner) needs 4 bytes, 0 left"));
     }
     SECTION("slack inside a section") {
         auto t = ss;
@@ -266,7 +270,7 @@ TEST_CASE("section structure: unknown, duplicate, missing, slack, trailing") {
     }
     SECTION("extra section after the last") {
         auto t = ss;
-        t.push_back({13, bytes{1, 2, 3}});
+        t.push_back({14, bytes{1, 2, 3}});
         CHECK_THAT(load_error(join(b, t)), Catch::StartsWith("bad bundle: 11 bytes after the last section"));
     }
     SECTION("non-canonical effect byte") {
@@ -319,6 +323,60 @@ TEST_CASE("safe lists round-trip and the verifier checks them") {
         INFO(r.error);
         REQUIRE(e);
         CHECK(*e == r.error);
+    }
+}
+
+TEST_CASE("ownership round-trips and the verifier checks it") {
+    const auto im = sample_image();
+    auto d = rt::decode_bundle(rt::write_bundle(im));
+    REQUIRE(d.index() == 0);
+    const auto& got = std::get<0>(d).image;
+    CHECK(got.owner_label == "dockpol.owner");
+    REQUIRE(got.rules.size() == im.rules.size());
+    for (std::size_t i = 0; i < im.rules.size(); ++i) CHECK(got.rules[i].own == (im.strings[im.rules[i].name] == "admins"));
+
+    SECTION("the own byte is 0 or 1") {
+        const auto b = rt::write_bundle(im);
+        auto ss = split(b);
+        // rules section: count, then per rule name (4), effect (1), own (1).
+        ss[5].second[4 + 5] = 2;
+        CHECK_THAT(load_error(join(b, ss)), Catch::StartsWith("bad bundle: rules section: rule 0 own: 2 is neither 0 nor 1"));
+    }
+    SECTION("no owner label: the empty string") {
+        auto none = im;
+        none.owner_label.clear();
+        for (auto& r : none.rules) r.own = false;
+        auto dn = rt::decode_bundle(rt::write_bundle(none));
+        REQUIRE(dn.index() == 0);
+        CHECK(std::get<0>(dn).image == none);
+        CHECK(rt::verify(none) == std::nullopt);
+    }
+    struct row { std::string label; std::string error; };
+    const row labels[] = {
+        {"owner", "owner label 'owner': the owner label needs a namespace: a '.' in its name"},
+        {"Dockpol.owner", "owner label 'Dockpol.owner': a label key holds only lower-case letters, digits, '.' and '-'"},
+        {"dockpol..owner", "owner label 'dockpol..owner': a label key has no \"..\""},
+        {"dockpol.owner=x", "owner label 'dockpol.owner=x': a label key holds only lower-case letters, digits, '.' and '-'"},
+        {"io.docker.owner", "owner label 'io.docker.owner': labels under \"io.docker.\" are reserved for Docker"},
+        {".owner", "owner label '.owner': a label key starts and ends with a lower-case letter"},
+    };
+    for (const auto& r : labels) {
+        auto bad = im;
+        bad.owner_label = r.label;
+        INFO(r.label);
+        CHECK(rt::verify(bad) == r.error);
+    }
+    SECTION("own needs allow and an owner label") {
+        auto bad = im;
+        bad.owner_label.clear();
+        CHECK(rt::verify(bad) == "rule 5 'admins': `allow own` without an owner label");
+        bad = im;
+        for (auto& r : bad.rules)
+            if (bad.strings[r.name] == "admins") r.eff = rt::effect::deny;
+        CHECK(rt::verify(bad) == "rule 5 'admins': `own` on a deny rule");
+        bad = im;
+        bad.rules.back().own = true;
+        CHECK(rt::verify(bad) == "builtin_ping must be `allow` (not `own`) with no source position");
     }
 }
 

@@ -133,6 +133,11 @@ TEST_CASE("check: normal forms of comparisons and keyed fields") {
     CHECK(cv.items[1].items[0].id == field_id::path);
 }
 
+const std::string_view own_action_help =
+    "`own` works on creates (the owner label is set), actions on one container, volume, network, service, secret or "
+    "config (it must be the caller's), and lists, events and prunes (filtered to the caller's); restrict the rule "
+    "with `action in {...}` to such actions";
+
 TEST_CASE("check: errors with their location and help") {
     struct row { const char* text; expected e; };
     const row rows[] = {
@@ -155,7 +160,38 @@ TEST_CASE("check: errors with their location and help") {
          {"dp-type", 2, 18, "use `any p in container.host_paths: p covers ...`"}},
         {"default deny\nrule r: allow if any x in user: x == \"a\"\n", {"dp-type", 2, 27, ""}},
         {"default deny\nrule r: allow if user\n", {"dp-type", 2, 18, "compare it, e.g. `user == \"...\"`"}},
-        {"default deny\nrule r: allow if user == host\n", {"dp-type", 2, 18, ""}},
+        {"default deny\nrule r: allow if user < host\n", {"dp-type", 2, 18, "only `==` and `!=` compare two fields"}},
+        // Field-to-field `==`/`!=`: one scalar type on both sides.
+        {"default deny\nrule r: allow if user == container.uid\n",
+         {"dp-type", 2, 18, "two fields compare only when they have the same type"}},
+        {"default deny\nrule r: allow if user == group\n",
+         {"dp-type", 2, 26, "`group` is the set of the user's groups; compare it with a constant (`group == \"dev\"`) or use `in`"}},
+        {"default deny\nrule r: allow if container.cap_add != user\n",
+         {"dp-type", 2, 18, "test its elements with `any x in container.cap_add: ...` against constants"}},
+        {"default deny\nrule r: allow if body.Image == user\n",
+         {"dp-type", 2, 18, "two fields compare only when both are strings, numbers or bools"}},
+        {"default deny\nrule r: allow if action == user\n",
+         {"dp-type", 2, 18, "compare `action` with an action name or a set of them"}},
+        // Ownership.
+        {"default deny\nrule r: allow if action == \"container_inspect\" and resource.owner == user\n",
+         {"dp-no-owner-label", 2, 52, "declare the label that records owners, e.g. `owner label \"dockpol.owner\"`"}},
+        {"default deny\nrule r: allow own if action == \"container_list\"\n",
+         {"dp-no-owner-label", 2, 15, "declare the label that records owners, e.g. `owner label \"dockpol.owner\"`"}},
+        {"default deny\nowner label \"owner\"\n",
+         {"dp-owner-label", 2, 13, "use a namespaced Docker label key, e.g. \"dockpol.owner\" or \"com.example.owner\""}},
+        {"default deny\nowner label \"Dockpol.Owner\"\n",
+         {"dp-owner-label", 2, 13, "use a namespaced Docker label key, e.g. \"dockpol.owner\" or \"com.example.owner\""}},
+        {"default deny\nowner label \"com.docker.owner\"\n",
+         {"dp-owner-label", 2, 13, "use a namespaced Docker label key, e.g. \"dockpol.owner\" or \"com.example.owner\""}},
+        {"default deny\nowner label \"dockpol.owner\"\nowner label \"dockpol.owner\"\n",
+         {"dp-duplicate-owner-label", 3, 1, "the first is at t.dpol:2:1"}},
+        {"default deny\nowner label \"dockpol.owner\"\nrule bad: allow own if action == \"system_info\"\n",
+         {"dp-own-action", 3, 17, std::string(own_action_help)}},
+        {"default deny\nowner label \"dockpol.owner\"\nrule bad: allow own if group == \"dev\"\n",
+         {"dp-own-action", 3, 17, std::string(own_action_help)}},
+        {"default deny\nowner label \"dockpol.owner\"\nrule r: allow if action == \"system_info\" and resource.owner == user\n",
+         {"dp-fact-action", 3, 46, "resource.owner exists only for checkpoint_list, checkpoint_create, checkpoint_delete, container_archive_info and 42 more"}},
+        {"default deny\nrule r: deny own if user == \"x\"\n", {"dp-parse", 2, 14, "write `deny` alone"}},
         {"default deny\nrule r: allow if user in \"a\"\n", {"dp-type", 2, 18, "use `==` to compare with one value"}},
         {"default deny\nrule r: allow if container.uid in {\"1\"}\n", {"dp-type", 2, 18, ""}},
         {"default deny\nrule r: allow if any p in container.host_paths: user == \"a\"\n",

@@ -81,6 +81,21 @@ std::map<std::string, std::size_t> run_differential(const dsl::checked_policy& p
         REQUIRE(vm.rule == ref.rule);
         REQUIRE(vm.eff == ref.eff);
         REQUIRE(vm.rule_index == ref.rule_index);
+        REQUIRE(vm.own == ref.own);
+        // An `allow own` rule whose ownership check fails: both try the next rule.
+        if (vm.own) {
+            const auto next = static_cast<std::uint32_t>(vm.rule_index + 1);
+            const auto in = rt::bind(prog, req);
+            REQUIRE(std::holds_alternative<rt::input>(in));
+            const auto vm2 = rt::evaluate(prog, std::get<rt::input>(in), next);
+            const auto ref2 = dsl::reference_decide(pol, req, next);
+            INFO("after own: vm: " << vm2.rule << " / reference: " << ref2.rule);
+            REQUIRE(vm2.rule == ref2.rule);
+            REQUIRE(vm2.eff == ref2.eff);
+            REQUIRE(vm2.rule_index == ref2.rule_index);
+            REQUIRE(vm2.own == ref2.own);
+            ++hits["after own: " + vm2.rule];
+        }
         ++hits[vm.rule];
     }
     return hits;
@@ -106,6 +121,19 @@ TEST_CASE("VM agrees with the reference evaluator on the hand-built policy") {
     const auto hits = run_differential(test_ast::sample_policy(), 99);
     CHECK(hits.size() >= 6);
     CHECK(hits.count("error") == 1);  // malformed bodies are generated, and deny by rule "error"
+}
+
+TEST_CASE("the ownership policy: every rule decides, and own rules are retried from the next one") {
+    const fs::path f = fs::path(DOCKPOL_SOURCE_ROOT) / "tests/golden/differential/ownership.dpol";
+    auto front = dsl::analyze({dsl::source_file{"ownership.dpol", slurp(f)}});
+    REQUIRE(front.checked);
+    const auto hits = run_differential(*front.checked, 11);
+    for (const auto& r : front.checked->rules) {
+        INFO(r.name);
+        CHECK(hits.count(r.name) == 1);
+    }
+    CHECK(hits.count("after own: mine") == 1);
+    CHECK(hits.count("after own: default") == 1);
 }
 
 TEST_CASE("the differential corpus reaches every rule of the facts policy") {

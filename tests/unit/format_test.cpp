@@ -18,17 +18,20 @@ void same_checked(const checked_policy& a, const checked_policy& b) {
     CHECK(a.default_effect == b.default_effect);
     CHECK(a.safe_host_paths == b.safe_host_paths);
     CHECK(a.safe_volume_drivers == b.safe_volume_drivers);
+    CHECK(a.owner_label == b.owner_label);
     REQUIRE(a.rules.size() == b.rules.size());
     for (std::size_t i = 0; i < a.rules.size(); ++i) {
         INFO("rule " << a.rules[i].name);
         CHECK(a.rules[i].name == b.rules[i].name);
         CHECK(a.rules[i].eff == b.rules[i].eff);
+        CHECK(a.rules[i].own == b.rules[i].own);
         REQUIRE(a.rules[i].cond.has_value() == b.rules[i].cond.has_value());
         if (a.rules[i].cond) CHECK(same_expr(*a.rules[i].cond, *b.rules[i].cond));
     }
 }
 
-const char* const fixtures[] = {"design.dpol", "comments.dpol", "messy.dpol", "normal_forms.dpol", "safe.dpol"};
+const char* const fixtures[] = {"design.dpol", "comments.dpol", "messy.dpol", "normal_forms.dpol", "safe.dpol",
+                              "ownership.dpol"};
 
 } // namespace
 
@@ -36,6 +39,11 @@ TEST_CASE("fmt: messy input gets the canonical layout") {
     const auto in = dsl_test::fixture("messy.dpol");
     const std::string want = dsl_test::read_text(dsl_test::fixture_path("messy.formatted.dpol"));
     CHECK(fmt_text(in.name, in.text) == want);
+}
+
+TEST_CASE("fmt: owner label and `allow own`") {
+    const auto in = dsl_test::fixture("ownership.dpol");
+    CHECK(fmt_text(in.name, in.text) == dsl_test::read_text(dsl_test::fixture_path("ownership.formatted.dpol")));
 }
 
 TEST_CASE("fmt: comments are kept") {

@@ -191,6 +191,59 @@ TEST_CASE("body_actions and resource_actions") {
     }
 }
 
+TEST_CASE("field-to-field comparisons lower to slot_eq / slot_ne on two slots") {
+    auto im = compile_text("owner label \"dockpol.owner\"\n"
+                           "rule a: allow if action == \"container_inspect\" and resource.labels.team == host.labels.team\n"
+                           "rule b: deny if user != resource.owner and action == \"container_stop\"\n"
+                           "rule c: deny if container.uid == container.uid and action == \"container_create\"\n");
+    REQUIRE(ops(im, 0) == std::vector<opcode>{opcode::action_eq, opcode::jump_if_false, opcode::slot_eq});
+    const auto& a = at(im, 0, 2);
+    CHECK(slot_text(im, a.slot) == "resource.labels.team");
+    CHECK(slot_text(im, static_cast<std::uint16_t>(a.arg)) == "host.labels.team");
+    REQUIRE(ops(im, 1) == std::vector<opcode>{opcode::slot_ne, opcode::jump_if_false, opcode::action_eq});
+    const auto& b = at(im, 1, 0);
+    CHECK(slot_text(im, b.slot) == "user");   // source order is kept
+    CHECK(slot_text(im, static_cast<std::uint16_t>(b.arg)) == "resource.owner");
+    CHECK(ops(im, 2)[0] == opcode::slot_eq);
+}
+
+TEST_CASE("ownership: owner label, own rules and what dockpold must fetch") {
+    auto names = [](const rt::program_image& im, std::uint32_t s) { return set_names(im, s); };
+    auto creates_and_updates = std::vector<std::string>{"config_create", "config_update", "container_create",
+                                                        "network_create", "secret_create", "secret_update",
+                                                        "service_create", "service_update", "volume_create"};
+    SECTION("no owner label: nothing changes") {
+        auto im = compile_text("rule r: allow if user == \"x\"\n");
+        CHECK(im.owner_label.empty());
+        CHECK(names(im, im.body_actions).empty());
+        CHECK_FALSE(im.rules[0].own);
+    }
+    SECTION("an owner label: every create and keep action's body is read") {
+        auto im = compile_text("owner label \"dockpol.owner\"\nrule r: allow if user == \"x\"\n");
+        CHECK(im.owner_label == "dockpol.owner");
+        CHECK(names(im, im.body_actions) == creates_and_updates);
+        CHECK(names(im, im.resource_actions).empty());
+    }
+    SECTION("allow own: targets are inspected, bodies read, per its actions") {
+        auto im = compile_text("owner label \"dockpol.owner\"\n"
+                               "rule r: allow own if action in {\"container_list\", \"container_stop\", \"service_update\"}\n"
+                               "rule s: allow if group == \"admins\"\n");
+        CHECK(im.rules[0].own);
+        CHECK_FALSE(im.rules[1].own);
+        CHECK_FALSE(im.rules.back().own);   // builtin_ping
+        CHECK(names(im, im.resource_actions) == std::vector<std::string>{"container_stop", "service_update"});
+        CHECK(names(im, im.body_actions) == creates_and_updates);
+    }
+    SECTION("resource.owner: the actions that have it are inspected") {
+        auto im = compile_text("owner label \"dockpol.owner\"\n"
+                               "rule r: allow if action in {\"container_list\", \"volume_delete\", \"exec_start\"} and resource.owner == user\n");
+        CHECK(names(im, im.resource_actions) == std::vector<std::string>{"exec_start", "volume_delete"});
+        REQUIRE(im.slots.size() == 2);
+        CHECK(im.slots[0].field == rt::field_id::resource_owner);
+        CHECK(im.slots[0].key.empty());
+    }
+}
+
 TEST_CASE("positions, default, manifest and revision") {
     const std::string text = "default allow\n\nrule a: deny if user == \"x\"\nrule b:\n    deny\n";
     auto res = dsl::compile({dsl::source_file{"p.dpol", text}}, {});
@@ -235,12 +288,29 @@ TEST_CASE("limits exceeded by the compiled image are dp-limit") {
 
 TEST_CASE("ASTs the checker must reject are dp-internal, never a bad image") {
     auto two_fields = policy({rule("r", rt::effect::allow,
-                                   cmp(compare_op::eq, field(rt::field_id::user), field(rt::field_id::host)))});
+                                   cmp(compare_op::lt, field(rt::field_id::user), field(rt::field_id::host)))});
     auto res = dsl::compile_checked(two_fields, "x");
     CHECK_FALSE(res.image);
     REQUIRE(res.diagnostics.size() == 1);
     CHECK(res.diagnostics[0].code == "dp-internal");
-    CHECK(res.diagnostics[0].message == "lowering failed: comparison between two fields");
+    CHECK(res.diagnostics[0].message == "lowering failed: two fields compare only with == or !=");
+
+    // Two fields of different types: lowered, then refused by the verifier.
+    auto mixed = policy({rule("r", rt::effect::allow,
+                              cmp(compare_op::eq, field(rt::field_id::user), field(rt::field_id::container_uid)))});
+    res = dsl::compile_checked(mixed, "x");
+    REQUIRE(res.diagnostics.size() == 1);
+    CHECK(res.diagnostics[0].message ==
+          "the verifier rejected the compiled policy: rule 0 'r': slot_eq at pc 0: compares field 'user' with field "
+          "'container.uid' of another type");
+
+    // `allow own` without an owner label.
+    auto own = policy({rule("r", rt::effect::allow, cmp(compare_op::eq, field(rt::field_id::action), lit("container_list")))});
+    own.rules[0].own = true;
+    res = dsl::compile_checked(own, "x");
+    REQUIRE(res.diagnostics.size() == 1);
+    CHECK(res.diagnostics[0].message ==
+          "the verifier rejected the compiled policy: rule 0 'r': `allow own` without an owner label");
 
     // Lowering succeeds but the verifier refuses (`matches` on a number field).
     auto bad_type = policy({rule("r", rt::effect::allow,

@@ -62,6 +62,50 @@ TEST_CASE("parse: statements of the DESIGN example") {
           std::vector<std::string>{"# Ordered rules: the first rule whose condition holds decides."});
 }
 
+TEST_CASE("parse: owner label and `allow own`") {
+    std::vector<diagnostic> ds;
+    const policy p = parse_policy({source_file{"t.dpol", "owner label \"dockpol.owner\"\n"
+                                                         "rule a: allow own if action == \"container_list\"\n"
+                                                         "rule b: allow own\n"
+                                                         "rule c: allow if owner == user\n"
+                                                         "rule own: deny\n"}},
+                                  ds);
+    REQUIRE(ds.empty());
+    REQUIRE(p.owners.size() == 1);
+    CHECK(p.owners[0].name.str == "dockpol.owner");
+    CHECK(p.owners[0].name.sp.column == 13);
+    CHECK(p.owners[0].sp.line == 1);
+    REQUIRE(p.rules.size() == 4);
+    CHECK(p.rules[0].own);
+    CHECK(p.rules[0].own_sp.line == 2);
+    CHECK(p.rules[0].own_sp.column == 15);
+    CHECK(p.rules[0].cond.has_value());
+    CHECK(p.rules[1].own);
+    CHECK_FALSE(p.rules[1].cond.has_value());
+    // `owner` and `own` are not reserved: a name elsewhere.
+    CHECK_FALSE(p.rules[2].own);
+    CHECK(p.rules[2].cond->items[0].text == "owner");
+    CHECK(p.rules[3].name == "own");
+    REQUIRE(p.parsed[0].statements.size() == 5);
+    CHECK(p.parsed[0].statements[0].kind == stmt_kind::owner);
+
+    struct row { const char* text; const char* message; std::uint32_t column; };
+    const row errors[] = {
+        {"owner \"dockpol.owner\"\n", "expected 'label' after 'owner'", 7},
+        {"owner label dockpol\n", "expected the label key as a string, e.g. \"dockpol.owner\"", 13},
+        {"rule r: deny own\n", "`own` applies to `allow` rules only", 14},
+    };
+    for (const auto& r : errors) {
+        INFO(r.text);
+        std::vector<diagnostic> es;
+        (void)parse_policy({source_file{"t.dpol", r.text}}, es);
+        REQUIRE(es.size() == 1);
+        CHECK(es[0].code == "dp-parse");
+        CHECK(es[0].message == r.message);
+        CHECK(es[0].sp.column == r.column);
+    }
+}
+
 TEST_CASE("parse: precedence is not > and > or; `not x in S` is `not (x in S)`") {
     const policy p = parse_ok(dsl_test::read_text(dsl_test::fixture_path("precedence.dpol")));
     const expr& r1 = *p.rules[0].cond;
@@ -174,7 +218,7 @@ TEST_CASE("parse: syntax errors carry the table's message and position") {
         {"rule r: allow if user == \"a\" or\n", "expected a condition: a comparison, a bool field, 'not', 'any', 'all' or '('", 1, 32},
         {"rule r: allow user\n", "unexpected text; expected 'and', 'or', a comparison or the end of the statement", 1, 15},
         {"rule r: allow\n  rule s: deny\n", "a statement must start at column 1 (only continuation lines are indented)", 2, 3},
-        {"allow everything\n", "expected a statement: 'default', 'let', 'rule' or 'safe'", 1, 1},
+        {"allow everything\n", "expected a statement: 'default', 'let', 'rule', 'safe' or 'owner label'", 1, 1},
     };
     for (const auto& r : rows) {
         INFO(r.text);
@@ -287,7 +331,7 @@ TEST_CASE("parse: a closing brace or parenthesis at column 1 continues the state
 
 TEST_CASE("parse: stray text before the first statement is reported, not skipped") {
     const diagnostic d = single_parse_error("# c\n  ) oops\nrule r: allow\n");
-    CHECK(d.message == "expected a statement: 'default', 'let', 'rule' or 'safe'");
+    CHECK(d.message == "expected a statement: 'default', 'let', 'rule', 'safe' or 'owner label'");
     CHECK(d.sp.line == 2);
     CHECK(d.sp.column == 3);
 }

@@ -209,7 +209,7 @@ TEST_CASE("rules: names, effects, positions, builtin_ping last") {
     }
     SECTION("builtin_ping must allow") {
         im.rules[1].eff = rt::effect::deny;
-        CHECK(why(im) == "builtin_ping must be `allow` with no source position");
+        CHECK(why(im) == "builtin_ping must be `allow` (not `own`) with no source position");
     }
     SECTION("default effect out of range") {
         im.default_effect = static_cast<rt::effect>(3);
@@ -314,6 +314,46 @@ TEST_CASE("op/slot type sanity") {
           "rule 0 'r': list_has at pc 0: cannot apply to field 'container.privileged'");
     CHECK(check(rt::field_id::body, opcode::num_cmp, 0) == "ok");
     CHECK(check(rt::field_id::body, opcode::list_has, 0) == "ok");
+}
+
+TEST_CASE("slot_eq / slot_ne: a second slot in range, of the same type, never inside a block") {
+    auto check = [](rt::field_id a, rt::field_id b, std::uint32_t arg = 1) {
+        image_spec sp;
+        sp.slots = {{a, rt::info(a).keyed ? "k" : "", {}}, {b, rt::info(b).keyed ? "k" : "", {}}};
+        sp.body = {op(opcode::slot_eq, arg, 0)};
+        return why(build(sp));
+    };
+    CHECK(check(rt::field_id::user, rt::field_id::host_labels) == "ok");
+    CHECK(check(rt::field_id::container_uid, rt::field_id::exec_uid) == "ok");
+    CHECK(check(rt::field_id::user, rt::field_id::container_uid) ==
+          "rule 0 'r': slot_eq at pc 0: compares field 'user' with field 'container.uid' of another type");
+    CHECK(check(rt::field_id::groups, rt::field_id::group) == "rule 0 'r': slot_eq at pc 0: cannot apply to field 'groups'");
+    CHECK(check(rt::field_id::user, rt::field_id::host, 2) == "rule 0 'r': slot_eq at pc 0: slot index 2 out of range (2)");
+    auto sp = rich();
+    sp.blocks = {{elem(opcode::slot_ne, 0, 0)}};
+    CHECK(why(build(sp)) == "block 0: slot_ne at pc 6: an any/all block cannot compare input slots");
+}
+
+TEST_CASE("ownership: owner label, resource.owner and own rules") {
+    image_spec sp;
+    sp.slots = {{rt::field_id::resource_owner, "", {}}, {rt::field_id::user, "", {}}};
+    sp.body = {op(opcode::slot_eq, 1, 0)};
+    auto im = build(sp);
+    CHECK(why(im) == "slot 0: reads resource.owner, but the bundle has no owner label");
+    im.owner_label = "dockpol.owner";
+    CHECK(why(im) == "ok");
+    im.owner_label = "owner";
+    CHECK(why(im) == "owner label 'owner': the owner label needs a namespace: a '.' in its name");
+    im.owner_label = "dockpol.owner";
+    im.rules[0].own = true;
+    CHECK(why(im) == "ok");
+    im.rules[0].eff = rt::effect::deny;
+    CHECK(why(im) == "rule 0 'r': `own` on a deny rule");
+    im.rules[0].eff = rt::effect::allow;
+    im.owner_label.clear();
+    CHECK(why(im) == "slot 0: reads resource.owner, but the bundle has no owner label");
+    im.slots = {{rt::field_id::user, "", {}}, {rt::field_id::host, "", {}}};
+    CHECK(why(im) == "rule 0 'r': `allow own` without an owner label");
 }
 
 TEST_CASE("blocks: referenced exactly once, never nested") {

@@ -290,3 +290,49 @@ TEST_CASE("rules guarded by an action test are skipped for other actions, never 
     CHECK(eval("container_list", value()) == "r");
     CHECK(eval("container_create", value()) == "default");
 }
+
+TEST_CASE("slot_eq / slot_ne: same-kind scalars compare; absent or lists on either side are false for both") {
+    auto run2 = [](opcode o, const value& a, const value& b) {
+        image_spec sp;
+        sp.slots = {json_slot, {rt::field_id::body, "Y", {}}};
+        sp.body = {op(o, 1, 0)};
+        auto p = load(std::move(sp));
+        return rt::evaluate(*p, {rt::unknown_action_id, {a, b}}).rule == "r";
+    };
+    CHECK(run2(opcode::slot_eq, value::string("bruce"), value::string("bruce")));
+    CHECK_FALSE(run2(opcode::slot_eq, value::string("bruce"), value::string("alice")));
+    CHECK(run2(opcode::slot_ne, value::string("bruce"), value::string("alice")));
+    CHECK_FALSE(run2(opcode::slot_ne, value::string("bruce"), value::string("bruce")));
+    CHECK(run2(opcode::slot_eq, value::number(3), value::number(3)));
+    CHECK(run2(opcode::slot_ne, value::boolean(true), value::boolean(false)));
+    for (auto o : {opcode::slot_eq, opcode::slot_ne}) {
+        CHECK_FALSE(run2(o, value(), value::string("bruce")));
+        CHECK_FALSE(run2(o, value::string("bruce"), value()));
+        CHECK_FALSE(run2(o, value(), value()));
+        CHECK_FALSE(run2(o, value::string("3"), value::number(3)));
+        CHECK_FALSE(run2(o, strs({"a"}), strs({"a"})));
+    }
+}
+
+TEST_CASE("evaluate from a given rule; decision::own comes from the deciding rule") {
+    image_spec sp;
+    sp.body = {op(opcode::load_true)};
+    auto im = build(sp);
+    im.owner_label = "dockpol.owner";
+    im.rules[0].own = true;
+    auto r = rt::load_image(im);
+    REQUIRE(r.prog);
+    const auto& p = *r.prog;
+    auto d = rt::evaluate(p, {act("system_ping"), {}});
+    CHECK(d.rule == "r");
+    CHECK(d.own);
+    // The caller's ownership check failed: try the next rule.
+    d = rt::evaluate(p, {act("system_ping"), {}}, static_cast<std::uint32_t>(d.rule_index + 1));
+    CHECK(d.rule == "builtin_ping");
+    CHECK_FALSE(d.own);
+    d = rt::evaluate(p, {act("container_list"), {}}, 1);
+    CHECK(d.rule == "default");
+    CHECK_FALSE(d.own);
+    // Past the last rule: the default decides.
+    CHECK(rt::evaluate(p, {act("system_ping"), {}}, 99).rule == "default");
+}

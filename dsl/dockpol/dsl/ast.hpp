@@ -63,6 +63,8 @@ struct rule_decl {
     std::string name;
     span name_sp;
     rt::effect eff = rt::effect::deny;
+    bool own = false;          // `allow own`
+    span own_sp;               // the `own` keyword, when own
     std::optional<expr> cond;  // none: unconditional
     span sp;
 };
@@ -75,12 +77,18 @@ struct safe_decl {
     span sp;
 };
 
+// `owner label "NAME"`: at most one per policy (duplicates are the checker's).
+struct owner_decl {
+    expr name;    // string_lit as written
+    span sp;
+};
+
 // Comments are kept so `fmt` can reproduce them: each statement owns the
 // comment lines directly above it; `trailing` holds comments after the last one.
-enum class stmt_kind { default_, let, rule, safe };
+enum class stmt_kind { default_, let, rule, safe, owner };
 struct statement {
     stmt_kind kind;
-    std::size_t index;                  // into policy::lets / rules / safes, or 0 for default
+    std::size_t index;                  // into policy::lets / rules / safes / owners, or 0 for default
     std::vector<std::string> comments;  // full comment lines, with '#'
 };
 
@@ -97,6 +105,7 @@ struct policy {
     std::vector<let_decl> lets;
     std::vector<rule_decl> rules;        // command-line order, then source order
     std::vector<safe_decl> safes;        // every `safe` statement (duplicates are the checker's)
+    std::vector<owner_decl> owners;      // every `owner label` statement (duplicates are the checker's)
 };
 
 // What the checker produces: conditions with every name inlined, every
@@ -104,6 +113,7 @@ struct policy {
 struct checked_rule {
     std::string name;
     rt::effect eff = rt::effect::deny;
+    bool own = false;                    // `allow own`
     std::optional<expr> cond;
     rt::source_pos pos;
 };
@@ -114,6 +124,7 @@ struct checked_policy {
     std::vector<checked_rule> rules;     // the policy's rules only; lowering appends builtin_ping
     std::vector<std::string> safe_host_paths;       // `safe host paths`, cleaned
     std::vector<std::string> safe_volume_drivers;   // `safe volume drivers`
+    std::string owner_label;                        // `owner label "NAME"`; "" = none
 };
 
 } // namespace dockpol::dsl

@@ -8,6 +8,7 @@
 // Normal forms in the checked output (what lowering may rely on):
 //   - `==`, `!=`, `<`, `<=`, `>`, `>=`: items[0] is the field (or loop var),
 //     items[1] the constant (operands are swapped, ordering operators flipped);
+//     or, for `==`/`!=` only, two fields of one scalar type in source order;
 //   - `in`: either FIELD in SET (set_lit), or STRING in LISTFIELD (list, groups, json);
 //   - `matches`: FIELD matches STRING; on `action` it becomes `action in {names}`;
 //   - `covers`: as written, one side a field or loop var, the other a string;
@@ -36,6 +37,8 @@
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/fields.hpp"
 #include "dockpol/rt/glob.hpp"
+#include "dockpol/rt/owner_forms.hpp"
+#include "dockpol/rt/owner_label.hpp"
 
 namespace dockpol::dsl {
 
@@ -235,6 +238,11 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
         }
     }
     if (auto f = resolve_field(text)) {
+        if (f->id == rt::field_id::resource_owner && cx.pol.owners.empty()) {
+            cx.error("dp-no-owner-label", e.sp, "`resource.owner` needs an `owner label` statement",
+                     "declare the label that records owners, e.g. `owner label \"dockpol.owner\"`");
+            return std::nullopt;
+        }
         if (sc.var) {
             cx.error("dp-type", e.sp,
                      "the predicate of `any`/`all` may only use `" + *sc.var + "` and constants; `" + text +
@@ -355,6 +363,40 @@ inline std::string_view op_text(compare_op op) {
     return table[static_cast<std::size_t>(op)];
 }
 
+// Field-to-field `==`/`!=`: two fields of one scalar type (string, number,
+// bool), kept in source order. Absent on either side makes both false.
+inline std::optional<expr> check_field_pair(check_context& cx, const expr& e, const operand& L, const operand& R) {
+    auto scalar = [](vtype t) { return t == vtype::string || t == vtype::number || t == vtype::boolean; };
+    for (const operand* o : {&L, &R}) {
+        if (scalar(o->type)) continue;
+        std::string help;
+        if (o->type == vtype::groups)
+            help = "`" + o->node.text + "` is the set of the user's groups; compare it with a constant (`" +
+                   o->node.text + " == \"dev\"`) or use `in`";
+        else if (o->type == vtype::list)
+            help = "test its elements with `any x in " + o->node.text + ": ...` against constants";
+        else if (o->type == vtype::action)
+            help = "compare `action` with an action name or a set of them";
+        else
+            help = "two fields compare only when both are strings, numbers or bools";
+        cx.error("dp-type", o->node.sp,
+                 "`" + std::string(op_text(e.op)) + "` between two fields needs one value on each side; " + o->what +
+                     " is " + std::string(describe(o->type)),
+                 std::move(help));
+        return std::nullopt;
+    }
+    if (L.type != R.type) {
+        cx.error("dp-type", e.sp,
+                 "cannot compare " + L.what + " (" + std::string(describe(L.type)) + ") with " + R.what + " (" +
+                     std::string(describe(R.type)) + ")",
+                 "two fields compare only when they have the same type");
+        return std::nullopt;
+    }
+    expr out = e;
+    out.items = {L.node, R.node};
+    return out;
+}
+
 inline std::optional<expr> check_compare(check_context& cx, const expr& e, const scope& sc) {
     auto lo = resolve_operand(cx, e.items[0], sc);
     auto ro = resolve_operand(cx, e.items[1], sc);
@@ -372,8 +414,11 @@ inline std::optional<expr> check_compare(check_context& cx, const expr& e, const
         return out;
     };
 
+    const bool two_fields = L.node.kind == expr_kind::field && R.node.kind == expr_kind::field;
+    if ((e.op == compare_op::eq || e.op == compare_op::ne) && two_fields) return check_field_pair(cx, e, L, R);
     if (e.op != compare_op::in && L.dynamic == R.dynamic)
-        return L.dynamic ? type_error("`" + op + "` compares two fields; one side must be a constant")
+        return L.dynamic ? type_error("`" + op + "` compares two fields; one side must be a constant",
+                                      two_fields ? "only `==` and `!=` compare two fields" : "")
                          : type_error("`" + op + "` compares two constants; one side must be a field");
 
     switch (e.op) {
@@ -752,9 +797,10 @@ inline std::string name_actions(const rt::action_mask& m) {
     return out;
 }
 
-// Every fact field a checked condition reads, first use first.
+// Every field a checked condition reads that only some actions have (facts,
+// resource.owner), first use first.
 inline void fact_reads(const expr& e, std::vector<const expr*>& out) {
-    if (e.kind == expr_kind::field && rt::is_fact_source(rt::info(e.id).source) &&
+    if (e.kind == expr_kind::field && rt::is_scoped_source(rt::info(e.id).source) &&
         std::none_of(out.begin(), out.end(), [&](const expr* f) { return f->id == e.id; }))
         out.push_back(&e);
     for (const auto& i : e.items) fact_reads(i, out);
@@ -861,6 +907,56 @@ inline void stage_safe_lists(check_context& cx) {
     }
 }
 
+// `owner label "NAME"`: one per policy, a label key rt::owner_label_problem accepts.
+inline void stage_owner_label(check_context& cx) {
+    const owner_decl* first = nullptr;
+    for (const auto& d : cx.pol.owners) {
+        if (first) {
+            cx.error("dp-duplicate-owner-label", d.sp, "a policy has one `owner label`; this is a second one",
+                     "the first is at " + cx.where(first->sp));
+            continue;
+        }
+        first = &d;
+        if (auto why = rt::owner_label_problem(d.name.str)) {
+            cx.error("dp-owner-label", d.name.sp, "invalid owner label " + quote_string(d.name.str) + ": " + *why,
+                     "use a namespaced Docker label key, e.g. \"dockpol.owner\" or \"com.example.owner\"");
+            continue;
+        }
+        cx.out.owner_label = d.name.str;
+    }
+}
+
+// `allow own`: needs an owner label, and every action the rule can apply to
+// must have an owner form (owner_forms.def); a rule with no action condition
+// applies to all actions, so it needs one.
+inline void stage_own_rules(check_context& cx) {
+    rt::action_mask unowned;
+    for (std::size_t a = 0; a < rt::action_count; ++a)
+        if (rt::owner_form_of(static_cast<std::uint16_t>(a)) == rt::owner_form::none) unowned.set(a);
+    for (std::size_t i = 0; i < cx.pol.rules.size(); ++i) {
+        const rule_decl& r = cx.pol.rules[i];
+        if (!r.own) continue;
+        if (cx.pol.owners.empty()) {
+            cx.error("dp-no-owner-label", r.own_sp, "`allow own` needs an `owner label` statement",
+                     "declare the label that records owners, e.g. `owner label \"dockpol.owner\"`");
+            cx.rule_ok[i] = false;
+            continue;
+        }
+        if (!cx.rule_ok[i]) continue;
+        const auto acts = rule_action_mask(cx.rule_conds[i]).value_or(rt::action_mask{}.set());
+        const auto bad = acts & unowned;
+        if (bad.none()) continue;
+        cx.error("dp-own-action", r.own_sp,
+                 "rule `" + r.name + "` is `allow own`, but it can apply to " + name_actions(bad) +
+                     (bad.count() == 1 ? ", which has" : ", which have") + " no owner",
+                 "`own` works on creates (the owner label is set), actions on one container, volume, network, "
+                 "service, secret or config (it must be the caller's), and lists, events and prunes (filtered "
+                 "to the caller's); restrict the rule with `action in {...}` to such actions");
+        cx.rule_ok[i] = false;
+        cx.rule_conds[i].reset();
+    }
+}
+
 // Assembles the checked policy from the rules that checked clean.
 inline void stage_build(check_context& cx) {
     cx.out.files = cx.pol.files;
@@ -870,6 +966,7 @@ inline void stage_build(check_context& cx) {
         checked_rule cr;
         cr.name = r.name;
         cr.eff = r.eff;
+        cr.own = r.own;
         cr.cond = cx.rule_conds[i];
         cr.pos = rt::source_pos{r.sp.file, r.sp.line, r.sp.column};
         cx.out.rules.push_back(std::move(cr));
@@ -888,9 +985,11 @@ inline constexpr check_stage check_stages[] = {
     {"collect_lets", detail::stage_collect_lets},          // after load_data: clashes with data keys
     {"resolve_lets", detail::stage_resolve_lets},          // after collect_lets: names are known
     {"duplicate_rules", detail::stage_duplicate_rules},
+    {"owner_label", detail::stage_owner_label},
     {"safe_lists", detail::stage_safe_lists},              // after resolve_lets: a set may be a `let`
     {"check_rules", detail::stage_check_rules},            // after resolve_lets: inlines constants
     {"fact_actions", detail::stage_fact_actions},          // after check_rules: reads checked conditions
+    {"own_rules", detail::stage_own_rules},                // after check_rules: reads checked conditions
     {"build", detail::stage_build},
 };
 

@@ -91,12 +91,15 @@ inline std::string print_expr(const expr& e, bool tail) {
 
 inline std::string effect_word(rt::effect e) { return e == rt::effect::allow ? "allow" : "deny"; }
 
+// `allow`, `allow own` or `deny`.
+inline std::string rule_effect(const rule_decl& r) { return effect_word(r.eff) + (r.own ? " own" : ""); }
+
 inline std::string format_rule(const rule_decl& r) {
-    const std::string head = "rule " + r.name + ": " + effect_word(r.eff);
+    const std::string head = "rule " + r.name + ": " + rule_effect(r);
     if (!r.cond) return head + "\n";
     const std::string one = head + " if " + print_expr(*r.cond, true);
     if (code_points(one) <= format_width && one.find('\n') == std::string::npos) return one + "\n";
-    std::string s = "rule " + r.name + ":\n    " + effect_word(r.eff) + " if ";
+    std::string s = "rule " + r.name + ":\n    " + rule_effect(r) + " if ";
     const expr& c = *r.cond;
     if (c.kind != expr_kind::and_ && c.kind != expr_kind::or_) return s + print_expr(c, true) + "\n";
     const bool is_and = c.kind == expr_kind::and_;
@@ -139,6 +142,7 @@ inline std::string format_file(const policy& pol, std::size_t file_index) {
         case stmt_kind::let: out += detail::format_let(pol.lets[st.index]); break;
         case stmt_kind::rule: out += detail::format_rule(pol.rules[st.index]); break;
         case stmt_kind::safe: out += detail::format_safe(pol.safes[st.index]); break;
+        case stmt_kind::owner: out += "owner label " + detail::quote_string(pol.owners[st.index].name.str) + "\n"; break;
         }
     }
     if (!pf.trailing_comments.empty()) {

@@ -154,8 +154,20 @@ struct safe_value : sor< set_lit, dotted > {};
 // `safe host paths {...}` / `safe volume drivers {...}`: what host_access does not count.
 struct safe_stmt : seq< kw_safe, sp, must< safe_kind >, sp, must< safe_value >, sp > {};
 
+// The words of an `owner label` statement; neither is reserved (`owner` starts a statement only at column 1).
+struct kw_owner : key< TAO_PEGTL_STRING( "owner" ) > {};
+struct kw_label : key< TAO_PEGTL_STRING( "label" ) > {};
+// `label` after `owner`, its own rule for its message.
+struct owner_label_word : kw_label {};
+// The label key, a string literal.
+struct owner_name : string_lit {};
+// `owner label "NAME"`: the label that records who owns an object.
+struct owner_stmt : seq< kw_owner, sp, must< owner_label_word >, sp, must< owner_name >, sp > {};
+
 // `allow` or `deny`.
 struct effect : sor< kw_allow, kw_deny > {};
+// `own` after `allow`: the rule decides only for the caller's own objects (not reserved).
+struct own_mark : key< TAO_PEGTL_STRING( "own" ) > {};
 // `default allow|deny`: the decision when no rule matches.
 struct default_stmt : seq< kw_default, sp, must< effect >, sp > {};
 // The name a `let` defines.
@@ -172,12 +184,12 @@ struct rule_name : name {};
 struct rule_colon : one< ':' > {};
 // The optional `if CONDITION` of a rule.
 struct rule_if : seq< kw_if, sp, must< condition > > {};
-// `rule NAME: allow|deny [if CONDITION]`.
-struct rule_stmt : seq< kw_rule, sp, must< rule_name >, sp, must< rule_colon >, sp, must< effect >, sp, opt< rule_if > > {};
+// `rule NAME: allow [own]|deny [if CONDITION]`.
+struct rule_stmt : seq< kw_rule, sp, must< rule_name >, sp, must< rule_colon >, sp, must< effect >, sp, opt< own_mark, sp >, opt< rule_if > > {};
 // Any statement.
-struct statement : sor< default_stmt, let_stmt, rule_stmt, safe_stmt > {};
+struct statement : sor< default_stmt, let_stmt, rule_stmt, safe_stmt, owner_stmt > {};
 // A statement keyword where a statement already ended: probably a statement that is indented.
-struct statement_keyword : sor< kw_rule, kw_let, kw_default, kw_safe > {};
+struct statement_keyword : sor< kw_rule, kw_let, kw_default, kw_safe, kw_owner > {};
 // Raised (never matched) for an indented statement: statements start at column 1.
 struct indented_statement : statement_keyword {};
 // Nothing may follow a complete statement except whitespace and comments.

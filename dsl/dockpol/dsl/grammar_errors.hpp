@@ -16,7 +16,9 @@ template <typename Rule>
 inline constexpr const char* error_message = nullptr;
 
 // clang-format off
-template<> inline constexpr auto error_message< statement > = "expected a statement: 'default', 'let', 'rule' or 'safe'";
+template<> inline constexpr auto error_message< statement > = "expected a statement: 'default', 'let', 'rule', 'safe' or 'owner label'";
+template<> inline constexpr auto error_message< owner_label_word > = "expected 'label' after 'owner'";
+template<> inline constexpr auto error_message< owner_name > = "expected the label key as a string, e.g. \"dockpol.owner\"";
 template<> inline constexpr auto error_message< safe_kind > = "expected 'host paths' or 'volume drivers' after 'safe'";
 template<> inline constexpr auto error_message< safe_value > = "expected a set {\"a\", \"b\"} or the name of a `let` holding one";
 template<> inline constexpr auto error_message< statement_end > = "unexpected text; expected 'and', 'or', a comparison or the end of the statement";

@@ -94,7 +94,8 @@ inline void lint_unreachable(lint_context& lx) {
                     "move `" + lx.pol.rules[i].name + "` above `" + first.name + "` or remove it");
             continue;
         }
-        if (lx.usable(i) && always_true(lx.cond(i))) catch_all = i;
+        // An `allow own` rule passes requests on other users' objects to the next rule.
+        if (lx.usable(i) && always_true(lx.cond(i)) && !lx.pol.rules[i].own) catch_all = i;
     }
 }
 
@@ -155,7 +156,7 @@ inline void lint_shadowed(lint_context& lx) {
         if (lx.unreachable[j] || !keys[j]) continue;
         const auto& later = *keys[j];
         for (std::size_t i = 0; i < j; ++i) {
-            if (!keys[i]) continue;
+            if (!keys[i] || rules[i].own) continue;
             const auto& earlier = *keys[i];
             const bool covered = std::all_of(earlier.begin(), earlier.end(), [&](const atom_key& a) {
                 return std::find(later.begin(), later.end(), a) != later.end();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bitset>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -21,6 +22,7 @@
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/fields.hpp"
 #include "dockpol/rt/glob.hpp"
+#include "dockpol/rt/owner_forms.hpp"
 #include "dockpol/rt/program.hpp"
 #include "dockpol/rt/verifier.hpp"
 
@@ -79,9 +81,13 @@ public:
         img_.default_effect = pol.default_effect;
         action_bits body, resource;
         for (const auto& r : pol.rules) {
-            rule(r.name, r.eff, r.cond ? &*r.cond : nullptr, r.pos);
+            rule(r.name, r.eff, r.own, r.cond ? &*r.cond : nullptr, r.pos);
             needs(r.cond ? &*r.cond : nullptr, body, resource);
+            if (r.own) own_needs(r.cond ? &*r.cond : nullptr, body, resource);
         }
+        img_.owner_label = pol.owner_label;
+        // dockpold sets the label on every create and checks updates keep it, whichever rule allowed them.
+        if (!pol.owner_label.empty()) body |= owner_forms({rt::owner_form::create, rt::owner_form::keep});
         builtin_ping();
         place_blocks();
         img_.body_actions = action_set(body);
@@ -165,10 +171,11 @@ private:
         return i;
     }
 
-    void rule(const std::string& name, rt::effect eff, const expr* cond, rt::source_pos pos) {
+    void rule(const std::string& name, rt::effect eff, bool own, const expr* cond, rt::source_pos pos) {
         rt::rule_desc r;
         r.name = str(name);
         r.eff = eff;
+        r.own = own;
         r.code_begin = static_cast<std::uint32_t>(img_.code.size());
         target t{&img_.code, false, {}, 0, 0};
         if (cond) emit(*cond, t);
@@ -304,7 +311,7 @@ private:
             op = mirror[static_cast<int>(op)];
         }
         if (!is_value(*l)) throw lower_error("comparison without a field", e.sp);
-        if (is_value(*r)) throw lower_error("comparison between two fields", e.sp);
+        if (is_value(*r)) return field_pair(*l, op, *r, t);
         if (is_action(*l)) return action_compare(*l, op, *r, t);
         const bool list = is_list_field(*l);
         switch (op) {
@@ -344,6 +351,16 @@ private:
             code.push_back(read(rt::opcode::covers, *l, t, str(r->str)));
             return;
         }
+    }
+
+    // `a == b` / `a != b` on two input fields of one scalar type (the checker's normal form).
+    void field_pair(const expr& l, compare_op op, const expr& r, target& t) {
+        if (t.element || l.kind != expr_kind::field || r.kind != expr_kind::field)
+            throw lower_error("only two input fields compare with each other", r.sp);
+        if (op != compare_op::eq && op != compare_op::ne) throw lower_error("two fields compare only with == or !=", r.sp);
+        auto in = read(op == compare_op::eq ? rt::opcode::slot_eq : rt::opcode::slot_ne, l, t);
+        in.arg = slot(r);
+        t.code->push_back(in);
     }
 
     void num(const expr& l, rt::cmp_op op, const expr& r, target& t) {
@@ -389,6 +406,7 @@ private:
             switch (rt::info(f->id).source) {
             case rt::field_source::request: break;
             case rt::field_source::resource: resource |= acts & inspectable_actions(); break;
+            case rt::field_source::owner: resource |= acts & rt::field_actions(f->id); break;
             case rt::field_source::body: body |= acts & json_body_actions(); break;
             default: {
                 // Derived facts: the table says which actions read the body or the target.
@@ -398,6 +416,22 @@ private:
             }
             }
         }
+    }
+
+    // The actions whose owner form is one of `forms`.
+    static action_bits owner_forms(std::initializer_list<rt::owner_form> forms) {
+        action_bits b;
+        for (std::size_t a = 0; a < rt::action_count; ++a)
+            for (auto f : forms)
+                if (rt::owner_form_of(static_cast<std::uint16_t>(a)) == f) b.set(a);
+        return b;
+    }
+
+    // `allow own` checks the target's owner (target, keep) and the objects a body names (create, keep).
+    static void own_needs(const expr* cond, action_bits& body, action_bits& resource) {
+        const action_bits acts = rule_actions(cond);
+        resource |= acts & owner_forms({rt::owner_form::target, rt::owner_form::keep});
+        body |= acts & owner_forms({rt::owner_form::create, rt::owner_form::keep});
     }
 
     rt::program_image img_;

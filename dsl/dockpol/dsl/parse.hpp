@@ -31,8 +31,9 @@ namespace g = grammar;
 template <typename Rule>
 using selector = pt::selector<
     Rule,
-    pt::store_content::on<g::default_stmt, g::let_stmt, g::rule_stmt, g::safe_stmt, g::safe_kind, g::effect, g::let_name, g::rule_name,
-                          g::string_lit, g::number, g::bool_lit, g::set_lit, g::dotted, g::cmp_op, g::not_expr,
+    pt::store_content::on<g::default_stmt, g::let_stmt, g::rule_stmt, g::safe_stmt, g::owner_stmt, g::safe_kind, g::effect,
+                          g::own_mark, g::let_name, g::rule_name,
+                          g::string_lit, g::owner_name, g::number, g::bool_lit, g::set_lit, g::dotted, g::cmp_op, g::not_expr,
                           g::quantifier, g::quant_kind, g::loop_var, g::loop_list>,
     // `term` is selected only so the control sees it (the parse tree calls a
     // control's start/failure only for selected or leaf rules); it always folds away.
@@ -157,7 +158,7 @@ struct ast_builder {
 
     expr build(const pt::node& n) {
         expr e;
-        if (n.is_type<g::string_lit>()) return string_node(n);
+        if (n.is_type<g::string_lit>() || n.is_type<g::owner_name>()) return string_node(n);
         if (n.is_type<g::number>()) {
             e.kind = expr_kind::number_lit;
             e.sp = sp(n);
@@ -345,12 +346,26 @@ inline void parse_file(policy& pol, std::uint32_t file, std::vector<diagnostic>&
             s.kind = stmt_kind::safe;
             s.index = pol.safes.size();
             pol.safes.push_back(std::move(d));
+        } else if (st.is_type<g::owner_stmt>()) {
+            owner_decl d;
+            d.name = b.build(*st.children[0]);
+            d.sp = stmt_sp;
+            s.kind = stmt_kind::owner;
+            s.index = pol.owners.size();
+            pol.owners.push_back(std::move(d));
         } else {
             rule_decl r;
             r.name = st.children[0]->string();
             r.name_sp = b.sp(*st.children[0]);
             r.eff = ast_builder::effect_of(*st.children[1]);
-            if (st.children.size() > 2) r.cond = b.build(*st.children[2]);
+            std::size_t next = 2;
+            if (st.children.size() > next && st.children[next]->is_type<g::own_mark>()) {
+                r.own_sp = b.tight(*st.children[next]);
+                if (r.eff == rt::effect::allow) r.own = true;
+                else diag("dp-parse", r.own_sp, "`own` applies to `allow` rules only", "write `deny` alone");
+                ++next;
+            }
+            if (st.children.size() > next) r.cond = b.build(*st.children[next]);
             r.sp = stmt_sp;
             s.kind = stmt_kind::rule;
             s.index = pol.rules.size();

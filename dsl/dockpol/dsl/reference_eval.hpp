@@ -5,6 +5,7 @@
 // the same decision by the same rule.
 #pragma once
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,18 +34,21 @@ public:
         action_ = std::string(rt::all_actions()[id ? *id : rt::unknown_action_id].name);
     }
 
-    rt::decision run() {
+    rt::decision run(std::uint32_t first_rule) {
         // Body values are extracted up front, once per distinct use: a body the
         // scanner refuses denies the request whatever rule would have decided.
         for (const auto& r : pol_.rules)
             if (r.cond)
                 if (auto e = prefetch(*r.cond)) return rt::error_decision(*e);
-        for (std::size_t i = 0; i < pol_.rules.size(); ++i) {
+        for (std::size_t i = first_rule; i < pol_.rules.size(); ++i) {
             const auto& r = pol_.rules[i];
-            if (!r.cond || truth(*r.cond, nullptr))
-                return rt::decision{r.eff, r.name, {}, static_cast<std::int32_t>(i)};
+            if (!r.cond || truth(*r.cond, nullptr)) {
+                rt::decision d{r.eff, r.name, {}, static_cast<std::int32_t>(i)};
+                d.own = r.own;
+                return d;
+            }
         }
-        if (action_ == "system_ping")
+        if (action_ == "system_ping" && first_rule <= pol_.rules.size())
             return rt::decision{rt::effect::allow, std::string(rt::builtin_ping_rule), {},
                                 static_cast<std::int32_t>(pol_.rules.size())};
         return rt::decision{pol_.default_effect, "default", {}, -1};
@@ -62,7 +66,7 @@ private:
 
     static bool from_body(rt::field_id f) {
         auto s = rt::info(f).source;
-        return s != rt::field_source::request && s != rt::field_source::resource;
+        return s != rt::field_source::request && s != rt::field_source::resource && s != rt::field_source::owner;
     }
 
     static void loop_keys(const expr& e, const std::string& var, std::vector<std::string>& out) {
@@ -130,6 +134,7 @@ private:
         case F::resource_id: return req_.resource_id.empty() ? rt::value() : rt::value::string(req_.resource_id);
         case F::resource_name: return req_.resource_name ? rt::value::string(*req_.resource_name) : rt::value();
         case F::resource_labels: return first(req_.resource_labels, f.key);
+        case F::resource_owner: return pol_.owner_label.empty() ? rt::value() : first(req_.resource_labels, pol_.owner_label);
         default: {
             auto it = body_.find(body_key{f.id, f.key, subpaths});
             return it == body_.end() ? rt::value() : it->second;
@@ -194,9 +199,23 @@ private:
 
     static bool is_field_like(const expr& e) { return e.kind == expr_kind::field || e.kind == expr_kind::loop_var; }
 
+    // Field-to-field `==`/`!=`: two scalars of the same kind; anything else (absent included) is false.
+    bool compare_fields(const rt::value& x, compare_op op, const rt::value& y) const {
+        if (x.kind != y.kind) return false;
+        bool eq;
+        switch (x.kind) {
+        case rt::value_kind::string: eq = x.s == y.s; break;
+        case rt::value_kind::number: eq = x.n == y.n; break;
+        case rt::value_kind::boolean: eq = x.b == y.b; break;
+        default: return false;
+        }
+        return op == compare_op::eq ? eq : !eq;
+    }
+
     bool compare(const expr& e, const scope* sc) const {
         const expr& a = e.items.at(0);
         const expr& b = e.items.at(1);
+        if (a.kind == expr_kind::field && b.kind == expr_kind::field) return compare_fields(field(a), e.op, field(b));
         if (e.op == compare_op::in && a.kind == expr_kind::string_lit) return contains(operand(b, sc), a.str);
         if (e.op == compare_op::covers && a.kind == expr_kind::string_lit) {
             auto v = operand(b, sc);
@@ -280,8 +299,10 @@ private:
 
 } // namespace detail::reference_impl
 
-inline rt::decision reference_decide(const checked_policy& pol, const rt::request& req) {
-    return detail::reference_impl::reference(pol, req).run();
+// Like rt::evaluate, `first_rule` skips the rules before it (an `allow own`
+// rule whose ownership check failed is retried from the next one).
+inline rt::decision reference_decide(const checked_policy& pol, const rt::request& req, std::uint32_t first_rule = 0) {
+    return detail::reference_impl::reference(pol, req).run(first_rule);
 }
 
 } // namespace dockpol::dsl

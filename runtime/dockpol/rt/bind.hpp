@@ -39,9 +39,11 @@ inline value bind_nonempty(const std::string& s) { return s.empty() ? value::abs
 
 } // namespace detail::bind_impl
 
-// The value a request/resource-sourced field has for this request; absent for
-// body and fact fields (fill_facts supplies those) and for `action`.
-inline value request_value(field_id f, std::string_view key, const request& req) {
+// The value a request/resource/owner-sourced field has for this request;
+// absent for body and fact fields (fill_facts supplies those) and for
+// `action`. `owner_label` is the program's (`owner label "NAME"`): resource.owner
+// is the target's value of it, absent without a label or a target.
+inline value request_value(field_id f, std::string_view key, const request& req, std::string_view owner_label = {}) {
     switch (f) {
     case field_id::user: return value::string(req.user);
     case field_id::groups:
@@ -55,6 +57,8 @@ inline value request_value(field_id f, std::string_view key, const request& req)
     case field_id::resource_id: return detail::bind_impl::bind_nonempty(req.resource_id);
     case field_id::resource_name: return req.resource_name ? value::string(*req.resource_name) : value::absent();
     case field_id::resource_labels: return detail::bind_impl::bind_first(req.resource_labels, key);
+    case field_id::resource_owner:
+        return owner_label.empty() ? value::absent() : detail::bind_impl::bind_first(req.resource_labels, owner_label);
     default: return value::absent();
     }
 }
@@ -73,8 +77,8 @@ inline std::variant<input, fact_error> bind(const program& p, const request& req
     bool any_body = false;
     for (std::size_t i = 0; i < slots.size(); ++i) {
         const auto src = info(slots[i].field).source;
-        if (src == field_source::request || src == field_source::resource)
-            in.slots[i] = request_value(slots[i].field, slots[i].key, req);
+        if (src == field_source::request || src == field_source::resource || src == field_source::owner)
+            in.slots[i] = request_value(slots[i].field, slots[i].key, req, p.image.owner_label);
         else
             any_body = true;
     }

@@ -34,7 +34,9 @@ namespace bundle_format {
 inline constexpr std::array<std::uint8_t, 8> magic = {0x89, 'D', 'P', 'B', '\r', '\n', 0x1a, '\n'};
 // Bumped on any incompatible change; the loader accepts exactly this version.
 // 2: the `safe` section (safe host paths and volume drivers).
-inline constexpr std::uint16_t version = 2;
+// 3: the `owner` section (owner label), a per-rule `own` byte, resource.owner
+//    in the field table and the slot_eq/slot_ne opcodes.
+inline constexpr std::uint16_t version = 3;
 // Flag bit: a signature block follows the payload.
 inline constexpr std::uint16_t flag_signed = 1;
 inline constexpr std::uint16_t known_flags = flag_signed;
@@ -45,7 +47,7 @@ inline constexpr std::size_t digest_size = 32;
 inline constexpr std::size_t insn_size = 12;
 
 enum class tag : std::uint32_t {
-    strings = 1, sets, globs, numbers, slots, rules, blocks, code, rule_positions, policy, manifest, safe,
+    strings = 1, sets, globs, numbers, slots, rules, blocks, code, rule_positions, policy, manifest, safe, owner,
 };
 } // namespace bundle_format
 
@@ -157,20 +159,25 @@ inline void put_rules(byte_writer& w, const program_image& im) {
     for (const auto& ru : im.rules) {
         w.u32(ru.name);
         w.u8(static_cast<std::uint8_t>(ru.eff));
+        w.u8(ru.own ? 1 : 0);
         w.u32(ru.code_begin);
         w.u32(ru.code_end);
     }
 }
 inline bool get_rules(byte_reader& r, program_image& im) {
     std::uint32_t n = 0;
-    if (!r.count(n, limits::max_rules, 13, "rule count")) return false;
+    if (!r.count(n, limits::max_rules, 14, "rule count")) return false;
     im.rules.resize(n);
     for (std::uint32_t i = 0; i < n; ++i) {
         auto& ru = im.rules[i];
         const std::string at = "rule " + std::to_string(i);
-        if (!r.u32(ru.name, at + " name") || !get_effect(r, ru.eff, at + " effect") ||
+        std::uint8_t own = 0;
+        if (!r.u32(ru.name, at + " name") || !get_effect(r, ru.eff, at + " effect") || !r.u8(own, at + " own") ||
             !r.u32(ru.code_begin, at + " code begin") || !r.u32(ru.code_end, at + " code end"))
             return false;
+        // 0 or 1 only, so the encoding stays canonical.
+        if (own > 1) return r.fail(at + " own: " + std::to_string(own) + " is neither 0 nor 1");
+        ru.own = own == 1;
     }
     return true;
 }
@@ -296,6 +303,11 @@ inline bool get_safe(byte_reader& r, program_image& im) {
            get_string_list(r, im.safe_volume_drivers, "safe volume driver");
 }
 
+inline void put_owner(byte_writer& w, const program_image& im) { w.str(im.owner_label); }
+inline bool get_owner(byte_reader& r, program_image& im) {
+    return r.str(im.owner_label, limits::max_string_bytes, "owner label");
+}
+
 struct section_codec {
     tag t;
     const char* name;
@@ -304,7 +316,7 @@ struct section_codec {
 };
 
 // The sections in their one required order (ascending tags).
-inline constexpr std::array<section_codec, 12> sections = {{
+inline constexpr std::array<section_codec, 13> sections = {{
     {tag::strings, "strings", put_strings, get_strings},
     {tag::sets, "sets", put_sets, get_sets},
     {tag::globs, "globs", put_globs, get_globs},
@@ -317,6 +329,7 @@ inline constexpr std::array<section_codec, 12> sections = {{
     {tag::policy, "policy", put_policy, get_policy},
     {tag::manifest, "manifest", put_manifest, get_manifest},
     {tag::safe, "safe", put_safe, get_safe},
+    {tag::owner, "owner", put_owner, get_owner},
 }};
 
 inline std::uint32_t read_u32_at(std::span<const std::uint8_t> b, std::size_t at) {

@@ -101,6 +101,7 @@ private:
         out_ += "resource_actions set " + std::to_string(im_.resource_actions) + "\n";
         out_ += "safe_host_paths " + list(im_.safe_host_paths) + "\n";
         out_ += "safe_volume_drivers " + list(im_.safe_volume_drivers) + "\n";
+        if (!im_.owner_label.empty()) out_ += "owner_label " + listing_quote(im_.owner_label) + "\n";
     }
 
     void pools() {
@@ -124,7 +125,7 @@ private:
     void rule(std::size_t i) {
         const auto& r = im_.rules[i];
         out_ += "rule " + std::to_string(i) + " " + (r.name < im_.strings.size() ? im_.strings[r.name] : "?") + " (" +
-                std::string(effect_name(r.eff)) + ") at ";
+                std::string(effect_name(r.eff)) + (r.own ? " own" : "") + ") at ";
         const source_pos pos = i < im_.rule_positions.size() ? im_.rule_positions[i] : source_pos{};
         if (pos == source_pos{}) out_ += "builtin";
         else
@@ -166,6 +167,7 @@ private:
                 (in.arg < im_.numbers.size() ? number_text(im_.numbers[in.arg]) : "?"));
             break;
         case arg_kind::block: add("block " + std::to_string(in.arg)); break;
+        case arg_kind::slot: add("slot " + std::to_string(in.arg) + " (" + slot_name(in.arg) + ")"); break;
         }
         s += ops;
         while (!s.empty() && s.back() == ' ') s.pop_back();

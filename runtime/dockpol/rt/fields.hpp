@@ -9,13 +9,14 @@
 #include <string_view>
 
 #include "dockpol/rt/actions.hpp"
+#include "dockpol/rt/owner_forms.hpp"
 
 namespace dockpol::rt {
 
 enum class field_type : std::uint8_t { string, number, boolean, list, groups, action, json };
 // Where a field's value comes from; the fact_* scopes are facts.def's.
 enum class field_source : std::uint8_t {
-    request, resource, body,
+    request, resource, body, owner,
     fact_container, fact_target, fact_image, fact_exec, fact_volume, fact_plugin, fact_build, fact_host
 };
 
@@ -76,6 +77,8 @@ inline std::optional<field_id> find_field(std::string_view name) {
 using action_mask = std::bitset<action_count>;
 
 inline constexpr bool is_fact_source(field_source s) { return s >= field_source::fact_container; }
+// Fields only some actions have (the rest see them absent): facts and resource.owner.
+inline constexpr bool is_scoped_source(field_source s) { return s == field_source::owner || is_fact_source(s); }
 
 namespace detail {
 
@@ -97,10 +100,21 @@ inline action_mask container_target_actions() {
     return m;
 }
 
+// Actions whose target's owner is known: owner form target or keep.
+inline action_mask owned_target_actions() {
+    action_mask m;
+    for (std::size_t a = 0; a < action_count; ++a) {
+        const auto f = owner_form_of(static_cast<std::uint16_t>(a));
+        if (f == owner_form::target || f == owner_form::keep) m.set(a);
+    }
+    return m;
+}
+
 } // namespace detail
 
 // The actions a fact scope applies to; other actions see its facts absent.
-// For request, resource and body fields: every action.
+// For request, resource and body fields: every action; for `owner`
+// (resource.owner): the actions with an ownable target.
 inline const action_mask& scope_actions(field_source s) {
     using a = action_code;
     static const action_mask all = action_mask{}.set();
@@ -112,7 +126,9 @@ inline const action_mask& scope_actions(field_source s) {
     static const action_mask volume = detail::mask_of({a::volume_create});
     static const action_mask plugin = detail::mask_of({a::plugin_pull, a::plugin_upgrade, a::plugin_set, a::plugin_create});
     static const action_mask build = detail::mask_of({a::image_build});
+    static const action_mask owned = detail::owned_target_actions();
     switch (s) {
+    case field_source::owner: return owned;
     case field_source::fact_container: return container;
     case field_source::fact_target: return target;
     case field_source::fact_image: return image;

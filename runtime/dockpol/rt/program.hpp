@@ -15,7 +15,7 @@ enum class opcode : std::uint8_t {
 #include "dockpol/rt/opcodes.def"
 #undef OP
 };
-enum class arg_kind : std::uint8_t { none, jump, string, set, glob, number, block };
+enum class arg_kind : std::uint8_t { none, jump, string, set, glob, number, block, slot };
 
 struct opcode_info { std::string_view name; arg_kind arg; bool uses_slot; };
 inline constexpr std::array opcode_table = {
@@ -61,6 +61,9 @@ struct rule_desc {
     effect eff = effect::deny;
     std::uint32_t code_begin = 0;  // [begin, end) in program::code
     std::uint32_t code_end = 0;
+    // `allow own`: the rule decides only for the caller's own objects; when
+    // the ownership check fails the next rule is tried.
+    bool own = false;
     friend bool operator==(const rule_desc&, const rule_desc&) = default;
 };
 
@@ -109,6 +112,8 @@ struct program_image {
     // {…}` of the policy: what host_access does not count (docs/facts.md (Host access)).
     std::vector<std::string> safe_host_paths;
     std::vector<std::string> safe_volume_drivers;
+    // `owner label "NAME"`: the label that records an object's owner; "" = none.
+    std::string owner_label;
     manifest man;
     friend bool operator==(const program_image&, const program_image&) = default;
 };

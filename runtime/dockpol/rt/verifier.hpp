@@ -19,6 +19,8 @@
 
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/glob.hpp"
+#include "dockpol/rt/owner_forms.hpp"
+#include "dockpol/rt/owner_label.hpp"
 #include "dockpol/rt/path_clean.hpp"
 #include "dockpol/rt/program.hpp"
 #include "dockpol/rt/safe_paths.hpp"
@@ -76,10 +78,12 @@ inline std::string quote(std::string_view s) {
 inline bool op_fits_type(opcode op, field_type t) {
     switch (t) {
     case field_type::string:
-        return op == opcode::str_eq || op == opcode::str_ne || op == opcode::str_in || op == opcode::str_glob ||
+        return op == opcode::slot_eq || op == opcode::slot_ne || op == opcode::str_eq || op == opcode::str_ne || op == opcode::str_in || op == opcode::str_glob ||
                op == opcode::covers || op == opcode::covered_by;
-    case field_type::number: return op == opcode::num_cmp;
-    case field_type::boolean: return op == opcode::is_true || op == opcode::bool_eq || op == opcode::bool_ne;
+    case field_type::number: return op == opcode::num_cmp || op == opcode::slot_eq || op == opcode::slot_ne;
+    case field_type::boolean:
+        return op == opcode::is_true || op == opcode::bool_eq || op == opcode::bool_ne || op == opcode::slot_eq ||
+               op == opcode::slot_ne;
     case field_type::list:
     case field_type::groups:
         return op == opcode::list_has || op == opcode::list_meets || op == opcode::any || op == opcode::all;
@@ -94,7 +98,8 @@ public:
     explicit verifier(const program_image& img) : img_(img) {}
 
     std::optional<std::string> run() {
-        if (!pools() || !slots() || !rules() || !ranges() || !bodies() || !action_sets() || !safe_lists()) return err_;
+        if (!pools() || !owner() || !slots() || !rules() || !ranges() || !bodies() || !action_sets() || !safe_lists())
+            return err_;
         return std::nullopt;
     }
 
@@ -139,6 +144,14 @@ private:
         return true;
     }
 
+    // The owner label is one the compiler accepts, or none.
+    bool owner() {
+        if (img_.owner_label.empty()) return true;
+        if (auto why = owner_label_problem(img_.owner_label))
+            return fail("owner label " + quote(img_.owner_label) + ": " + *why);
+        return true;
+    }
+
     bool slots() {
         std::set<std::pair<std::uint16_t, std::string_view>> seen;
         for (std::size_t i = 0; i < img_.slots.size(); ++i) {
@@ -152,6 +165,8 @@ private:
             if (fi.keyed && s.key.empty()) return fail(at + ": keyed field '" + std::string(fi.name) + "' has no key");
             if (!fi.keyed && !s.key.empty())
                 return fail(at + ": field '" + std::string(fi.name) + "' takes no key but has " + quote(s.key));
+            if (fi.id == field_id::resource_owner && img_.owner_label.empty())
+                return fail(at + ": reads resource.owner, but the bundle has no owner label");
             if (!seen.insert({static_cast<std::uint16_t>(f), s.key}).second)
                 return fail(at + ": duplicates an earlier slot for the same field and key");
             if (!s.subpaths.empty() && fi.type != field_type::json)
@@ -181,6 +196,9 @@ private:
             if (name == "default" || name == "error") return fail(at + ": reserved name " + quote(name));
             if (!names.insert(r.name).second) return fail(at + ": duplicate rule name " + quote(name));
             if (static_cast<std::uint8_t>(r.eff) > 1) return fail(at + " " + quote(name) + ": effect out of range");
+            if (r.own && r.eff != effect::allow) return fail(at + " " + quote(name) + ": `own` on a deny rule");
+            if (r.own && img_.owner_label.empty())
+                return fail(at + " " + quote(name) + ": `allow own` without an owner label");
             const auto& pos = img_.rule_positions[i];
             const bool zero = pos == source_pos{};
             if (!zero && (pos.file >= img_.man.sources.size() || pos.line == 0 || pos.column == 0))
@@ -191,8 +209,8 @@ private:
         const auto last_i = img_.rules.size() - 1;
         if (img_.strings[last.name] != builtin_ping_rule)
             return fail("last rule is " + quote(img_.strings[last.name]) + ", not builtin_ping");
-        if (last.eff != effect::allow || img_.rule_positions[last_i] != source_pos{})
-            return fail("builtin_ping must be `allow` with no source position");
+        if (last.eff != effect::allow || last.own || img_.rule_positions[last_i] != source_pos{})
+            return fail("builtin_ping must be `allow` (not `own`) with no source position");
         return true;
     }
 
@@ -270,7 +288,14 @@ private:
                 const auto& fi = info(img_.slots[in.slot].field);
                 if (!op_fits_type(in.op, fi.type))
                     return fail(at + ": cannot apply to field '" + std::string(fi.name) + "'");
+                if (oi.arg == arg_kind::slot) {
+                    const auto& other = info(img_.slots[in.arg].field);
+                    if (other.type != fi.type)
+                        return fail(at + ": compares field '" + std::string(fi.name) + "' with field '" +
+                                    std::string(other.name) + "' of another type");
+                }
             } else {
+                if (oi.arg == arg_kind::slot) return fail(at + ": an any/all block cannot compare input slots");
                 if (in.src != operand_src::element) return fail(at + ": an any/all block reads only its element");
                 if (in.slot > nsub)
                     return fail(at + ": element sub-path " + std::to_string(in.slot) + " out of range (" +
@@ -311,6 +336,7 @@ private:
         case arg_kind::glob: return bound(img_.globs.size(), "glob");
         case arg_kind::number: return bound(img_.numbers.size(), "number");
         case arg_kind::block: return bound(img_.blocks.size(), "block");
+        case arg_kind::slot: return bound(img_.slots.size(), "slot");
         }
         return fail(at + ": bad argument kind");
     }

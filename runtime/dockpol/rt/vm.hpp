@@ -60,6 +60,9 @@ struct decision {
     std::string rule;              // rule name, "default", or "error"
     std::string reason;            // set for "error"
     std::int32_t rule_index = -1;  // index into rules; -1 for default/error
+    // The deciding rule is `allow own`: the caller must still check ownership
+    // (and rewrite the request), and on failure evaluate again from rule_index + 1.
+    bool own = false;
     bool bad_request = false;      // rule "error" because the request is malformed (dockpold: 400)
     // Rule "error" only because these named objects ("volume:NAME",
     // "container:NAME") were not looked up: dockpold looks them up, sets
@@ -183,6 +186,21 @@ inline const value& element_operand(const value& elem, std::uint16_t k) {
     return k == 0 ? elem : absent_value();
 }
 
+// Field-to-field `==`/`!=`: only scalars of the same kind compare; absent
+// (or a list) on either side is false for both operators.
+inline bool scalars_comparable(const value& a, const value& b) {
+    return a.kind == b.kind &&
+           (a.kind == value_kind::string || a.kind == value_kind::number || a.kind == value_kind::boolean);
+}
+inline bool scalars_equal(const value& a, const value& b) {
+    switch (a.kind) {
+    case value_kind::string: return a.s == b.s;
+    case value_kind::number: return a.n == b.n;
+    case value_kind::boolean: return a.b == b.b;
+    default: return false;
+    }
+}
+
 inline bool compare_number(double a, std::uint8_t op, double b) {
     switch (static_cast<cmp_op>(op)) {
     case cmp_op::eq: return a == b;
@@ -239,6 +257,8 @@ inline bool run(const program& p, std::uint32_t pc, const value* slots, const va
             break;
         case opcode::covers: acc = v->kind == value_kind::string && covers(v->s, strings[in.arg]); break;
         case opcode::covered_by: acc = v->kind == value_kind::string && covers(strings[in.arg], v->s); break;
+        case opcode::slot_eq: acc = scalars_comparable(*v, slots[in.arg]) && scalars_equal(*v, slots[in.arg]); break;
+        case opcode::slot_ne: acc = scalars_comparable(*v, slots[in.arg]) && !scalars_equal(*v, slots[in.arg]); break;
         case opcode::action_eq: acc = p.string_action[in.arg] == action; break;
         case opcode::action_in: acc = action < action_count && p.set_actions[in.arg].test(action); break;
         case opcode::any:
@@ -266,7 +286,10 @@ inline bool run(const program& p, std::uint32_t pc, const value* slots, const va
 
 } // namespace detail::vm_impl
 
-inline decision evaluate(const program& p, const input& in) {
+// Runs the rules from `first_rule` on (0: all of them). A caller whose `allow
+// own` rule failed its ownership check tries the next rule with
+// first_rule = decision::rule_index + 1.
+inline decision evaluate(const program& p, const input& in, std::uint32_t first_rule = 0) {
     const auto& rules = p.image.rules;
     if (in.slots.size() != p.image.slots.size())
         return error_decision("input has " + std::to_string(in.slots.size()) + " slots, program expects " +
@@ -275,9 +298,15 @@ inline decision evaluate(const program& p, const input& in) {
     const std::size_t row = in.action_id < action_count ? in.action_id : action_count;
     const auto* c = p.candidates.data() + p.first[row];
     const auto* end = p.candidates.data() + p.first[row + 1];
+    // Candidates are in rule order: skip those before first_rule.
+    c = std::lower_bound(c, end, first_rule,
+                         [](const program::candidate& k, std::uint32_t r) { return k.rule < r; });
     for (; c != end; ++c)
-        if (detail::vm_impl::run<false>(p, c->pc, slots, nullptr, in.action_id, c->acc))
-            return decision{rules[c->rule].eff, p.rule_names[c->rule], {}, static_cast<std::int32_t>(c->rule)};
+        if (detail::vm_impl::run<false>(p, c->pc, slots, nullptr, in.action_id, c->acc)) {
+            decision d{rules[c->rule].eff, p.rule_names[c->rule], {}, static_cast<std::int32_t>(c->rule)};
+            d.own = rules[c->rule].own;
+            return d;
+        }
     return decision{p.image.default_effect, "default", {}, -1};
 }
 
