@@ -24,6 +24,7 @@
 #include "dockpol/dsl/front.hpp"
 #include "dockpol/dsl/reference_eval.hpp"
 #include "dockpol/rt/bind.hpp"
+#include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/routes.hpp"
 #include "dockpol/rt/vm.hpp"
 #include "fuzz_support.hpp"

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "dockpol/rt/vm.hpp"
 #include "json_text.hpp"
 #include "metrics.hpp"
 
@@ -51,6 +52,7 @@ struct audit_event {
     std::string_view rule;
     std::string_view reason;     // left out when empty
     std::string_view revision;
+    const std::vector<rt::rewrite>* rewrites = nullptr;  // what was changed before forwarding; left out when none
     unsigned status = 0;
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
@@ -103,6 +105,19 @@ inline std::string format_audit_line(const audit_event& e) {
     str("rule", e.rule);
     if (!e.reason.empty()) str("reason", e.reason);
     str("revision", e.revision);
+    if (e.rewrites && !e.rewrites->empty()) {
+        key("rewrites");
+        out.push_back('[');
+        for (std::size_t i = 0; i < e.rewrites->size(); ++i) {
+            if (i) out.push_back(',');
+            out += "{\"kind\":";
+            append_json_string(out, (*e.rewrites)[i].kind);
+            out += ",\"detail\":";
+            append_json_string(out, (*e.rewrites)[i].detail);
+            out.push_back('}');
+        }
+        out.push_back(']');
+    }
     key("status");
     fmt::format_to(std::back_inserter(out), "{}", e.status);
     key("bytes_in");

@@ -14,6 +14,7 @@
 #include "cli/policy_input.hpp"
 #include "cli/request_json.hpp"
 #include "dockpol/rt/vm.hpp"
+#include "dockpol/rt/decide.hpp"
 
 namespace dockpol::dsl::cli {
 
@@ -30,7 +31,20 @@ inline std::variant<rt::request, int> read_request(const std::string& path) {
     return std::get<rt::request>(std::move(r));
 }
 
-// The decision document of `eval --format json`, keys in DESIGN §7 order.
+// What dockpold would forward when the decision rewrote the request (docs/cli.md#eval-output):
+// the target with the rewritten `filters`, and the body (as JSON when it is JSON).
+inline nlohmann::ordered_json forward_json(const rt::decision& d, const rt::request& req) {
+    nlohmann::ordered_json f;
+    f["path"] = d.forward_filters ? rt::replace_query_param(req.target, "filters", *d.forward_filters) : req.target;
+    const std::optional<std::string>& body = d.forward_body ? d.forward_body : req.body;
+    if (body) {
+        auto j = nlohmann::ordered_json::parse(*body, nullptr, false);
+        f["body"] = j.is_discarded() ? nlohmann::ordered_json(*body) : j;
+    }
+    return f;
+}
+
+// The decision document of `eval --format json`, keys in docs/cli.md order.
 inline nlohmann::ordered_json decision_json(const rt::decision& d, const rt::request& req, const std::string& revision,
                                             const std::vector<explain_item>* explained) {
     nlohmann::ordered_json j;
@@ -39,6 +53,11 @@ inline nlohmann::ordered_json decision_json(const rt::decision& d, const rt::req
     j["action"] = req.action;
     j["revision"] = revision;
     if (d.rule == "error") j["reason"] = d.reason;
+    if (!d.rewrites.empty()) {
+        j["rewrites"] = nlohmann::ordered_json::array();
+        for (const auto& r : d.rewrites) j["rewrites"].push_back({{"kind", r.kind}, {"detail", r.detail}});
+        j["forward"] = forward_json(d, req);
+    }
     if (explained) {
         j["explain"] = nlohmann::ordered_json::array();
         for (const auto& e : *explained)
@@ -87,6 +106,12 @@ inline int run_eval(std::span<const std::string> args) {
               << "  action:   " << req.action << '\n'
               << "  revision: " << p.revision << '\n';
     if (!d.reason.empty()) std::cout << "  reason:   " << d.reason << '\n';
+    for (const auto& r : d.rewrites) std::cout << "  rewrite:  " << r.kind << ": " << r.detail << '\n';
+    if (!d.rewrites.empty()) {
+        const auto f = forward_json(d, req);
+        std::cout << "  forward:  " << f["path"].get<std::string>() << '\n';
+        if (f.contains("body")) std::cout << "            " << f["body"].dump() << '\n';
+    }
     if (want_explain) {
         for (const auto& e : explained) std::cout << "  not " << e.rule << ": " << e.because << '\n';
     }

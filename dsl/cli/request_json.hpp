@@ -216,6 +216,7 @@ inline std::variant<rt::request, request_error> request_from_json(const nlohmann
         rt::route_result r = rt::route(method, target);
         if (!r.ok) return E{E::route, "bad request: " + r.error};
         req.method = method;
+        req.target = target;
         req.path = std::move(r.path);
         req.api_version = std::move(r.api_version);
         req.query = std::move(r.query);

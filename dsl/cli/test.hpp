@@ -30,6 +30,7 @@
 #include "dockpol/dsl/suggest.hpp"
 #include "dockpol/rt/glob.hpp"
 #include "dockpol/rt/vm.hpp"
+#include "dockpol/rt/decide.hpp"
 
 namespace dockpol::dsl::cli {
 
@@ -39,6 +40,8 @@ struct test_case {
     std::variant<rt::request, request_error> request;  // route errors are failures, not malformed files
     rt::effect expect_effect = rt::effect::deny;
     std::optional<std::string> expect_rule;
+    // Parts of what dockpold would forward ("path", "body"); each given part must equal it.
+    std::optional<nlohmann::json> expect_forward;
 };
 
 namespace detail {
@@ -77,8 +80,15 @@ inline std::variant<std::vector<test_case>, std::string> cases_from_json(const s
             } else if (k == "rule") {
                 if (!v.is_string()) return where + ": expect.rule must be a string";
                 tc.expect_rule = v.get<std::string>();
+            } else if (k == "forward") {
+                if (!v.is_object()) return where + ": expect.forward must be an object {\"path\"?, \"body\"?}";
+                for (const auto& [fk, fv] : v.items())
+                    if (fk != "path" && fk != "body")
+                        return where + ": unknown key \"expect.forward." + fk + "\" (expected path, body)";
+                if (v.contains("path") && !v["path"].is_string()) return where + ": expect.forward.path must be a string";
+                tc.expect_forward = v;
             } else {
-                return where + ": unknown key \"expect." + k + "\" (expected decision, rule)";
+                return where + ": unknown key \"expect." + k + "\" (expected decision, rule, forward)";
             }
         }
         if (!ex->contains("decision")) return where + ": expect.decision is missing";
@@ -90,6 +100,7 @@ inline std::variant<std::vector<test_case>, std::string> cases_from_json(const s
 inline std::string expected_text(const test_case& c) {
     std::string s(effect_name(c.expect_effect));
     if (c.expect_rule) s += " by rule '" + *c.expect_rule + "'";
+    if (c.expect_forward) s += " forwarding " + c.expect_forward->dump();
     return s;
 }
 
@@ -120,6 +131,7 @@ struct case_result {
     bool ok = false;
     std::int32_t rule_index = -1;           // the deciding rule (-1: default, error, refused)
     double micros = 0;                      // time to decide (shown with -v)
+    std::string forward_mismatch;           // the first forwarded part that differs from expect.forward
     std::string decided;                    // for people
     nlohmann::ordered_json decided_json;
 };
@@ -150,11 +162,22 @@ inline case_result run_case(const rt::program& prog, const test_case& c) {
     const rt::decision d = rt::decide(prog, std::get<rt::request>(c.request));
     r.micros = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     r.ok = d.eff == c.expect_effect && (!c.expect_rule || *c.expect_rule == d.rule);
+    if (c.expect_forward) {
+        // Compared as JSON values, so key order and spacing in the cases file do not matter.
+        const nlohmann::json forwarded = nlohmann::json::parse(forward_json(d, std::get<rt::request>(c.request)).dump());
+        for (const auto& [k, v] : c.expect_forward->items())
+            if (!forwarded.contains(k) || forwarded[k] != v) {
+                r.ok = false;
+                r.forward_mismatch = "forward." + k + " is " + (forwarded.contains(k) ? forwarded[k].dump() : "absent");
+            }
+    }
     r.rule_index = d.rule_index;
     r.decided = std::string(effect_name(d.eff)) + " by rule '" + d.rule + "'";
     if (!d.reason.empty()) r.decided += " (" + d.reason + ")";
+    if (!r.forward_mismatch.empty()) r.decided += "; " + r.forward_mismatch;
     r.decided_json = {{"decision", effect_name(d.eff)}, {"rule", d.rule}};
     if (!d.reason.empty()) r.decided_json["reason"] = d.reason;
+    if (c.expect_forward || !d.rewrites.empty()) r.decided_json["forward"] = forward_json(d, std::get<rt::request>(c.request));
     return r;
 }
 

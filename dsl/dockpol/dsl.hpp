@@ -8,6 +8,7 @@
 #include "dockpol/dsl/front.hpp"
 #include "dockpol/dsl/lower.hpp"
 #include "dockpol/rt/bind.hpp"
+#include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/bundle.hpp"
 #include "dockpol/rt/disasm.hpp"
 #include "dockpol/rt/signature.hpp"

@@ -517,14 +517,29 @@ private:
         if (!d.lookups.empty() && !rq_.req.objects_known) return lookup_objects(d.lookups);
         // A create body dockerd would read differently than it shows (top-level HostConfig fields).
         if (d.bad_request) return bad_request(d.reason);
+        // A rewritten body needs the body that was read: never forward the client's instead (fail closed).
+        if (d.eff == rt::effect::allow && d.forward_body && !rq_.body_buffered)
+            return deny(rt::error_decision("the owner label cannot be set: the request body was not read"));
         if (d.eff == rt::effect::allow) {
             rq_.decision = "allow";
             rq_.rule = std::move(d.rule);
             rq_.reason = std::move(d.reason);
             srv_.stats.count_request(decision_label::allow, rq_.action_id);
+            apply_rewrites(d);
             return ensure_upstream(&client_session::forward_send);
         }
         deny(std::move(d));
+    }
+
+    // What ownership changed: the body (owner label) replaces the one read, the `filters` value the one sent.
+    void apply_rewrites(rt::decision& d) {
+        rq_.rewrites = std::move(d.rewrites);
+        if (d.forward_body) *rq_.req.body = std::move(*d.forward_body);
+        if (d.forward_filters) {
+            const std::string current =
+                rq_.forward_target.empty() ? std::string(sv(req_p_->get().target())) : rq_.forward_target;
+            rq_.forward_target = rt::replace_query_param(current, "filters", *d.forward_filters);
+        }
     }
 
     void deny(rt::decision d) {

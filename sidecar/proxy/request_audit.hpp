@@ -31,6 +31,7 @@ inline audit_event audit_event_of(const request_state& rq, const identity& id, s
     e.rule = rq.rule.empty() && rq.decision == "deny" ? std::string_view("error") : std::string_view(rq.rule);
     e.reason = rq.reason;
     e.revision = rq.prog ? std::string_view(rt::image_of(*rq.prog).man.revision) : std::string_view();
+    e.rewrites = &rq.rewrites;
     e.status = rq.status;
     e.bytes_in = rq.bytes_in;
     e.bytes_out = rq.bytes_out;

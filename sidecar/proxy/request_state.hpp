@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "dockpol/rt/bind.hpp"
+#include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/request.hpp"
 #include "dockpol/rt/routes.hpp"
 
@@ -36,6 +37,7 @@ struct request_state {
     std::size_t head_fields = 0;   // header fields after the head; more after the body are trailers
     std::string target_id;         // the exact id forwarded in place of the path's name
     std::string forward_target;    // the rewritten request target, "" to forward the target as sent
+    std::vector<rt::rewrite> rewrites;   // what the decision changed before forwarding (audit `rewrites`)
 };
 
 } // namespace dockpol::sidecar

@@ -19,6 +19,7 @@
 #include "../unit/fixtures/backend/request_gen.hpp"
 #include "dockpol/dsl.hpp"
 #include "dockpol/dsl/reference_eval.hpp"
+#include "dockpol/rt/decide.hpp"
 
 using namespace dockpol;
 using clk = std::chrono::steady_clock;

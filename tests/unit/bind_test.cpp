@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "dockpol/dsl.hpp"
+#include "dockpol/rt/decide.hpp"
 
 using namespace dockpol;
 using rt::value;

@@ -10,6 +10,7 @@
 #include "bundles/bundle_reloader.hpp"
 #include "bundles/reload_status.hpp"
 #include "dockpol/rt/bind.hpp"
+#include "dockpol/rt/decide.hpp"
 #include "fixtures/hotswap/bundles.hpp"
 #include "fixtures/hotswap/test_http_server.hpp"
 

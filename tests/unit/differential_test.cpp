@@ -11,6 +11,7 @@
 
 #include "dockpol/dsl.hpp"
 #include "dockpol/dsl/reference_eval.hpp"
+#include "dockpol/rt/decide.hpp"
 #include "fixtures/backend/request_gen.hpp"
 #include "fixtures/backend/sample_policy.hpp"
 

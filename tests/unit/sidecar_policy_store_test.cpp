@@ -7,6 +7,7 @@
 
 #include "dockpol/dsl/compile.hpp"
 #include "dockpol/rt/bind.hpp"
+#include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/bundle.hpp"
 #include "dockpol/rt/request.hpp"
 #include "bundles/policy_store.hpp"

@@ -87,7 +87,11 @@ public:
         }
         img_.owner_label = pol.owner_label;
         // dockpold sets the label on every create and checks updates keep it, whichever rule allowed them.
-        if (!pol.owner_label.empty()) body |= owner_forms({rt::owner_form::create, rt::owner_form::keep});
+        // An update must keep the target's owner label, so the target is looked up too.
+        if (!pol.owner_label.empty()) {
+            body |= owner_forms({rt::owner_form::create, rt::owner_form::keep});
+            resource |= owner_forms({rt::owner_form::keep});
+        }
         builtin_ping();
         place_blocks();
         img_.body_actions = action_set(body);
@@ -427,11 +431,13 @@ private:
         return b;
     }
 
-    // `allow own` checks the target's owner (target, keep) and the objects a body names (create, keep).
+    // `allow own` checks the target's owner (target, keep) and the objects a body names
+    // (rt::own_check_reads_body: creates, updates, network_connect/disconnect).
     static void own_needs(const expr* cond, action_bits& body, action_bits& resource) {
         const action_bits acts = rule_actions(cond);
         resource |= acts & owner_forms({rt::owner_form::target, rt::owner_form::keep});
-        body |= acts & owner_forms({rt::owner_form::create, rt::owner_form::keep});
+        for (std::size_t a = 0; a < rt::action_count; ++a)
+            if (acts.test(a) && rt::own_check_reads_body(static_cast<std::uint16_t>(a))) body.set(a);
     }
 
     rt::program_image img_;

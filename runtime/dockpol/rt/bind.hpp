@@ -2,6 +2,7 @@
 // one value per slot, in slot order — then `decide` evaluates it. Request and
 // resource fields come straight from the request; body fields and derived
 // facts come from the BODY part's one-pass scanner (rt::fill_facts).
+// rt::decide (decide.hpp) binds, evaluates and applies ownership.
 #pragma once
 #include <span>
 #include <string>
@@ -85,18 +86,6 @@ inline std::variant<input, fact_error> bind(const program& p, const request& req
     if (any_body)
         if (auto e = fill_facts(p.image, req, in.action_id, slots, in.slots)) return *e;
     return in;
-}
-
-// bind + evaluate; a request that cannot be bound is denied by rule "error".
-inline decision decide(const program& p, const request& req) {
-    auto b = bind(p, req);
-    if (auto* e = std::get_if<fact_error>(&b)) {
-        auto d = error_decision(e->reason);
-        d.bad_request = e->bad_request;
-        d.lookups = std::move(e->lookups);
-        return d;
-    }
-    return evaluate(p, std::get<input>(b));
 }
 
 } // namespace dockpol::rt

@@ -54,6 +54,16 @@ inline constexpr owner_form owner_form_of(std::uint16_t action) {
     return action < action_count ? detail::owner_forms[action] : owner_form::none;
 }
 
+// The ownership check of `allow own` reads the objects these actions name in
+// their JSON body: creates and updates, and network_connect/disconnect's
+// `Container` (without it, a caller could attach anyone's container to their
+// own network).
+inline constexpr bool own_check_reads_body(std::uint16_t action) {
+    const auto f = owner_form_of(action);
+    return f == owner_form::create || f == owner_form::keep ||
+           action == action_id(action_code::network_connect) || action == action_id(action_code::network_disconnect);
+}
+
 inline constexpr std::string_view owner_form_name(owner_form f) {
     switch (f) {
     case owner_form::none: return "none";

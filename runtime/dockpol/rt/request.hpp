@@ -18,6 +18,7 @@ struct request {
     string_pairs host_labels;
 
     std::string method;            // GET, POST, ...
+    std::string target;            // the request-target as sent (path and query): what a rewrite starts from
     std::string path;              // canonical, API version stripped, no query
     std::string api_version;       // "1.41", or "" when the path had no prefix
     string_pairs query;            // decoded, in order; `query.K` reads the first K

@@ -8,6 +8,7 @@
 #include <bitset>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -51,6 +52,12 @@ struct program {
     program& operator=(const program&) = delete;
 };
 
+struct rewrite {
+    std::string kind;     // "body", "query", "path"
+    std::string detail;   // what changed, for people and the audit line
+    friend bool operator==(const rewrite&, const rewrite&) = default;
+};
+
 struct decision {
     decision() = default;
     decision(effect e, std::string r, std::string why, std::int32_t index)
@@ -68,6 +75,12 @@ struct decision {
     // "container:NAME") were not looked up: dockpold looks them up, sets
     // request::objects_known and decides again.
     std::vector<std::string> lookups;
+    // What an allow changes in the request before it is forwarded (ownership:
+    // the owner label set in a create body, the caller's label filter on a
+    // list); rt::decide fills these. `kind` is "body", "query" or "path".
+    std::vector<rewrite> rewrites;
+    std::optional<std::string> forward_body;     // the body bytes to forward instead of the request's
+    std::optional<std::string> forward_filters;  // the `filters` query value to forward
 };
 
 struct input {
