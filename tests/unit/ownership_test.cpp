@@ -415,6 +415,10 @@ TEST_CASE("ownership: allow own per owner form", "[ownership]") {
         CHECK(res.verdict == ownership::not_owned);
         CHECK(res.reason == "the target has no owner label dockpol.owner");
     }
+    // An empty user owns nothing, not even objects with an empty owner label.
+    auto empty_user = make_request("container_start", "");
+    empty_user.resource_labels = {{"dockpol.owner", ""}};
+    CHECK(check_ownership(act("container_start"), empty_user, owner).verdict == ownership::error);
     // keep: the target, and the objects the new spec names
     auto u = make_request("service_update");
     u.resource_labels = {{"dockpol.owner", "alice"}};

@@ -85,6 +85,12 @@ inline ownership_result check_owned(std::uint16_t action, const request& req, st
         r.reason = std::move(why);
         return r;
     };
+    // An empty user would match an empty label: nobody's object is everybody's.
+    if (const auto bad = owner_text_error(label_name, req.user); !bad.empty()) {
+        r.verdict = ownership::error;
+        r.reason = bad;
+        return r;
+    }
     const owner_form form = owner_form_of(action);
     switch (form) {
     case owner_form::none: return no("the action has no owner");

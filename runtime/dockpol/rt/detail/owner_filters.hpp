@@ -6,6 +6,8 @@
 // keys and values sorted, so equal filters give equal bytes.
 #pragma once
 #include <algorithm>
+#include <cstring>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,8 +33,16 @@ struct filters_result {
 
 namespace dockpol::rt::detail {
 
-// Decoded filters: name → values, in the order given until sorted.
-using filter_set = std::vector<std::pair<std::string, std::vector<std::string>>>;
+// Decoded filters: name → values, in the order given until sorted. Views
+// into the filters text, or into `decoded` for strings with escapes.
+struct filter_set {
+    std::vector<std::pair<std::string_view, std::vector<std::string_view>>> filters;
+    std::deque<std::string> decoded;   // stable addresses
+
+    std::string_view keep(std::string_view s, const std::string& buf) {
+        return s.data() == buf.data() ? std::string_view(decoded.emplace_back(buf)) : s;
+    }
+};
 
 // Reads a filters value the way FromJSON accepts it; "" or the reason.
 inline std::string read_filters(std::string_view text, filter_set& out) {
@@ -48,29 +58,33 @@ inline std::string read_filters(std::string_view text, filter_set& out) {
     const validated_json j(text);
     enum { unknown, sets, lists } form = unknown;
     std::string why, buf;
-    j.each_member(j.at(root.offset), [&](std::string_view name, validated_json::cursor v) {
+    using cursor = validated_json::cursor;
+    const auto stop = [&](std::string_view name, std::string_view what) -> cursor {
+        why = "filters: \"" + std::string(name) + "\": " + std::string(what);
+        return nullptr;
+    };
+    j.each_member(j.at(root.offset), [&](std::string_view name, cursor v, const std::string& key_buf) -> cursor {
         // dockerd decodes into a Go map: a repeated name keeps only its last value.
-        for (const auto& f : out)
-            if (f.first == name) return why = "filters: \"" + std::string(name) + "\" given twice", false;
-        auto& values = out.emplace_back(std::string(name), std::vector<std::string>{}).second;
-        if (*v == 'n') return true;   // null: the name with no value
-        if (*v != '{' && *v != '[')
-            return why = "filters: \"" + std::string(name) + "\": expected an object or an array", false;
+        for (const auto& f : out.filters)
+            if (f.first == name) return stop(name, "given twice");
+        auto& values = out.filters.emplace_back(out.keep(name, key_buf), std::vector<std::string_view>{}).second;
+        values.reserve(16);
+        if (*v == 'n') return j.value_end(v);   // null: the name with no value
+        if (*v != '{' && *v != '[') return stop(name, "expected an object or an array");
         const auto this_form = *v == '{' ? sets : lists;
-        if (form != unknown && form != this_form)
-            return why = "filters: mixes {\"VALUE\":true} objects and arrays", false;
+        if (form != unknown && form != this_form) return stop(name, "mixes {\"VALUE\":true} objects and arrays");
         form = this_form;
         if (this_form == sets)
-            return j.each_member(v, [&](std::string_view value, validated_json::cursor b) {
-                if (*b != 't' && *b != 'f' && *b != 'n')
-                    return why = "filters: \"" + std::string(name) + "\": expected {\"VALUE\":true}", false;
-                values.emplace_back(value);
-                return true;
+            return j.each_member(v, [&](std::string_view value, cursor b, const std::string& value_buf) -> cursor {
+                if (*b != 't' && *b != 'f' && *b != 'n') return stop(name, "expected {\"VALUE\":true}");
+                values.push_back(out.keep(value, value_buf));
+                return j.value_end(b);
             });
-        return j.each_element(v, [&](validated_json::cursor e) {
-            if (*e != '"') return why = "filters: \"" + std::string(name) + "\": expected an array of strings", false;
-            values.emplace_back(j.string(e, buf));
-            return true;
+        return j.each_element(v, [&](cursor e) -> cursor {
+            if (*e != '"') return stop(name, "expected an array of strings");
+            cursor end;
+            values.push_back(out.keep(j.string(e, buf, end), buf));
+            return end;
         });
     });
     return why;
@@ -79,26 +93,67 @@ inline std::string read_filters(std::string_view text, filter_set& out) {
 // Whether a `label` filter value names label `name` (`NAME` or `NAME=...`):
 // dockerd splits it at the first `=` and compares the key exactly.
 inline bool names_label(std::string_view filter, std::string_view name) {
+    if (filter.size() < name.size() || filter.front() != name.front()) return false;   // most filters: cheaply
     return filter.starts_with(name) && (filter.size() == name.size() || filter[name.size()] == '=');
 }
 
-inline std::string write_filters(filter_set& set) {
-    std::sort(set.begin(), set.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string out = "{";
-    for (auto& [name, values] : set) {
-        std::sort(values.begin(), values.end());
-        values.erase(std::unique(values.begin(), values.end()), values.end());
-        if (out.size() > 1) out += ',';
-        append_json_string(out, name);
-        out += ":{";
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            if (i) out += ',';
-            append_json_string(out, values[i]);
-            out += ":true";
-        }
-        out += '}';
+// Sorts and deduplicates: one compare per pair when already strictly
+// increasing, as from clients that marshal a Go map (the docker CLI).
+inline void sort_unique(std::vector<std::string_view>& v) {
+    bool strictly_increasing = true;
+    for (std::size_t i = 1; i < v.size() && strictly_increasing; ++i) strictly_increasing = v[i - 1].compare(v[i]) < 0;
+    if (strictly_increasing) return;
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+// Writes the set in the object form. Strings that are raw content of an
+// escape-free string of the filters text are copied as they are (they need
+// no escape); others go through append_json_string.
+inline std::string write_filters(filter_set& set, const validated_json& j) {
+    auto& filters = set.filters;
+    const auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+    if (!std::is_sorted(filters.begin(), filters.end(), by_name)) std::sort(filters.begin(), filters.end(), by_name);
+    // Exact size for raw strings, the most escapes can take for others.
+    const auto room = [&](std::string_view s) { return j.raw(s) ? s.size() + 2 : 6 * s.size() + 2; };
+    std::size_t size = 2;
+    for (auto& [name, values] : filters) {
+        sort_unique(values);
+        size += room(name) + 4;
+        for (const auto v : values) size += room(v) + 6;
     }
-    out += '}';
+    std::string out;
+    out.resize(size);
+    char* w = out.data();
+    const auto put = [&](std::string_view s) {
+        std::memcpy(w, s.data(), s.size());
+        w += s.size();
+    };
+    const auto put_string = [&](std::string_view s) {
+        if (!j.raw(s)) {
+            std::string escaped;
+            append_json_string(escaped, s);
+            return put(escaped);
+        }
+        *w++ = '"';
+        put(s);
+        *w++ = '"';
+    };
+    *w++ = '{';
+    for (std::size_t f = 0; f < filters.size(); ++f) {
+        if (f) *w++ = ',';
+        put_string(filters[f].first);
+        put(":{");
+        const auto& values = filters[f].second;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (i) *w++ = ',';
+            put_string(values[i]);
+            put(":true");
+        }
+        *w++ = '}';
+    }
+    *w++ = '}';
+    out.resize(static_cast<std::size_t>(w - out.data()));
     return out;
 }
 
@@ -117,22 +172,23 @@ inline filters_result merge_filters(owner_form form, std::optional<std::string_v
     // FromJSON reads an empty value as no filters.
     if (given && !given->empty())
         if (auto why = read_filters(*given, set); !why.empty()) return refuse(std::move(why));
-    auto label = std::find_if(set.begin(), set.end(), [](const auto& f) { return f.first == "label"; });
-    if (form == owner_form::swarm_list && label != set.end())
+    auto& filters = set.filters;
+    auto label = std::find_if(filters.begin(), filters.end(), [](const auto& f) { return f.first == "label"; });
+    if (form == owner_form::swarm_list && label != filters.end())
         return refuse("a label filter is not allowed here: dockerd keeps one value per key");
     const std::string owner_filter = std::string(label_name) + "=" + std::string(user);
     r.rewrite = "query filters: label=" + owner_filter;
-    if (label == set.end()) {
-        set.emplace_back("label", std::vector<std::string>{});
-        label = set.end() - 1;
+    if (label == filters.end()) {
+        filters.emplace_back("label", std::vector<std::string_view>{});
+        label = filters.end() - 1;
     } else {
         auto& v = label->second;
-        const auto kept = std::remove_if(v.begin(), v.end(), [&](const std::string& f) { return names_label(f, label_name); });
+        const auto kept = std::remove_if(v.begin(), v.end(), [&](std::string_view f) { return names_label(f, label_name); });
         if (kept != v.end()) r.rewrite += " (replacing the caller's filters on " + std::string(label_name) + ")";
         v.erase(kept, v.end());
     }
     label->second.push_back(owner_filter);
-    r.filters = write_filters(set);
+    r.filters = write_filters(set, validated_json(given.value_or("")));
     return r;
 }
 

@@ -26,19 +26,39 @@ public:
         return p;
     }
 
-    // Past the closing quote of the string at p (on its opening quote).
-    cursor string_end(cursor p) const {
+    // Past the closing quote of the string at p (on its opening quote);
+    // `escaped` tells whether it holds an escape.
+    cursor string_end(cursor p, bool& escaped) const {
         ++p;
         for (;;) {
             p = plain_run(p, end_);
             if (*p == '"') return p + 1;
-            p += *p == '\\' ? 2 : 1;
+            if (*p == '\\') {
+                escaped = true;
+                p += 2;
+            } else {
+                ++p;
+            }
         }
     }
+    cursor string_end(cursor p) const {
+        bool escaped = false;
+        return string_end(p, escaped);
+    }
+
+    // Whether `s` is a view of the text itself: then it is the raw content
+    // of a string without escapes, which needs none to be written again.
+    bool raw(std::string_view s) const { return begin_ != end_ && s.data() >= begin_ && s.data() + s.size() <= end_; }
 
     // Past the value at p.
     cursor value_end(cursor p) const {
-        if (*p == '"') return string_end(p);
+        switch (*p) {
+        case '"': return string_end(p);
+        case 't':
+        case 'n': return p + 4;
+        case 'f': return p + 5;
+        default: break;
+        }
         if (*p != '{' && *p != '[') {
             while (p != end_ && *p != ',' && *p != '}' && *p != ']' && !ws_table[static_cast<unsigned char>(*p)]) ++p;
             return p;
@@ -57,11 +77,12 @@ public:
     }
 
     // The decoded string at p (on its opening quote): a view of the text
-    // when it has no escape, else decoded by the scanner into `buf`.
-    std::string_view string(cursor p, std::string& buf) const {
-        const cursor e = string_end(p);
-        const std::string_view raw(p + 1, static_cast<std::size_t>(e - p - 2));
-        if (raw.find('\\') == std::string_view::npos) return raw;
+    // when it has no escape, else decoded by the scanner into `buf`; `e`
+    // is set past it.
+    std::string_view string(cursor p, std::string& buf, cursor& e) const {
+        bool escaped = false;
+        e = string_end(p, escaped);
+        if (!escaped) return std::string_view(p + 1, static_cast<std::size_t>(e - p - 2));
         static const json_projection bare = [] {
             json_projection j;
             j.seal();
@@ -72,33 +93,43 @@ public:
         buf = std::move(v.text);
         return buf;
     }
+    std::string_view string(cursor p, std::string& buf) const {
+        cursor e;
+        return string(p, buf, e);
+    }
 
-    // Calls fn(key, value cursor) for each member of the object at p (on
-    // its `{`) until fn returns false; returns whether all were visited.
+    // Calls fn(key, value cursor, buffer) for each member of the object at
+    // p (on its `{`); fn returns the cursor past the value (value_end, or
+    // where its own reading stopped), nullptr to stop. Returns the cursor
+    // past the object, nullptr when stopped. A key with escapes is decoded
+    // into the buffer (valid until the next member).
     template <class Fn>
-    bool each_member(cursor p, Fn&& fn) const {
+    cursor each_member(cursor p, Fn&& fn) const {
         std::string buf;
         p = ws(p + 1);
         while (*p != '}') {
-            const std::string_view k = string(p, buf);
-            p = ws(ws(string_end(p)) + 1);   // past the colon
-            if (!fn(k, p)) return false;
-            p = ws(value_end(p));
+            cursor key_end;
+            const std::string_view k = string(p, buf, key_end);
+            p = ws(ws(key_end) + 1);   // past the colon
+            p = fn(k, p, static_cast<const std::string&>(buf));
+            if (!p) return nullptr;
+            p = ws(p);
             if (*p == ',') p = ws(p + 1);
         }
-        return true;
+        return p + 1;
     }
 
-    // Calls fn(element cursor) for each element of the array at p (on its `[`).
+    // The same for each element of the array at p (on its `[`): fn(element cursor).
     template <class Fn>
-    bool each_element(cursor p, Fn&& fn) const {
+    cursor each_element(cursor p, Fn&& fn) const {
         p = ws(p + 1);
         while (*p != ']') {
-            if (!fn(p)) return false;
-            p = ws(value_end(p));
+            p = fn(p);
+            if (!p) return nullptr;
+            p = ws(p);
             if (*p == ',') p = ws(p + 1);
         }
-        return true;
+        return p + 1;
     }
 
     // Whether the object or array at p has no member or element.

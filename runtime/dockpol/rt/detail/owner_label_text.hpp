@@ -48,22 +48,27 @@ inline std::string_view owner_text_error(std::string_view name, std::string_view
 }
 
 // Appends `s` (valid UTF-8) as a JSON string: `"`, `\` and control
-// bytes escaped, everything else written as it is.
+// bytes escaped, everything else (UTF-8 included) copied in runs.
 inline void append_json_string(std::string& out, std::string_view s) {
     constexpr std::string_view hex = "0123456789abcdef";
+    const char* p = s.data();
+    const char* const end = p + s.size();
     out += '"';
-    for (const char c : s) {
-        const auto b = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (b < 0x20) {
+    while (p != end) {
+        const char* q = plain_run(p, end);
+        while (q != end && static_cast<unsigned char>(*q) >= 0x80) q = plain_run(q + 1, end);
+        out.append(p, q);
+        if (q == end) break;
+        const auto b = static_cast<unsigned char>(*q);
+        if (b < 0x20) {
             out += "\\u00";
             out += hex[b >> 4];
             out += hex[b & 0xf];
         } else {
-            out += c;
+            out += '\\';
+            out += *q;
         }
+        p = q + 1;
     }
     out += '"';
 }

@@ -88,9 +88,9 @@ inline void create_named(std::string_view body, named_reader& nr) {
         if (ep->type != json_type::object)
             return nr.bad("NetworkingConfig.EndpointsConfig: expected an object, got " + std::string(type_name(ep->type)));
         const validated_json j(body);
-        j.each_member(j.at(ep->offset), [&](std::string_view net, validated_json::cursor) {
+        j.each_member(j.at(ep->offset), [&](std::string_view net, validated_json::cursor v, const std::string&) {
             if (!predefined_network(net)) nr.add("network", net);
-            return true;
+            return j.value_end(v);
         });
     }
     for (const auto& v : s.volumes) nr.add("volume", v);

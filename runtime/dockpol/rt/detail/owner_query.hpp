@@ -1,6 +1,7 @@
 // One query parameter of a raw request-target replaced (or added), every
 // other byte of the target kept as the client sent it.
 #pragma once
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,22 +10,34 @@
 
 namespace dockpol::rt::detail {
 
-// Appends `v` percent-encoded for a query: RFC 3986 unreserved bytes stay,
+inline constexpr std::array<bool, 256> make_unreserved() {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c)
+        t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+               c == '_' || c == '~';
+    return t;
+}
+// RFC 3986 unreserved bytes: the ones a query value keeps raw.
+inline constexpr auto unreserved = make_unreserved();
+
+// Appends `v` percent-encoded for a query: unreserved bytes stay,
 // everything else (space included) is %XX, which every decoder reads alike.
 inline void encode_query_component(std::string_view v, std::string& out) {
     constexpr std::string_view digits = "0123456789ABCDEF";
+    const std::size_t start = out.size();
+    out.resize(start + 3 * v.size());   // the most it can take
+    char* w = out.data() + start;
     for (const char c : v) {
         const auto b = static_cast<unsigned char>(c);
-        const bool unreserved = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
-                                c == '-' || c == '.' || c == '_' || c == '~';
-        if (unreserved) {
-            out += c;
+        if (unreserved[b]) {
+            *w++ = c;
         } else {
-            out += '%';
-            out += digits[b >> 4];
-            out += digits[b & 0xf];
+            *w++ = '%';
+            *w++ = digits[b >> 4];
+            *w++ = digits[b & 0xf];
         }
     }
+    out.resize(static_cast<std::size_t>(w - out.data()));
 }
 
 // `raw_target` (path, then `?` and the raw query, if any) with parameter
