@@ -365,6 +365,11 @@ TEST_CASE("ownership: objects a request names", "[ownership]") {
                                              "volume:data", "volume:v2"});
     r.body = R"({"HostConfig":{"NetworkMode":"bridge"},"NetworkingConfig":{"EndpointsConfig":{"host":{}}}})";
     CHECK(owned_objects_named(act("container_create"), r).keys.empty());
+    r.body = R"({"HostConfig":{"Links":["db:database","/cache:/web/cache","plain"]}})";
+    n = owned_objects_named(act("container_create"), r);
+    CHECK(n.keys == std::vector<std::string>{"container:db", "container:cache", "container:plain"});
+    r.body = R"({"HostConfig":{"Links":"db"}})";
+    CHECK(owned_objects_named(act("container_create"), r).error == owner_errc::bad_request);
     r.body = R"({"HostConfig":{"NetworkMode":"container:web"}})";
     CHECK(owned_objects_named(act("container_create"), r).keys == std::vector<std::string>{"container:web"});
     r.body = R"({"Binds":["data:/d"]})";

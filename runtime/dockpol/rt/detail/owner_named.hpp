@@ -67,7 +67,8 @@ private:
 };
 
 // container_create: named volumes, VolumesFrom and `container:X` modes (the
-// summary), user-defined networks of NetworkMode and EndpointsConfig.
+// summary), user-defined networks of NetworkMode and EndpointsConfig, and
+// legacy Links.
 inline void create_named(std::string_view body, named_reader& nr) {
     const fact_template& t = template_for(doc_kind::create);
     json_value root;
@@ -95,6 +96,13 @@ inline void create_named(std::string_view body, named_reader& nr) {
     }
     for (const auto& v : s.volumes) nr.add("volume", v);
     for (const auto& c : s.joined) nr.add("container", c);
+    // `NAME[:ALIAS]`; dockerd strips a leading `/` (the inspect form `/db:/web/db`).
+    rd.each_string(fact_input::links, false, [&](std::string_view link) {
+        std::string_view name = link.substr(0, link.find(':'));
+        if (name.starts_with('/')) name.remove_prefix(1);
+        nr.add("container", name);
+    });
+    if (rd.error) return nr.bad("request body: " + *rd.error);
 }
 
 // A service's networks (TaskTemplate.Networks, and the deprecated top-level
