@@ -240,6 +240,24 @@ TEST_CASE("ownership: updates keep the owner label", "[ownership]") {
     CHECK(check_owner_label_kept(su, R"({"Labels":[]})", owner, "a").error == owner_errc::bad_request);
     CHECK(check_owner_label_kept(su, R"({)", owner, "a").error == owner_errc::bad_request);
     CHECK(check_owner_label_kept(act("container_create"), "{}", owner, "a").error == owner_errc::bad_request);
+    // A service's task containers and volumes may not be handed to someone else by an update.
+    const auto spec_owner = [](std::string_view o) {
+        return R"({"Labels":{"dockpol.owner":"alice"},"TaskTemplate":{"ContainerSpec":{"Labels":{"dockpol.owner":")" +
+               std::string(o) + R"("}}}})";
+    };
+    CHECK(check_owner_label_kept(su, spec_owner("alice"), owner, "alice").error == owner_errc::none);
+    e = check_owner_label_kept(su, spec_owner("bob"), owner, "alice");
+    CHECK(e.error == owner_errc::conflict);
+    CHECK(e.reason.starts_with("the update gives the owner label another value: TaskTemplate.ContainerSpec.Labels"));
+    CHECK(check_owner_label_kept(su, R"({"Labels":{"dockpol.owner":"alice"},"TaskTemplate":{"ContainerSpec":{}}})", owner,
+                                 "alice").error == owner_errc::none);
+    CHECK(check_owner_label_kept(su, R"({"TaskTemplate":{"ContainerSpec":{"Mounts":[{"Type":"volume","VolumeOptions":
+        {"Labels":{"dockpol.owner":"bob"}}}]}}})", owner, std::nullopt).error == owner_errc::conflict);
+    CHECK(check_owner_label_kept(su, R"({"TaskTemplate":{"ContainerSpec":{"Mounts":[{"Type":"volume"}]}}})", owner,
+                                 std::nullopt).error == owner_errc::none);
+    // Secrets and configs have no nested places.
+    CHECK(check_owner_label_kept(act("secret_update"), R"({"Labels":{"dockpol.owner":"alice"},"TaskTemplate":1})", owner,
+                                 "alice").error == owner_errc::none);
 }
 
 // --- filters -------------------------------------------------------------------

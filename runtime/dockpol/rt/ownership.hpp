@@ -49,11 +49,13 @@ inline splice_result splice_owner_label(std::uint16_t action, std::string_view b
 
 // Owner form keep: the body's top-level Labels must give `label_name` the
 // target's current value (`target_owner`, nullopt when unset): both absent
-// is fine, dropped or changed is a conflict.
+// is fine, dropped or changed is a conflict. A service_update's
+// ContainerSpec and volume mounts may not give it another value either.
 inline owner_error check_owner_label_kept(std::uint16_t action, std::string_view body, std::string_view label_name,
                                           std::optional<std::string_view> target_owner) {
     if (owner_form_of(action) != owner_form::keep) return {owner_errc::bad_request, "internal: not an update of an owned object"};
-    return detail::check_label_kept(body, label_name, target_owner);
+    return detail::check_label_kept(body, label_name, target_owner,
+                                    action == rt::action_id(action_code::service_update));
 }
 
 // Owner forms list and swarm_list: the `filters` query value to forward,

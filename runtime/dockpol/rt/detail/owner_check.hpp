@@ -46,6 +46,9 @@ struct inspect_label_plan {
     json_projection proj;
     json_projection::node_id labels = json_projection::none, value = json_projection::none;
 
+    inspect_label_plan(const inspect_label_plan&) = delete;   // `proj` points into `name`
+    inspect_label_plan& operator=(const inspect_label_plan&) = delete;
+
     inspect_label_plan(std::string_view label_name, inspect_labels where) : name(label_name) {
         json_projection::node_id at = json_projection::root;
         if (where == inspect_labels::config_labels) at = *proj.child(at, {"Config", key_match::field});

@@ -20,8 +20,12 @@ struct owner_error {
 
 namespace dockpol::rt::detail {
 
+// `service`: a service_update, whose ContainerSpec and volume mounts carry
+// the label too (the create put it there): they must not name another
+// owner — the update would create task containers or volumes for someone
+// else. Leaving it out there is allowed (they are then nobody's).
 inline owner_error check_label_kept(std::string_view body, std::string_view label_name,
-                                    std::optional<std::string_view> target_owner) {
+                                    std::optional<std::string_view> target_owner, bool service) {
     const label_plan& plan = plan_for_label(label_places::top, label_name);
     json_value root;
     if (auto err = scan_json(body, plan.proj, root))
@@ -30,10 +34,17 @@ inline owner_error check_label_kept(std::string_view body, std::string_view labe
         return {owner_errc::bad_request, "request body: expected a JSON object, got " + std::string(type_name(root.type))};
     const label_read r = read_owner_label(plan, plan.top, root, "Labels");
     if (!r.error.empty()) return {owner_errc::bad_request, r.error};
-    if (!r.value && !target_owner) return {};
-    if (!r.value) return {owner_errc::conflict, "the update drops the owner label " + plan.name};
-    if (!target_owner || *r.value != *target_owner)
+    // Both absent is fine: an unowned object stays unowned.
+    if (!r.value && target_owner) return {owner_errc::conflict, "the update drops the owner label " + plan.name};
+    if (r.value && (!target_owner || *r.value != *target_owner))
         return {owner_errc::conflict, "the update changes the owner label " + plan.name};
+    if (service) {
+        splice_result nested;
+        label_splicer(body, plan_for_label(label_places::service, label_name), target_owner.value_or(""), nested, true).run();
+        if (nested.error == owner_errc::conflict)
+            return {owner_errc::conflict, "the update gives the owner label another value: " + nested.reason};
+        if (nested.error != owner_errc::none) return {nested.error, std::move(nested.reason)};
+    }
     return {};
 }
 

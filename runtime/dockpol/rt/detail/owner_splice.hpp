@@ -79,6 +79,9 @@ struct label_plan {
     node_id spec = none;                           // service: TaskTemplate.ContainerSpec
     labels_nodes spec_labels;
 
+    label_plan(const label_plan&) = delete;   // `proj` points into `name`
+    label_plan& operator=(const label_plan&) = delete;
+
     label_plan(std::string_view label_name, label_places where) : name(label_name) {
         // Fixed, small trees: far below the projection's node limit.
         const auto add = [&](node_id from, std::initializer_list<std::string_view> steps) {
@@ -145,8 +148,10 @@ inline label_read read_owner_label(const label_plan& plan, const label_plan::lab
 // Collects the edits of one body, then applies them in order.
 class label_splicer {
 public:
-    label_splicer(std::string_view body, const label_plan& plan, std::string_view user, splice_result& out)
-        : body_(body), plan_(plan), user_(user), out_(out) {}
+    // `check_only`: find conflicts and bad requests, build no body.
+    label_splicer(std::string_view body, const label_plan& plan, std::string_view user, splice_result& out,
+                  bool check_only = false)
+        : body_(body), plan_(plan), user_(user), out_(out), check_only_(check_only) {}
 
     void run() {
         json_value root;
@@ -161,7 +166,7 @@ public:
             if (container_spec) set_in(*container_spec, plan_.spec_labels, "TaskTemplate.ContainerSpec.Labels");
         }
         if (plan_.mounts != label_plan::none) label_mounts(root);
-        if (out_.error != owner_errc::none || edits_.empty()) return;
+        if (out_.error != owner_errc::none || edits_.empty() || check_only_) return;
         apply();
     }
 
@@ -176,6 +181,7 @@ private:
     const label_plan& plan_;
     std::string_view user_;
     splice_result& out_;
+    bool check_only_;
     std::vector<edit> edits_;
     std::size_t growth_ = 0;
 
