@@ -80,7 +80,7 @@ fi
 
 # ---- (b) libFuzzer: build, then a short run per target -----------------------
 if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
-    targets="${FUZZCI_TARGETS:-parse_fuzz bundle_load_fuzz roundtrip_fuzz vm_fuzz differential_fuzz fmt_fuzz http_route_fuzz body_facts_fuzz upstream_response_fuzz request_json_fuzz}"
+    targets="${FUZZCI_TARGETS:-parse_fuzz bundle_load_fuzz roundtrip_fuzz vm_fuzz differential_fuzz fmt_fuzz http_route_fuzz body_facts_fuzz upstream_response_fuzz request_json_fuzz ownership_fuzz}"
     built=""
     for t in $targets; do rm -f "$OUT/$t"; done
     # One build.sh call compiles two targets at a time; a target whose binary is missing failed.

@@ -36,7 +36,7 @@ enum class fact_input : std::uint8_t {
     volumes_from, cap_add, capabilities, devices, device_cgroup_rules, device_requests, security_opt,
     masked_paths, readonly_paths, volume_driver_hc, user, image, labels,
     endpoint_host, svc_networks, svc_networks_old, seccomp_mode, seccomp_profile, apparmor_mode, selinux_disable, selinux_type,
-    actual_mounts,
+    actual_mounts, links,
     // exec, volume, volume_inspect, plugin documents
     exec_privileged, exec_user, exec_cmd, volume_driver, volume_opts, volume_inspect_driver, volume_inspect_opts,
     plugin_grants, plugin_settings,
@@ -113,6 +113,8 @@ inline constexpr std::array<input_row, fact_input_count> input_table = {{
     {fact_input::selinux_type, "", "TaskTemplate.ContainerSpec.Privileges.SELinuxContext.Type", "", "",
      doc_kind::count, {}},
     {fact_input::actual_mounts, "", "", "Mounts", "", doc_kind::count, {"Type", "Source", "Name", "Driver"}},
+    // Legacy links name another container (and hand over its environment): an object the request names.
+    {fact_input::links, "HostConfig.Links", "", "HostConfig.Links", "", doc_kind::count, {}},
     {fact_input::exec_privileged, "", "", "", "Privileged", doc_kind::exec, {}},
     {fact_input::exec_user, "", "", "", "User", doc_kind::exec, {}},
     {fact_input::exec_cmd, "", "", "", "Cmd", doc_kind::exec, {}},
@@ -125,6 +127,12 @@ inline constexpr std::array<input_row, fact_input_count> input_table = {{
 }};
 
 inline constexpr const input_row& row_of(fact_input i) { return input_table[static_cast<std::size_t>(i)]; }
+
+static_assert([] {
+    for (std::size_t i = 0; i < input_table.size(); ++i)
+        if (static_cast<std::size_t>(input_table[i].id) != i) return false;
+    return true;
+}(), "input_table rows must follow the fact_input order");
 
 // Whether document kind `k` has input `i`, and its path there.
 inline constexpr std::optional<std::string_view> input_path(fact_input i, doc_kind k) {
