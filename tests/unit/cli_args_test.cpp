@@ -10,7 +10,8 @@
 using namespace dockpol::dsl::cli;
 
 namespace {
-const std::vector<option_spec> specs = with_common({{"-o", arg_kind::single}, {"--cases", arg_kind::list}});
+constexpr option_spec own[] = {{"-o", arg_kind::single, "", ""}, {"--cases", arg_kind::list, "", ""}};
+const std::vector<option_spec> specs = with_common(own);
 
 std::variant<parsed_args, std::string> parse(std::vector<std::string> v) { return parse_args(v, specs); }
 } // namespace
