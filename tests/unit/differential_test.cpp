@@ -59,6 +59,14 @@ void literals(const dsl::expr& e, std::vector<std::string>& out) {
     for (const auto& it : e.items) literals(it, out);
 }
 
+// The VM alone (bind + evaluate), without rt::decide's ownership layer, which
+// the oracle does not model (decide_test and ownership_test cover it).
+rt::decision vm_decide(const rt::program& prog, const rt::request& req) {
+    auto b = rt::bind(prog, req);
+    if (auto* e = std::get_if<rt::fact_error>(&b)) return rt::error_decision(e->reason);
+    return rt::evaluate(prog, std::get<rt::input>(b));
+}
+
 // Runs both evaluators on the same requests; returns how often each rule decided.
 std::map<std::string, std::size_t> run_differential(const dsl::checked_policy& pol, std::uint32_t seed) {
     auto res = dsl::compile_checked(pol, "diff");
@@ -75,7 +83,7 @@ std::map<std::string, std::size_t> run_differential(const dsl::checked_policy& p
     std::map<std::string, std::size_t> hits;
     for (std::size_t i = 0; i < requests_per_policy; ++i) {
         const auto req = gen.next();
-        const auto vm = rt::decide(prog, req);
+        const auto vm = vm_decide(prog, req);
         const auto ref = dsl::reference_decide(pol, req);
         INFO("request " << i << ": " << describe(req));
         INFO("vm: " << vm.rule << " " << vm.reason << " / reference: " << ref.rule << " " << ref.reason);

@@ -218,11 +218,13 @@ TEST_CASE("ownership: owner label, own rules and what dockpold must fetch") {
         CHECK(names(im, im.body_actions).empty());
         CHECK_FALSE(im.rules[0].own);
     }
-    SECTION("an owner label: every create and keep action's body is read") {
+    auto updates = std::vector<std::string>{"config_update", "secret_update", "service_update"};
+    SECTION("an owner label: every create and keep action's body is read, an update's target looked up") {
         auto im = compile_text("owner label \"dockpol.owner\"\nrule r: allow if user == \"x\"\n");
         CHECK(im.owner_label == "dockpol.owner");
         CHECK(names(im, im.body_actions) == creates_and_updates);
-        CHECK(names(im, im.resource_actions).empty());
+        // An update must keep the target's owner label: dockpold needs the target's.
+        CHECK(names(im, im.resource_actions) == updates);
     }
     SECTION("allow own: targets are inspected, bodies read, per its actions") {
         auto im = compile_text("owner label \"dockpol.owner\"\n"
@@ -231,13 +233,15 @@ TEST_CASE("ownership: owner label, own rules and what dockpold must fetch") {
         CHECK(im.rules[0].own);
         CHECK_FALSE(im.rules[1].own);
         CHECK_FALSE(im.rules.back().own);   // builtin_ping
-        CHECK(names(im, im.resource_actions) == std::vector<std::string>{"container_stop", "service_update"});
+        CHECK(names(im, im.resource_actions) ==
+              std::vector<std::string>{"config_update", "container_stop", "secret_update", "service_update"});
         CHECK(names(im, im.body_actions) == creates_and_updates);
     }
     SECTION("resource.owner: the actions that have it are inspected") {
         auto im = compile_text("owner label \"dockpol.owner\"\n"
                                "rule r: allow if action in {\"container_list\", \"volume_delete\", \"exec_start\"} and resource.owner == user\n");
-        CHECK(names(im, im.resource_actions) == std::vector<std::string>{"exec_start", "volume_delete"});
+        CHECK(names(im, im.resource_actions) == std::vector<std::string>{"config_update", "exec_start", "secret_update",
+                                                                         "service_update", "volume_delete"});
         REQUIRE(im.slots.size() == 2);
         CHECK(im.slots[0].field == rt::field_id::resource_owner);
         CHECK(im.slots[0].key.empty());

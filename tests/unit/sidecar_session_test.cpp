@@ -450,3 +450,25 @@ TEST_CASE("an image's resource.name is the reference the request used, not docke
     // The same image by its other tag: the rule reads the name used, so it does not match.
     CHECK(c.get("/v1.41/images/aaa/x:latest/json").starts_with("403 "));
 }
+
+// Ownership: what dockerd receives is the rewritten request, framed for its new length.
+const std::string own_policy = "default deny\nowner label \"dockpol.owner\"\n"
+                               "rule alice_own: allow own if user == \"alice\" and "
+                               "action in {\"container_create\", \"container_list\"}\n";
+
+TEST_CASE("ownership: the create body reaches dockerd with the owner label, the list with the owner filter") {
+    fake_daemon d(sock_path("own"), [](const seen_request&, int) { return ok("fine"); });
+    proxy p(sock_path("own"), own_policy);
+    client c(p.port());
+    const std::string body = "{\"Image\":\"x\"}";
+    c.send(fmt::format("POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+                       "Content-Length: {}\r\n\r\n{}", body.size(), body));
+    CHECK(c.answer() == "200 fine");
+    CHECK(c.get("/v1.41/containers/json?all=1") == "200 fine");
+    auto seen = d.seen();
+    REQUIRE(seen.size() == 2);
+    // Parsed by Beast with the forwarded Content-Length: the whole new body, nothing more.
+    CHECK(seen[0].body == "{\"Labels\":{\"dockpol.owner\":\"alice\"},\"Image\":\"x\"}");
+    CHECK(seen[1].target ==
+          "/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%7B%22dockpol.owner%3Dalice%22%3Atrue%7D%7D");
+}
