@@ -1,4 +1,4 @@
-// Audit events (DESIGN §6): one JSON line per request, written when the
+// Audit events (docs/request-model.md): one JSON line per request, written when the
 // request completes. The request path only formats the line and pushes it
 // into a bounded queue; a writer thread does the I/O, collecting lines for up
 // to audit_flush_interval and writing each batch with one write. A full queue
@@ -70,7 +70,7 @@ inline std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
                        tm.tm_hour, tm.tm_min, tm.tm_sec, ((ms % 1000) + 1000) % 1000);
 }
 
-// One line, newline-terminated, keys in DESIGN §6 order.
+// One line, newline-terminated, keys in docs/request-model.md order.
 inline std::string format_audit_line(const audit_event& e) {
     std::string out;
     out.reserve(384);

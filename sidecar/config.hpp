@@ -1,4 +1,4 @@
-// dockpold's command line (DESIGN §7): parsing, defaults and validation.
+// dockpold's command line (docs/cli.md): parsing, defaults and validation.
 // Pure: no I/O here; files are opened (and named in errors) by main.
 #pragma once
 #include <chrono>
@@ -222,7 +222,7 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
             inline_value = true;
         }
         const auto* spec = detail::find_flag(name);
-        if (!spec) return "unknown argument '" + std::string(arg) + "' (see DESIGN §7 for dockpold's flags)";
+        if (!spec) return "unknown argument '" + std::string(arg) + "' (see docs/cli.md for dockpold's flags)";
         if (spec->takes_value && !inline_value) {
             if (i + 1 >= args.size()) return std::string(name) + ": missing value";
             value = args[++i];

@@ -42,7 +42,7 @@ namespace net = boost::asio;
 
 namespace {
 
-// Exit codes (DESIGN §7): 0 after a clean drain, 2 for usage and start-up errors.
+// Exit codes (docs/cli.md): 0 after a clean drain, 2 for usage and start-up errors.
 constexpr int exit_ok = 0;
 constexpr int exit_usage = 2;
 

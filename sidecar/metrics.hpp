@@ -1,4 +1,4 @@
-// Process-wide counters (DESIGN §6 metrics). Lock-free atomics, relaxed
+// Process-wide counters (docs/request-model.md metrics). Lock-free atomics, relaxed
 // ordering: they are statistics, not synchronisation. The admin endpoint
 // renders them; the request path only increments.
 #pragma once

@@ -16,7 +16,7 @@
 
 namespace dockpol::dsl::cli {
 
-// DESIGN §7: 0 ok, 1 policy errors / failed cases / fmt differences, 2 usage / I/O / malformed input.
+// docs/cli.md: 0 ok, 1 policy errors / failed cases / fmt differences, 2 usage / I/O / malformed input.
 enum exit_code : int { exit_ok = 0, exit_fail = 1, exit_usage = 2 };
 
 // A byte cap for one kind of input file, with the name used in its error.

@@ -1,4 +1,4 @@
-// REQUEST.json (DESIGN §7) → rt::request. The action and resource id come
+// REQUEST.json (docs/cli.md) → rt::request. The action and resource id come
 // from rt::route exactly as dockpold derives them; an explicit "action"
 // overrides. "body" (any JSON) is serialised; "body_raw" is used byte-exact,
 // so cases can carry duplicate or case-folded keys the scanner must refuse.

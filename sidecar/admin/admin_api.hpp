@@ -1,4 +1,4 @@
-// The admin routes (DESIGN §6): what each endpoint answers, built on the
+// The admin routes (docs/request-model.md): what each endpoint answers, built on the
 // policy store, the metrics and the reloader. The server itself is in
 // admin_server.hpp.
 #pragma once

@@ -1,5 +1,5 @@
 // GET /metrics: dockpold's counters, gauges and histograms in the Prometheus
-// text format (DESIGN §6 names). Counters that are per (decision, action) are
+// text format (docs/request-model.md names). Counters that are per (decision, action) are
 // written only once non-zero, so a scrape stays small on a 200-action table.
 #pragma once
 #include <string>

@@ -1,7 +1,7 @@
 // The active policy. Requests take one snapshot and use it from start to end;
 // a reload loads and verifies the new bundle completely (bounds → digest →
 // signature → verifier) before one atomic swap, and a failed reload keeps the
-// last good bundle and records why (DESIGN §6 hot swap).
+// last good bundle and records why (docs/architecture.md hot swap).
 #pragma once
 #include <atomic>
 #include <cerrno>

@@ -1,4 +1,4 @@
-// GET /v1/status (DESIGN §6): {"revision","loaded_at","source","last_reload","last_error"}.
+// GET /v1/status (docs/request-model.md): {"revision","loaded_at","source","last_reload","last_error"}.
 // What serves comes from the policy store; what the last reload attempt did
 // comes from the reloader. Times are RFC 3339 UTC; "never" is null.
 #pragma once

@@ -64,7 +64,7 @@ inline void check_socket_groups(const environment& env, findings& out) {
     if (::stat(env.host(env.docker_socket).c_str(), &st) == 0) socket_gid = std::to_string(st.st_gid);
     for (const auto& g : detail::read_groups(env)) {
         if (!names.count(g.name) && g.gid != socket_gid) continue;
-        // root gets in anyway; dockpold's own account being in the group is the deployment (DESIGN §8).
+        // root gets in anyway; dockpold's own account being in the group is the deployment (docs/cli.md).
         if (g.gid == "0") continue;
         std::vector<std::string> who;
         auto add = [&](const std::string& u) {

@@ -1,4 +1,4 @@
-// dockerd-shaped error bodies (DESIGN §6): the docker CLI prints `message`
+// dockerd-shaped error bodies (docs/request-model.md): the docker CLI prints `message`
 // as "Error response from daemon: MESSAGE".
 #pragma once
 #include <string>

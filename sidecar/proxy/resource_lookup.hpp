@@ -1,5 +1,5 @@
 // What a request's target is called and labelled, for rules on
-// `resource.name` / `resource.labels.K` (DESIGN §5), and which object exactly
+// `resource.name` / `resource.labels.K` (docs/request-model.md), and which object exactly
 // it is (the full id that is forwarded): parse dockerd's inspect answer and
 // cache it by (kind, name as sent) for at most 2 s. Misses are never cached
 // (a container created a moment later must be found). lookup_op.hpp does the I/O.

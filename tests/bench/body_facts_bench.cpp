@@ -6,7 +6,7 @@
 //   body_facts_bench --mode facts|dom|scan --iterations N
 //                                                   exactly N operations, no timing
 //                                                   (for body_facts_callgrind.sh)
-// DESIGN §5 budget: <= 5 us per 1.7 KB body.
+// docs/request-model.md budget: <= 5 us per 1.7 KB body.
 //
 // Measured on the 2-core dev VM (Xeon, g++ 12 -O2 debugoptimized, heavy
 // concurrent load), bench/container_create.json, 13 container-fact slots:
@@ -31,7 +31,7 @@ using namespace dockpol::rt;
 
 namespace {
 
-// DESIGN §5: the per-request budget for one container_create body.
+// docs/request-model.md: the per-request budget for one container_create body.
 constexpr double budget_ns = 5000;
 // Operations per timed batch: long enough to dwarf the clock, short enough
 // that a busy machine's interruptions land in few batches (we keep the min).
@@ -168,6 +168,6 @@ int main(int argc, char** argv) {
     std::printf("nlohmann::json DOM parse:                 min %8.0f CPU ns/op  median %8.0f CPU ns/op\n", dom.min, dom.median);
     std::printf("ratio DOM / fill_facts:                   min %8.1fx       median %8.1fx\n", dom.min / facts.min,
                 dom.median / facts.median);
-    std::printf("budget %.0f ns/op (DESIGN section 5): %s (min)\n", budget_ns, facts.min <= budget_ns ? "met" : "MISSED");
+    std::printf("budget %.0f ns/op (docs/request-model.md): %s (min)\n", budget_ns, facts.min <= budget_ns ? "met" : "MISSED");
     return 0;
 }

@@ -1,10 +1,16 @@
 # Independent oracle (regex-based, dockerd-style full-path matching) that
-# generates tests/unit/fixtures/routes.tsv: python3 tests/tools/gen_routes_tsv.py
+# generates tests/unit/fixtures/routes.tsv from a route table written apart
+# from routes.def (a markdown table: | row | router | METHOD | `pattern` | `action` |,
+# in dockerd's registration order, 122 rows), so the router is checked against
+# something it was not generated from:
+#   python3 tests/tools/gen_routes_tsv.py ROUTE_TABLE.md   (writes tests/unit/fixtures/routes.tsv)
 import os, re, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+if len(sys.argv) != 2:
+    sys.exit("usage: gen_routes_tsv.py ROUTE_TABLE.md")
 rows = []
-for line in open(os.path.join(ROOT, '..', 'shared', 'ACTIONS.md')):
+for line in open(sys.argv[1]):
     m = re.match(r'^\| (\d+) \| (\w+) \| (\w+) \| `([^`]+)` \| `(\w+)` \|', line)
     if m:
         rows.append((int(m[1]), m[2], m[3], m[4], m[5]))
@@ -22,7 +28,7 @@ def tmpl_re(t):
 compiled = []
 for (n, router, method, tmpl, action) in rows:
     pats = []
-    if True:  # ACTIONS.md: every route is registered with and without the version
+    if True:  # docs/actions.md: every route is registered with and without the version
         pats.append(re.compile('^/v(?P<version>[0-9.]+)' + tmpl_re(tmpl) + '$'))
     pats.append(re.compile('^' + tmpl_re(tmpl) + '$'))
     compiled.append((n, method, pats, action))
@@ -96,8 +102,8 @@ def sample(tmpl, tricky):
         first = False
     return out
 
-lines = ['# method\ttarget\texpected (action or 400)\tresource_id (- for none)\tapi_version (- for none)\troute row of ACTIONS.md (0: no route, - for 400)',
-         '# Generated from ACTIONS.md rows 1-122 by an independent regex oracle, plus hand-written cases.']
+lines = ['# method\ttarget\texpected (action or 400)\tresource_id (- for none)\tapi_version (- for none)\troute row of docs/actions.md (0: no route, - for 400)',
+         '# Generated from docs/actions.md rows 1-122 by an independent regex oracle, plus hand-written cases.']
 def emit(method, target, expect=None):
     a, rid, ver, n = oracle(method, target)
     rid = rid.encode('latin-1').decode('utf-8')

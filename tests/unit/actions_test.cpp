@@ -1,4 +1,4 @@
-// The action vocabulary (actions.def) against ACTIONS.md's list
+// The action vocabulary (actions.def) against docs/actions.md's list
 // (fixtures/actions.tsv) and the route table.
 #include <catch2/catch.hpp>
 
@@ -44,7 +44,7 @@ std::vector<expected_action> load_expected() {
 
 } // namespace
 
-TEST_CASE("the vocabulary is exactly ACTIONS.md's, with its body and hijack facts") {
+TEST_CASE("the vocabulary is exactly docs/actions.md's, with its body and hijack facts") {
     const auto expected = load_expected();
     REQUIRE(expected.size() > 100);
     REQUIRE(all_actions().size() == expected.size());

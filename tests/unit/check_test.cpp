@@ -50,7 +50,7 @@ void expect_only(const std::string& text, const expected& e, const front_options
 
 } // namespace
 
-TEST_CASE("check: the DESIGN example checks clean and inlines names") {
+TEST_CASE("check: the language reference example checks clean and inlines names") {
     const auto p = check_ok({dsl_test::fixture("design.dpol")});
     CHECK(p.default_effect == dockpol::rt::effect::deny);
     REQUIRE(p.rules.size() == 5);

@@ -98,7 +98,7 @@ TEST_CASE("golden: full text rendering") {
     }
 }
 
-TEST_CASE("golden: JSON rendering follows DESIGN §7") {
+TEST_CASE("golden: JSON rendering follows docs/language.md") {
     const source_file src{"p.dpol", "default deny\nrule r: allow if action == \"contianer_list\" and user\n"};
     const auto r = analyze({src});
     CHECK(render_json(r.diagnostics) ==

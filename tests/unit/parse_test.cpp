@@ -35,7 +35,7 @@ TEST_CASE("parse: the grammar has no rules that can loop without consuming input
     CHECK(tao::pegtl::analyze<grammar::chunk>() == 0);
 }
 
-TEST_CASE("parse: statements of the DESIGN example") {
+TEST_CASE("parse: statements of the language reference example") {
     const auto f = dsl_test::fixture("design.dpol");
     std::vector<diagnostic> ds;
     const policy p = parse_policy({f}, ds);

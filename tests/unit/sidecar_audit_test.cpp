@@ -1,4 +1,4 @@
-// Audit lines: one JSON object per line, keys and types of DESIGN §6.
+// Audit lines: one JSON object per line, keys and types of docs/request-model.md.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 

@@ -1,5 +1,5 @@
 // Diagnostics are values: a stable code, a severity, a span, a message and an
-// optional help line. Codes are never reused or renamed (DESIGN §7).
+// optional help line. Codes are never reused or renamed (docs/language.md).
 #pragma once
 #include <string>
 #include <vector>

@@ -172,7 +172,7 @@ inline void lint_shadowed(lint_context& lx) {
     }
 }
 
-// Denying a hijacked action shows the user only "unable to upgrade to tcp, received 403" (DESIGN §6).
+// Denying a hijacked action shows the user only "unable to upgrade to tcp, received 403" (docs/request-model.md).
 inline void lint_exec_attach(lint_context& lx) {
     struct pair_row { std::string_view setup, hijack; };
     static constexpr pair_row pairs[] = {{"container_exec", "exec_start"}, {"container_create", "container_attach"}};

@@ -190,7 +190,7 @@ private:
         img_.rule_positions.push_back(pos);
     }
 
-    // `allow if action == "system_ping"`, after the policy's rules (DESIGN §3).
+    // `allow if action == "system_ping"`, after the policy's rules (docs/language.md).
     void builtin_ping() {
         rt::rule_desc r;
         r.name = str(std::string(rt::builtin_ping_rule));

@@ -1,5 +1,5 @@
 // Diagnostics for people (text, with the source line and a caret) and for
-// tools (JSON, DESIGN §7).
+// tools (JSON, docs/language.md).
 #pragma once
 #include <algorithm>
 #include <string>

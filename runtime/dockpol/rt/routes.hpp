@@ -57,7 +57,7 @@ inline constexpr bool all_patterns_valid() {
 static_assert(all_patterns_valid(), "routes.def holds a template the matcher cannot mirror exactly");
 } // namespace detail
 
-// The route table in dockerd's registration order (row N of ACTIONS.md is index N-1).
+// The route table in dockerd's registration order (row N of docs/actions.md is index N-1).
 inline std::span<const route_info> all_routes() { return detail::route_table; }
 
 struct route_result {
@@ -70,7 +70,7 @@ struct route_result {
     std::string api_version;       // "1.41" or ""
     string_pairs query;            // decoded (Go url.ParseQuery semantics), in order
     std::string_view inspect_kind; // what resource_id names, "" for nothing
-    std::uint16_t route_index = 0; // 1-based row of ACTIONS.md that matched, 0 for none (audit, tests)
+    std::uint16_t route_index = 0; // 1-based row of docs/actions.md that matched, 0 for none (audit, tests)
 };
 
 namespace detail {

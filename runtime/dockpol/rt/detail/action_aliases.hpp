@@ -1,4 +1,4 @@
-// Names other products use for Docker actions (ACTIONS.md), mapped to the
+// Names other products use for Docker actions (docs/actions.md), mapped to the
 // dockpol action. Only the compiler's did-you-mean help reads this: a policy
 // that writes one of these names is still an error.
 #pragma once

@@ -1,5 +1,5 @@
 // Percent-decoding the way Go's net/url does it before dockerd routes a
-// request, with the refusals dockpol adds for the path (ACTIONS.md): bytes
+// request, with the refusals dockpol adds for the path (docs/actions.md): bytes
 // that would change how the path splits or what it names after decoding.
 #pragma once
 #include <string>

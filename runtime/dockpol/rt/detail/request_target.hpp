@@ -1,5 +1,5 @@
 // Checks on the request target and its path that must hold before routing:
-// the refusals ACTIONS.md lists where dockerd would redirect, decode or guess.
+// the refusals docs/actions.md lists where dockerd would redirect, decode or guess.
 #pragma once
 #include <cstddef>
 #include <string>
