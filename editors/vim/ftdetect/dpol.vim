@@ -1,0 +1,2 @@
+" dockpol policy files
+autocmd BufRead,BufNewFile *.dpol setfiletype dpol
