@@ -150,6 +150,9 @@ struct check_context {
     void error(std::string code, span sp, std::string msg, std::string help = {}) {
         diags.push_back(make_diag(pol.files, std::move(code), severity::error, sp, std::move(msg), std::move(help)));
     }
+    void warning(std::string code, span sp, std::string msg, std::string help = {}) {
+        diags.push_back(make_diag(pol.files, std::move(code), severity::warning, sp, std::move(msg), std::move(help)));
+    }
     std::string where(span sp) const {
         return (sp.file < pol.files.size() ? pol.files[sp.file].name : std::string("?")) + ":" +
                std::to_string(sp.line) + ":" + std::to_string(sp.column);
@@ -167,12 +170,24 @@ inline std::vector<std::string> action_names() {
     return out;
 }
 
+// A string with glob characters, written where a whole value is compared.
+inline bool looks_like_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
 // dp-unknown-action for a string compared with `action`; true when it names an action.
+// The hint goes through the alias table first (`image_pull` is `image_create`, not
+// the `image_push` edit distance would offer), says `matches` for a pattern, and
+// only then falls back to the closest name.
 inline bool check_action_name(check_context& cx, const expr& lit) {
     if (rt::find_action(lit.str)) return true;
     std::string help;
-    if (auto alias = rt::action_alias(lit.str)) help = did_you_mean(std::string(*alias), true);
-    else help = did_you_mean(closest_match(lit.str, action_names()), true);
+    if (auto alias = rt::action_alias(lit.str)) {
+        help = did_you_mean(std::string(*alias), true);
+        if (auto note = rt::action_alias_note(lit.str); !note.empty()) help += " (" + std::string(note) + ")";
+    } else if (looks_like_glob(lit.str)) {
+        help = "this compares whole names; for a pattern write `action matches " + quote_string(lit.str) + "`";
+    } else {
+        help = did_you_mean(closest_match(lit.str, action_names()), true);
+    }
     cx.error("dp-unknown-action", lit.sp, "unknown action " + quote_string(lit.str), std::move(help));
     return false;
 }
@@ -267,6 +282,13 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
         return std::nullopt;
     }
     if (e.kind == expr_kind::name_ref) {
+        // `action == container_list`: an action name written without its quotes.
+        if (rt::find_action(text) || rt::action_alias(text)) {
+            const std::string name = rt::find_action(text) ? text : std::string(*rt::action_alias(text));
+            cx.error("dp-undefined-name", e.sp, "undefined name `" + text + "`",
+                     "action names are strings: write " + quote_string(name));
+            return std::nullopt;
+        }
         std::vector<std::string> cands;
         for (const auto& [n, c] : cx.constants) cands.push_back(n);
         for (const auto& f : rt::field_table)
@@ -397,6 +419,60 @@ inline std::optional<expr> check_field_pair(check_context& cx, const expr& e, co
     return out;
 }
 
+// `container.uid == "0"`: a number or bool field compared with the same value in quotes.
+inline std::string quoted_literal_help(const operand& field, const operand& lit, const std::string& op) {
+    if (lit.type != vtype::string) return {};
+    const std::string& v = lit.node.str;
+    const bool numeric = !v.empty() && v.find_first_not_of("-0123456789.") == std::string::npos &&
+                         std::isdigit(static_cast<unsigned char>(v.back()));
+    if ((field.type == vtype::number && numeric) || (field.type == vtype::boolean && (v == "true" || v == "false")))
+        return "drop the quotes: `" + field.node.text + " " + op + " " + v + "`";
+    return {};
+}
+
+// Warnings for comparisons that compile but rarely mean what they say.
+inline void literal_hints(check_context& cx, const operand& field, const operand& lit, const std::string& op) {
+    if (lit.type != vtype::string || lit.dynamic) return;
+    const std::string& v = lit.node.str;
+    // `host == "dev-*"` compares with the literal text, star included.
+    if (field.type == vtype::string && looks_like_glob(v))
+        cx.warning("dp-glob-equality", lit.node.sp,
+                   "`" + op + "` compares the whole value; " + quote_string(v) + " looks like a glob pattern",
+                   "for a pattern write `" + std::string(op == "!=" ? "not " : "") + field.node.text + " matches " +
+                       quote_string(v) + "`");
+    // `body.HostConfig.Privileged == "true"`: the API sends a boolean (or a number), never this string.
+    if (field.type == vtype::json) {
+        const bool numeric = !v.empty() && v.find_first_not_of("-0123456789.") == std::string::npos &&
+                             std::isdigit(static_cast<unsigned char>(v.back()));
+        if (v == "true" || v == "false" || numeric)
+            cx.warning("dp-quoted-literal", lit.node.sp,
+                       field.what + " is compared with the string " + quote_string(v) +
+                           ", which a JSON boolean or number never equals",
+                       "if the API sends a " + std::string(numeric ? "number" : "boolean") + ", drop the quotes: `" +
+                           field.node.text + " " + op + " " + v + "`");
+    }
+}
+
+// Regular-expression syntax in a glob (`^dev-.*$`, `dev-{1,2}`): the glob would match it literally.
+inline void regex_in_glob_hint(check_context& cx, const expr& pat) {
+    const std::string& p = pat.str;
+    const bool anchors = (!p.empty() && p.front() == '^') || (p.size() > 1 && p.back() == '$' && p[p.size() - 2] != '\\');
+    const bool dot_star = p.find(".*") != std::string::npos || p.find(".+") != std::string::npos;
+    const bool alternatives = p.find('{') != std::string::npos || p.find('|') != std::string::npos ||
+                              p.find('(') != std::string::npos || p.find('+') != std::string::npos;
+    if (!anchors && !dot_star && !alternatives) return;
+    std::string glob = p;
+    if (!glob.empty() && glob.front() == '^') glob.erase(0, 1);
+    if (glob.size() > 1 && glob.back() == '$') glob.pop_back();
+    for (std::size_t at; (at = glob.find(".*")) != std::string::npos;) glob.replace(at, 2, "*");
+    for (std::size_t at; (at = glob.find(".+")) != std::string::npos;) glob.replace(at, 2, "?*");
+    const bool expressible = glob.find_first_of("{}()|+") == std::string::npos;
+    cx.warning("dp-regex-glob", pat.sp,
+               "`matches` takes a glob, not a regular expression: " + quote_string(p) + " is matched literally here",
+               expressible ? "the glob spelling is " + quote_string(glob)
+                           : "globs have `*`, `?` and `[abc]` only; write alternatives as separate conditions joined by `or`");
+}
+
 inline std::optional<expr> check_compare(check_context& cx, const expr& e, const scope& sc) {
     auto lo = resolve_operand(cx, e.items[0], sc);
     auto ro = resolve_operand(cx, e.items[1], sc);
@@ -432,8 +508,10 @@ inline std::optional<expr> check_compare(check_context& cx, const expr& e, const
                         (L.type == vtype::boolean && R.type == vtype::boolean);
         if (!ok)
             return type_error("cannot compare " + L.what + " (" + std::string(describe(L.type)) + ") with " +
-                              R.what + " (" + std::string(describe(R.type)) + ")");
+                                  R.what + " (" + std::string(describe(R.type)) + ")",
+                              quoted_literal_help(L, R, op));
         if (L.type == vtype::action && !check_action_name(cx, R.node)) return std::nullopt;
+        literal_hints(cx, L, R, op);
         return finish(std::move(L), std::move(R), e.op);
     }
     case compare_op::lt:
@@ -495,6 +573,7 @@ inline std::optional<expr> check_compare(check_context& cx, const expr& e, const
             cx.error("dp-bad-glob", R.node.sp, "malformed glob " + R.what + ": " + *err);
             return std::nullopt;
         }
+        regex_in_glob_hint(cx, R.node);
         if (L.type == vtype::action) {
             out.items = {L.node, R.node};
             return expand_action_glob(cx, out, std::get<rt::glob>(g), R.node);

@@ -60,4 +60,11 @@ inline constexpr std::optional<std::string_view> action_alias(std::string_view o
     return std::nullopt;
 }
 
+// What else the command behind an alias sends, for the hint ("" when nothing).
+inline constexpr std::string_view action_alias_note(std::string_view other_product_name) {
+    for (const auto& row : detail::action_alias_table)
+        if (row.other == other_product_name) return row.also;
+    return {};
+}
+
 } // namespace dockpol::rt
