@@ -2,6 +2,7 @@
 // policies (docs/cli.md). Each subcommand lives in cli/<name>.hpp with its
 // command_info row; this file only lists the rows and dispatches.
 #include <algorithm>
+#include <optional>
 #include <array>
 #include <iostream>
 #include <span>
@@ -34,13 +35,38 @@ std::span<const command_info* const> command_list() { return {commands.data(), c
 
 constexpr std::string_view help_footer =
     "build, check, test and eval also take [--data F.json]... [--werror] [--format text|json].\n"
+    "Every command takes --color auto|always|never (diagnostics on stderr; auto: a terminal, no NO_COLOR).\n"
     "Exit status: 0 ok (eval: whatever the decision); 1 policy errors, failed cases,\n"
     "fmt --check differences; 2 usage, I/O, malformed request or cases, rejected bundle.\n";
 
 } // namespace
 
 int main(int argc, char** argv) {
-    const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+    std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+    // --color applies to every command: taken out here, before the command parses its own options.
+    for (std::size_t i = 0; i < args.size();) {
+        if (args[i] == "--") break;
+        std::optional<std::string> value;
+        std::size_t taken = 0;
+        if (args[i] == "--color" && i + 1 < args.size()) {
+            value = args[i + 1];
+            taken = 2;
+        } else if (args[i].rfind("--color=", 0) == 0) {
+            value = args[i].substr(8);
+            taken = 1;
+        } else if (args[i] == "--color") {
+            return fail("option --color needs a value (auto, always or never)");
+        }
+        if (!value) {
+            ++i;
+            continue;
+        }
+        if (*value == "auto") color_setting() = color_mode::automatic;
+        else if (*value == "always") color_setting() = color_mode::always;
+        else if (*value == "never") color_setting() = color_mode::never;
+        else return fail("unknown --color \"" + *value + "\" (expected auto, always or never)");
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i + taken));
+    }
     if (args.empty()) {
         std::cerr << overview_help(command_list(), help_footer);
         return exit_usage;

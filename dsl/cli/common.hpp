@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -37,6 +38,25 @@ inline constexpr file_limit max_cases_bytes{"max_cases_bytes", 64u << 20};
 inline constexpr file_limit max_bundle_bytes{"max_bundle_bytes", 64u << 20};
 // An Ed25519 PEM key is a few hundred bytes; anything near this is not a key.
 inline constexpr file_limit max_key_bytes{"max_key_bytes", 64u << 10};
+
+// `--color auto|always|never` (any command): whether diagnostics on stderr are coloured.
+enum class color_mode { automatic, always, never };
+
+inline color_mode& color_setting() {
+    static color_mode mode = color_mode::automatic;
+    return mode;
+}
+
+// auto: a terminal that is not "dumb", and no NO_COLOR in the environment (no-color.org).
+inline bool stderr_in_color() {
+    switch (color_setting()) {
+    case color_mode::always: return true;
+    case color_mode::never: return false;
+    case color_mode::automatic: break;
+    }
+    const char* term = std::getenv("TERM");
+    return ::isatty(2) == 1 && std::getenv("NO_COLOR") == nullptr && !(term && std::string_view(term) == "dumb");
+}
 
 // Prints `dockpolc: MESSAGE` on stderr and returns `code`.
 inline int fail(std::string_view message, int code = exit_usage) {

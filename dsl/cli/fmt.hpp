@@ -57,7 +57,7 @@ inline int run_fmt(std::span<const std::string> args) {
             std::vector<diagnostic> parse_errors;
             for (const auto& d : fr.diagnostics)
                 if (detail::breaks_parse(d)) parse_errors.push_back(d);
-            std::cerr << render_text(parse_errors, {src});
+            std::cerr << render_text(parse_errors, {src}, text_style{stderr_in_color()});
             rc = exit_fail;
             continue;
         }

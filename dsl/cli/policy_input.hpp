@@ -69,10 +69,10 @@ inline void report(const std::vector<diagnostic>& ds, const std::vector<source_f
                    const common_settings& s, bool json_on_stdout) {
     const bool failed = policy_failed(ds, s);
     if (s.format == output_format::json && (json_on_stdout || failed)) {
-        std::cout << render_json(ds) << '\n';
+        std::cout << render_json(ds, files) << '\n';
         return;
     }
-    if (!ds.empty()) std::cerr << render_text(ds, files);
+    if (!ds.empty()) std::cerr << render_text(ds, files, text_style{stderr_in_color()});
 }
 
 // A compiled policy ready to write or run.

@@ -197,7 +197,24 @@ TEST_CASE("check: clean policy, errors as text and as exact JSON") {
     CHECK(d["column"] == 24);
     CHECK(d["message"] == "unknown action \"contianer_list\"");
     CHECK(d["help"] == "did you mean \"container_list\"?");
-    CHECK(d.size() == 7);
+    // The span's end (exclusive): `"contianer_list"` is 16 code points.
+    CHECK(d["end_line"] == 4);
+    CHECK(d["end_column"] == 40);
+    CHECK(d.size() == 9);
+}
+
+TEST_CASE("--color: always, never, and a wrong value; the text ends with a summary line") {
+    auto always = run({"check", "--color", "always", "errors.dpol"});
+    CHECK(always.code == 1);
+    CHECK(always.err.find("\x1b[1;31merror[dp-unknown-action]\x1b[0m") != std::string::npos);
+    auto never = run({"check", "errors.dpol", "--color=never"});
+    CHECK(never.err.find('\x1b') == std::string::npos);
+    CHECK(never.err.ends_with("\n1 error\n"));
+    // Not a terminal: auto means no colour.
+    CHECK(run({"check", "errors.dpol"}).err.find('\x1b') == std::string::npos);
+    auto bad = run({"check", "errors.dpol", "--color", "blue"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err == "dockpolc: unknown --color \"blue\" (expected auto, always or never)\n");
 }
 
 TEST_CASE("--werror turns warnings into failure") {

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "dsl_test_util.hpp"
 
 using namespace dockpol::dsl;
@@ -119,5 +121,40 @@ TEST_CASE("render: text with caret under the span, tabs kept, help line") {
           "t.dpol:3:11: error[dp-undefined-name]: undefined name `usr`\n"
           "\tallow if usr == \"x\"\n"
           "\t         ^~~\n"
-          "  help: did you mean `user`?\n");
+          "  help: did you mean `user`?\n"
+          "1 error\n");
+    // Colour only when asked: the same text with ANSI codes around location, severity, caret and help.
+    const std::string coloured = render_text(r.diagnostics, {src}, text_style{true});
+    CHECK(coloured.find("\x1b[1;31merror[dp-undefined-name]\x1b[0m") != std::string::npos);
+    CHECK(coloured.find("\x1b[1;32mhelp\x1b[0m: did you mean `user`?") != std::string::npos);
+}
+
+TEST_CASE("render: a summary line, long lines clipped around the caret, end positions in JSON") {
+    const source_file two{"w.dpol", "rule a: allow if host == \"dev-*\"\nrule b: allow if action == \"zz_zz\"\n"};
+    const auto r2 = analyze({two});
+    const std::string text = render_text(r2.diagnostics, {two});
+    CHECK(text.ends_with("\n1 error, 1 warning, 1 note\n"));
+    CHECK(diagnostics_summary({}) == "");
+
+    std::string line = "rule x: allow if ";
+    for (int i = 0; i < 40; ++i) line += "user == \"u" + std::to_string(i) + "\" and ";
+    line += "action == \"contianer_list\"";
+    const source_file wide{"l.dpol", "default deny\n" + line + "\n"};
+    const auto rl = analyze({wide});
+    const std::string shown = render_text(rl.diagnostics, {wide});
+    // The source line is cut to a window (at most 120 code points plus the two marks) with the caret under the name.
+    std::istringstream in(shown);
+    std::string head, src, caret;
+    std::getline(in, head);
+    std::getline(in, src);
+    std::getline(in, caret);
+    CHECK(src.rfind("…", 0) == 0);
+    CHECK(src.find("action == \"contianer_list\"") != std::string::npos);
+    CHECK(src.size() < 140);
+    const auto at = src.find("\"contianer_list\"");
+    // "…" is 3 bytes but one column: the caret sits under the quote.
+    CHECK(caret.find('^') == at - 2);
+    const auto j = nlohmann::json::parse(render_json(rl.diagnostics, {wide}));
+    CHECK(j["diagnostics"][0]["end_line"] == 2);
+    CHECK(j["diagnostics"][0]["end_column"] == j["diagnostics"][0]["column"].get<int>() + 16);
 }
