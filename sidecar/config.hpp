@@ -1,6 +1,8 @@
-// dockpold's command line (docs/cli.md): parsing, defaults and validation.
+// dockpold's command line (docs/cli.md): parsing, defaults and validation,
+// and `dockpold --help`, all from one flag table.
 // Pure: no I/O here; files are opened (and named in errors) by main.
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -58,13 +60,15 @@ struct listen_address {
 
 struct config {
     bool show_version = false;
+    bool show_help = false;
 
     listen_address listen;
+    bool have_listen = false;
     std::string tls_cert, tls_key, tls_client_ca;
     std::optional<std::string> tls_crl;
 
     std::optional<std::string> bundle;            // --bundle F
-    std::optional<std::string> bundle_url;        // reserved for the bundle-URL helper
+    std::optional<std::string> bundle_url;        // --bundle-url URL (fetched and polled)
     duration poll_interval = defaults::poll_interval;
     std::optional<std::string> bundle_cache;
     std::optional<std::string> bundle_url_ca;
@@ -176,40 +180,216 @@ inline bool valid_label_text(std::string_view s, bool allow_empty) {
     return true;
 }
 
+// ---- one table for every flag: parsing, `dockpold --help` and the range errors
+
+using flag_error = std::optional<std::string>;
+
+inline std::string invalid(std::string_view flag, std::string_view value, std::string_view fix) {
+    return std::string(flag) + ": invalid value '" + std::string(value) + "': " + std::string(fix);
+}
+
+inline flag_error set_duration(duration& out, std::string_view flag, std::string_view value) {
+    auto d = parse_duration(value);
+    if (!d || d->count() == 0) return invalid(flag, value, "use a positive duration like 10s, 500ms, 2m (at most 24h)");
+    out = *d;
+    return std::nullopt;
+}
+
+inline flag_error set_count(std::uint64_t& out, std::string_view flag, std::string_view value, std::uint64_t lo,
+                            std::uint64_t hi, std::string_view fix) {
+    auto v = parse_size(value);
+    if (!v || *v < lo || *v > hi) return invalid(flag, value, fix);
+    out = *v;
+    return std::nullopt;
+}
+
+inline flag_error set_address(std::optional<listen_address>& out, std::string_view flag, std::string_view value,
+                              std::string_view example) {
+    auto a = parse_listen(value);
+    if (!a) return invalid(flag, value, "use IPv4:PORT or [IPv6]:PORT, e.g. " + std::string(example));
+    out = *a;
+    return std::nullopt;
+}
+
+// "30s", "2m", "1h", "500ms": how --help shows a duration.
+inline std::string duration_text(duration d) {
+    const auto ms = d.count();
+    if (ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
+    if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+    if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+    return std::to_string(ms) + "ms";
+}
+
+// "1MiB", "64KiB", "1024": how --help shows a byte count.
+inline std::string size_text(std::uint64_t n) {
+    if (n != 0 && n % (1u << 20) == 0) return std::to_string(n >> 20) + "MiB";
+    if (n != 0 && n % (1u << 10) == 0) return std::to_string(n >> 10) + "KiB";
+    return std::to_string(n);
+}
+
 struct flag_spec {
     std::string_view name;
-    bool takes_value;
+    std::string_view value;    // what the value is ("FILE", "DURATION"); "" for a flag without one
+    std::string_view help;     // one line for --help
+    // Applies the value to the config; the error names the flag and the fix.
+    flag_error (*apply)(config&, std::string_view flag, const std::string& value);
+    // The default as --help shows it, read from a default config ("" when there is none).
+    std::string (*shown_default)(const config&);
 };
 
-// Every flag dockpold knows; unknown flags are an error, never ignored.
-inline constexpr flag_spec flag_table[] = {
-    {"--listen", true},        {"--tls-cert", true},          {"--tls-key", true},
-    {"--tls-client-ca", true}, {"--tls-crl", true},           {"--bundle", true},
-    {"--bundle-url", true},    {"--poll-interval", true},     {"--bundle-cache", true},
-    {"--bundle-url-ca", true}, {"--bundle-pubkey", true},     {"--docker", true},
-    {"--host-name", true},     {"--host-label", true},        {"--audit-log", true},
-    {"--admin", true},         {"--max-body-inspect", true},  {"--max-conns", true},
-    {"--max-header-bytes", true}, {"--handshake-timeout", true}, {"--header-timeout", true},
-    {"--idle-timeout", true},  {"--drain-timeout", true},     {"--busy-poll-us", true},
-    {"--body-timeout", true},  {"--max-conn-age", true},
-    {"--version", false},
+inline std::string no_default(const config&) { return ""; }
+
+// Every flag dockpold knows, in --help order; unknown flags are an error, never ignored.
+inline const flag_spec flag_table[] = {
+    {"--listen", "ADDR:PORT", "where clients connect over mTLS (required; IPv4 or [IPv6])",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         std::optional<listen_address> a;
+         if (auto e = set_address(a, f, v, "0.0.0.0:9998")) return e;
+         c.listen = *a;
+         c.have_listen = true;
+         return std::nullopt;
+     }, no_default},
+    {"--tls-cert", "FILE", "server certificate chain, PEM (required)",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.tls_cert = v; return std::nullopt; }, no_default},
+    {"--tls-key", "FILE", "server private key, PEM (required)",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.tls_key = v; return std::nullopt; }, no_default},
+    {"--tls-client-ca", "FILE", "the CA that signs client certificates, PEM (required); user = CN, groups = O",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.tls_client_ca = v; return std::nullopt; }, no_default},
+    {"--tls-crl", "FILE", "a CRL of that CA; reloaded with the CA on SIGHUP or when either file changes",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.tls_crl = v; return std::nullopt; }, no_default},
+    {"--bundle", "FILE", "the policy bundle (dockpolc build); reloaded when the file changes",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle = v; return std::nullopt; }, no_default},
+    {"--bundle-url", "URL", "fetch the bundle from here instead (http:// or https://; sign bundles when it is not https)",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_url = v; return std::nullopt; }, no_default},
+    {"--poll-interval", "DURATION", "how often --bundle-url is fetched",
+     [](config& c, std::string_view f, const std::string& v) { return set_duration(c.poll_interval, f, v); },
+     [](const config& c) { return duration_text(c.poll_interval); }},
+    {"--bundle-cache", "FILE", "keep the last good fetched bundle here, for restarts while the server is down",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_cache = v; return std::nullopt; }, no_default},
+    {"--bundle-url-ca", "FILE", "CA for --bundle-url's TLS (default: the system's)",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_url_ca = v; return std::nullopt; }, no_default},
+    {"--bundle-pubkey", "FILE", "accept only bundles signed by this Ed25519 key (repeatable)",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_pubkeys.push_back(v); return std::nullopt; },
+     no_default},
+    {"--docker", "unix:///PATH", "dockerd's socket (required)",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         constexpr std::string_view scheme = "unix://";
+         if (!std::string_view(v).starts_with(scheme) || v.size() <= scheme.size() || v[scheme.size()] != '/')
+             return invalid(f, v, "use unix:///absolute/path/to/docker.sock");
+         c.docker_socket = v.substr(scheme.size());
+         return std::nullopt;
+     }, no_default},
+    {"--host-name", "NAME", "`host` for policies (default: the machine's host name)",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         if (!valid_label_text(v, false)) return invalid(f, v, "use a non-empty name without control characters");
+         c.host_name = v;
+         return std::nullopt;
+     }, no_default},
+    {"--host-label", "K=V", "`host.labels.K` for policies (repeatable)",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         auto eq = v.find('=');
+         if (eq == std::string::npos || eq == 0 || !valid_label_text(v.substr(0, eq), false) ||
+             !valid_label_text(v.substr(eq + 1), true))
+             return invalid(f, v, "use KEY=VALUE with a non-empty key");
+         c.host_labels.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+         return std::nullopt;
+     }, no_default},
+    {"--audit-log", "PATH|-", "one JSON line per request (- for standard output); SIGUSR1 reopens the file",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         if (v.empty()) return invalid(f, v, "use a file path or - for standard output");
+         c.audit_log = v;
+         return std::nullopt;
+     }, no_default},
+    {"--admin", "ADDR:PORT", "health, status, metrics and reload endpoint (plain HTTP: keep it local)",
+     [](config& c, std::string_view f, const std::string& v) { return set_address(c.admin, f, v, "127.0.0.1:9999"); },
+     no_default},
+    {"--max-body-inspect", "SIZE", "largest request body a policy reads (a larger declared one: 413)",
+     [](config& c, std::string_view f, const std::string& v) {
+         return set_count(c.max_body_inspect, f, v, 1, flag_limits::max_body_inspect,
+                          "use a byte count between 1 and " + size_text(flag_limits::max_body_inspect) + " (suffixes K, M)");
+     },
+     [](const config& c) { return size_text(c.max_body_inspect); }},
+    {"--max-conns", "N", "most client connections at once",
+     [](config& c, std::string_view f, const std::string& v) {
+         return set_count(c.max_conns, f, v, 1, flag_limits::max_conns,
+                          "use a count between 1 and " + std::to_string(flag_limits::max_conns));
+     },
+     [](const config& c) { return std::to_string(c.max_conns); }},
+    {"--max-header-bytes", "SIZE", "largest request head",
+     [](config& c, std::string_view f, const std::string& v) {
+         return set_count(c.max_header_bytes, f, v, flag_limits::min_header_bytes, flag_limits::max_header_bytes,
+                          "use a byte count between " + size_text(flag_limits::min_header_bytes) + " and " +
+                              size_text(flag_limits::max_header_bytes));
+     },
+     [](const config& c) { return size_text(c.max_header_bytes); }},
+    {"--handshake-timeout", "DURATION", "a TLS handshake must finish within this",
+     [](config& c, std::string_view f, const std::string& v) { return set_duration(c.handshake_timeout, f, v); },
+     [](const config& c) { return duration_text(c.handshake_timeout); }},
+    {"--header-timeout", "DURATION", "a request head must arrive within this",
+     [](config& c, std::string_view f, const std::string& v) { return set_duration(c.header_timeout, f, v); },
+     [](const config& c) { return duration_text(c.header_timeout); }},
+    {"--idle-timeout", "DURATION", "a keep-alive connection may wait this long between requests",
+     [](config& c, std::string_view f, const std::string& v) { return set_duration(c.idle_timeout, f, v); },
+     [](const config& c) { return duration_text(c.idle_timeout); }},
+    {"--drain-timeout", "DURATION", "on SIGTERM, in-flight requests may finish within this",
+     [](config& c, std::string_view f, const std::string& v) { return set_duration(c.drain_timeout, f, v); },
+     [](const config& c) { return duration_text(c.drain_timeout); }},
+    {"--body-timeout", "DURATION", "a body the policy reads must arrive within this (else 408)",
+     [](config& c, std::string_view f, const std::string& v) { return set_duration(c.body_timeout, f, v); },
+     [](const config& c) { return duration_text(c.body_timeout); }},
+    {"--max-conn-age", "DURATION", "a keep-alive connection older than this closes after its request",
+     [](config& c, std::string_view f, const std::string& v) { return set_duration(c.max_conn_age, f, v); },
+     [](const config& c) { return duration_text(c.max_conn_age); }},
+    {"--busy-poll-us", "N", "microseconds an I/O thread spins for the next event before sleeping (0: off)",
+     [](config& c, std::string_view f, const std::string& v) {
+         return set_count(c.busy_poll_us, f, v, 0, flag_limits::max_busy_poll_us,
+                          "use microseconds between 0 (off) and " + std::to_string(flag_limits::max_busy_poll_us));
+     },
+     [](const config& c) { return std::to_string(c.busy_poll_us); }},
+    {"--version", "", "print the version and exit",
+     [](config& c, std::string_view, const std::string&) -> flag_error { c.show_version = true; return std::nullopt; },
+     no_default},
+    {"--help", "", "print this help and exit",
+     [](config& c, std::string_view, const std::string&) -> flag_error { c.show_help = true; return std::nullopt; },
+     no_default},
 };
 
 inline const flag_spec* find_flag(std::string_view name) {
     for (const auto& f : flag_table)
         if (f.name == name) return &f;
+    if (name == "-h") return find_flag("--help");
     return nullptr;
 }
 
 } // namespace detail
 
+// `dockpold --help`: every flag with its value, its default and one line, from the flag table.
+inline std::string flags_help() {
+    const config defaults_config;
+    std::string out =
+        "usage: dockpold --listen ADDR:PORT --tls-cert F --tls-key F --tls-client-ca F\n"
+        "                (--bundle F | --bundle-url URL) --docker unix:///PATH [flags]\n"
+        "       dockpold doctor [--docker URL] [--format text|json]   audit this host for ways around dockpold\n"
+        "       dockpold probe URL                                     healthcheck: exit 0 on a 2xx answer\n\n"
+        "flags (DURATION: 500ms, 10s, 2m, 1h; SIZE: bytes or K, KiB, M, MiB, G, GiB):\n";
+    std::size_t width = 0;
+    for (const auto& f : detail::flag_table)
+        width = std::max(width, f.name.size() + (f.value.empty() ? 0 : f.value.size() + 1));
+    for (const auto& f : detail::flag_table) {
+        std::string label(f.name);
+        if (!f.value.empty()) label += " " + std::string(f.value);
+        out += "  " + label + std::string(width - label.size() + 2, ' ') + std::string(f.help);
+        if (auto d = f.shown_default(defaults_config); !d.empty()) out += " (default " + d + ")";
+        out += "\n";
+    }
+    out += "\nSignals: SIGHUP reloads the bundle, certificate, key, CA and CRL; SIGUSR1 reopens the audit log;\n"
+           "SIGTERM/SIGINT drain and exit. Exit status: 0 after a clean drain, 2 for usage and start-up errors.\n";
+    return out;
+}
+
 // Parses argv (without argv[0]). Errors are one line that names the flag and the fix.
 inline std::variant<config, std::string> parse_config(const std::vector<std::string>& args) {
     config c;
-    bool have_listen = false;
-    auto bad = [](std::string_view flag, std::string_view value, std::string_view fix) {
-        return std::string(flag) + ": invalid value '" + std::string(value) + "': " + std::string(fix);
-    };
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string_view arg = args[i];
         std::string value;
@@ -222,82 +402,18 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
             inline_value = true;
         }
         const auto* spec = detail::find_flag(name);
-        if (!spec) return "unknown argument '" + std::string(arg) + "' (see docs/cli.md for dockpold's flags)";
-        if (spec->takes_value && !inline_value) {
+        if (!spec) return "unknown argument '" + std::string(arg) + "' (see dockpold --help)";
+        const bool takes_value = !spec->value.empty();
+        if (takes_value && !inline_value) {
             if (i + 1 >= args.size()) return std::string(name) + ": missing value";
             value = args[++i];
-        } else if (!spec->takes_value && inline_value) {
+        } else if (!takes_value && inline_value) {
             return std::string(name) + ": takes no value";
         }
-        auto dur = [&](duration& out) -> std::optional<std::string> {
-            auto d = detail::parse_duration(value);
-            if (!d || d->count() == 0) return bad(name, value, "use a positive duration like 10s, 500ms, 2m (at most 24h)");
-            out = *d;
-            return std::nullopt;
-        };
-        auto count = [&](std::uint64_t& out, std::uint64_t lo, std::uint64_t hi, std::string_view fix) -> std::optional<std::string> {
-            auto v = detail::parse_size(value);
-            if (!v || *v < lo || *v > hi) return bad(name, value, fix);
-            out = *v;
-            return std::nullopt;
-        };
-        std::optional<std::string> err;
-        if (name == "--version") c.show_version = true;
-        else if (name == "--listen") {
-            auto a = detail::parse_listen(value);
-            if (!a) return bad(name, value, "use IPv4:PORT or [IPv6]:PORT, e.g. 0.0.0.0:9998");
-            c.listen = *a;
-            have_listen = true;
-        } else if (name == "--admin") {
-            auto a = detail::parse_listen(value);
-            if (!a) return bad(name, value, "use IPv4:PORT or [IPv6]:PORT, e.g. 127.0.0.1:9999");
-            c.admin = *a;
-        } else if (name == "--tls-cert") c.tls_cert = value;
-        else if (name == "--tls-key") c.tls_key = value;
-        else if (name == "--tls-client-ca") c.tls_client_ca = value;
-        else if (name == "--tls-crl") c.tls_crl = value;
-        else if (name == "--bundle") c.bundle = value;
-        else if (name == "--bundle-url") c.bundle_url = value;
-        else if (name == "--bundle-cache") c.bundle_cache = value;
-        else if (name == "--bundle-url-ca") c.bundle_url_ca = value;
-        else if (name == "--bundle-pubkey") c.bundle_pubkeys.push_back(value);
-        else if (name == "--poll-interval") err = dur(c.poll_interval);
-        else if (name == "--docker") {
-            constexpr std::string_view scheme = "unix://";
-            if (!std::string_view(value).starts_with(scheme) || value.size() <= scheme.size() || value[scheme.size()] != '/')
-                return bad(name, value, "use unix:///absolute/path/to/docker.sock");
-            c.docker_socket = value.substr(scheme.size());
-        } else if (name == "--host-name") {
-            if (!detail::valid_label_text(value, false)) return bad(name, value, "use a non-empty name without control characters");
-            c.host_name = value;
-        } else if (name == "--host-label") {
-            auto eq = value.find('=');
-            if (eq == std::string::npos || eq == 0 || !detail::valid_label_text(value.substr(0, eq), false) ||
-                !detail::valid_label_text(value.substr(eq + 1), true))
-                return bad(name, value, "use KEY=VALUE with a non-empty key");
-            c.host_labels.emplace_back(value.substr(0, eq), value.substr(eq + 1));
-        } else if (name == "--audit-log") {
-            if (value.empty()) return bad(name, value, "use a file path or - for standard output");
-            c.audit_log = value;
-        } else if (name == "--max-body-inspect")
-            err = count(c.max_body_inspect, 1, flag_limits::max_body_inspect, "use a byte count between 1 and 64MiB (suffixes K, M)");
-        else if (name == "--max-conns")
-            err = count(c.max_conns, 1, flag_limits::max_conns, "use a count between 1 and 1048576");
-        else if (name == "--max-header-bytes")
-            err = count(c.max_header_bytes, flag_limits::min_header_bytes, flag_limits::max_header_bytes,
-                        "use a byte count between 1KiB and 1MiB");
-        else if (name == "--handshake-timeout") err = dur(c.handshake_timeout);
-        else if (name == "--header-timeout") err = dur(c.header_timeout);
-        else if (name == "--idle-timeout") err = dur(c.idle_timeout);
-        else if (name == "--drain-timeout") err = dur(c.drain_timeout);
-        else if (name == "--body-timeout") err = dur(c.body_timeout);
-        else if (name == "--max-conn-age") err = dur(c.max_conn_age);
-        else if (name == "--busy-poll-us")
-            err = count(c.busy_poll_us, 0, flag_limits::max_busy_poll_us, "use microseconds between 0 (off) and 10000");
-        if (err) return *err;
+        if (auto err = spec->apply(c, spec->name, value)) return *err;
     }
-    if (c.show_version) return c;
-    if (!have_listen) return std::string("--listen is required (e.g. --listen 0.0.0.0:9998)");
+    if (c.show_version || c.show_help) return c;
+    if (!c.have_listen) return std::string("--listen is required (e.g. --listen 0.0.0.0:9998)");
     if (c.tls_cert.empty()) return std::string("--tls-cert is required (the server certificate chain, PEM)");
     if (c.tls_key.empty()) return std::string("--tls-key is required (the server private key, PEM)");
     if (c.tls_client_ca.empty()) return std::string("--tls-client-ca is required (the CA that signs client certificates, PEM)");

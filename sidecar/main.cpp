@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
     auto parsed = ds::parse_config(args);
     if (auto* e = std::get_if<std::string>(&parsed)) return fail(*e);
     const ds::config cfg = std::get<ds::config>(std::move(parsed));
+    if (cfg.show_help) {
+        std::fputs(ds::flags_help().c_str(), stdout);
+        return exit_ok;
+    }
     if (cfg.show_version) {
         std::printf("dockpold %s\n", DOCKPOL_VERSION);
         return exit_ok;

@@ -149,3 +149,27 @@ TEST_CASE("--body-timeout and --max-conn-age take durations and default to 30s a
     CHECK(parse_err_extra({"--body-timeout", "0"}).starts_with("--body-timeout: invalid value"));
     CHECK(parse_err_extra({"--max-conn-age", "25h"}).starts_with("--max-conn-age: invalid value"));
 }
+
+TEST_CASE("--help lists every flag of the table with its value, default and help") {
+    auto r = parse_config({"--help"});
+    REQUIRE(std::holds_alternative<config>(r));
+    CHECK(std::get<config>(r).show_help);
+    CHECK(std::get<config>(parse_config({"-h"})).show_help);
+    const std::string h = flags_help();
+    for (const auto& f : detail::flag_table) {
+        INFO(f.name);
+        CHECK(h.find("  " + std::string(f.name) + (f.value.empty() ? "" : " " + std::string(f.value))) != std::string::npos);
+        CHECK(!f.help.empty());
+    }
+    // Defaults come from the config's own initial values.
+    CHECK(h.find("--max-body-inspect SIZE") != std::string::npos);
+    CHECK(h.find("(default 1MiB)") != std::string::npos);
+    CHECK(h.find("(default 30s)") != std::string::npos);
+    CHECK(h.find("(default 1h)") != std::string::npos);
+    CHECK(h.find("(default 2m)") != std::string::npos);
+    CHECK(h.find("(default 300)") != std::string::npos);
+    // An unknown flag points at --help, not at a document.
+    auto bad = parse_config({"--nope"});
+    REQUIRE(std::holds_alternative<std::string>(bad));
+    CHECK(std::get<std::string>(bad) == "unknown argument '--nope' (see dockpold --help)");
+}
