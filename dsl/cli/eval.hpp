@@ -46,7 +46,8 @@ inline nlohmann::ordered_json forward_json(const rt::decision& d, const rt::requ
 
 // The decision document of `eval --format json`, keys in docs/cli.md order.
 inline nlohmann::ordered_json decision_json(const rt::decision& d, const rt::request& req, const std::string& revision,
-                                            const std::vector<explain_item>* explained) {
+                                            const std::vector<explain_item>* explained,
+                                            const std::optional<decider_facts>& decider = std::nullopt) {
     nlohmann::ordered_json j;
     j["decision"] = effect_name(d.eff);
     j["rule"] = d.rule;
@@ -62,6 +63,11 @@ inline nlohmann::ordered_json decision_json(const rt::decision& d, const rt::req
         j["explain"] = nlohmann::ordered_json::array();
         for (const auto& e : *explained)
             j["explain"].push_back({{"rule", e.rule}, {"matched", false}, {"because", e.because}});
+        if (decider && !decider->values.empty()) {
+            nlohmann::ordered_json v = nlohmann::ordered_json::object();
+            for (const auto& [k, val] : decider->values) v[k] = detail::value_json(val);
+            j["decided_by"] = {{"rule", decider->rule}, {"values", v}};
+        }
     }
     return j;
 }
@@ -95,10 +101,14 @@ inline int run_eval(std::span<const std::string> args) {
 
     const rt::decision d = rt::decide(*p.prog, req);
     std::vector<explain_item> explained;
-    if (want_explain) explained = explain(p, req, d);
+    std::optional<decider_facts> decider;
+    if (want_explain) {
+        explained = explain(p, req, d);
+        decider = decider_values(p, req, d);
+    }
 
     if (s.format == output_format::json) {
-        std::cout << decision_json(d, req, p.revision, want_explain ? &explained : nullptr)
+        std::cout << decision_json(d, req, p.revision, want_explain ? &explained : nullptr, decider)
                          .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
         return exit_ok;
     }
@@ -114,6 +124,11 @@ inline int run_eval(std::span<const std::string> args) {
     }
     if (want_explain) {
         for (const auto& e : explained) std::cout << "  not " << e.rule << ": " << e.because << '\n';
+        if (decider && !decider->values.empty()) {
+            std::cout << "  " << decider->rule << " read:";
+            for (const auto& [k, v] : decider->values) std::cout << " " << k << " = " << detail::value_text(v) << ";";
+            std::cout << '\n';
+        }
     }
     return exit_ok;
 }

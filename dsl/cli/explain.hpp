@@ -4,7 +4,12 @@
 // named with its source text; a bundle has no source, so it says only that
 // the condition was false.
 #pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dockpol/dsl.hpp"
@@ -17,6 +22,12 @@ namespace dockpol::dsl::cli {
 struct explain_item {
     std::string rule;
     std::string because;
+};
+
+// The deciding rule and the values of the fields its condition read.
+struct decider_facts {
+    std::string rule;
+    std::vector<std::pair<std::string, rt::value>> values;   // field as written → its value
 };
 
 // Longest condition text quoted in an explanation; long conditions are cut with "…".
@@ -64,6 +75,78 @@ inline bool holds(const checked_policy& cp, const expr& cond, const rt::request&
     return reference_decide(probe, req).rule == "probe";
 }
 
+// A value as explanations show it: JSON-like, lists shortened.
+inline std::string value_text(const rt::value& v) {
+    switch (v.kind) {
+    case rt::value_kind::absent: return "absent";
+    case rt::value_kind::boolean: return v.b ? "true" : "false";
+    case rt::value_kind::number: {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.15g", v.n);
+        return buf;
+    }
+    case rt::value_kind::string: return dsl::detail::quote_string(v.s);
+    case rt::value_kind::list:
+    case rt::value_kind::record: {
+        std::string out = "[";
+        for (std::size_t i = 0; i < v.items.size(); ++i) {
+            if (i == 8) {
+                out += ", … " + std::to_string(v.items.size() - 8) + " more";
+                break;
+            }
+            if (i) out += ", ";
+            out += value_text(v.items[i]);
+        }
+        return out + "]";
+    }
+    }
+    return "?";
+}
+
+// A value as JSON (absent is null).
+inline nlohmann::ordered_json value_json(const rt::value& v) {
+    switch (v.kind) {
+    case rt::value_kind::absent: return nullptr;
+    case rt::value_kind::boolean: return v.b;
+    case rt::value_kind::number: return v.n;
+    case rt::value_kind::string: return v.s;
+    case rt::value_kind::list:
+    case rt::value_kind::record: {
+        auto arr = nlohmann::ordered_json::array();
+        for (const auto& x : v.items) arr.push_back(value_json(x));
+        return arr;
+    }
+    }
+    return nullptr;
+}
+
+// The fields a condition reads directly (not inside any/all), once each, in order.
+inline void fields_of(const expr& e, std::vector<const expr*>& out) {
+    if (e.kind == expr_kind::any || e.kind == expr_kind::all) {
+        if (!e.items.empty()) fields_of(e.items[0], out);
+        return;
+    }
+    if (e.kind == expr_kind::field) {
+        for (const expr* f : out)
+            if (f->id == e.id && f->key == e.key) return;
+        out.push_back(&e);
+        return;
+    }
+    for (const auto& it : e.items) fields_of(it, out);
+}
+
+// "image.registry is \"docker.io\", action is \"image_create\"": the values of the fields `e` reads.
+inline std::string values_text(const checked_policy& cp, const expr& e, const rt::request& req) {
+    std::vector<const expr*> fields;
+    fields_of(e, fields);
+    std::string out;
+    for (const expr* f : fields) {
+        if (!out.empty()) out += ", ";
+        out += f->text + " is " + value_text(reference_field_value(cp, req, *f));
+    }
+    return out;
+}
+
 inline std::string why_not(const checked_policy& cp, const checked_rule& r, const rt::request& req) {
     if (!r.cond) return "unconditional rule did not decide";
     std::vector<const expr*> conjuncts;
@@ -74,7 +157,9 @@ inline std::string why_not(const checked_policy& cp, const checked_rule& r, cons
     for (const expr* c : conjuncts) {
         if (holds(cp, *c, req)) continue;
         const std::string text = source_text(cp.files, *c);
-        return text.empty() ? "condition is false" : text + " is false";
+        // A bare bool field already says its value ("host_access is false").
+        const std::string values = c->kind == expr_kind::field ? "" : values_text(cp, *c, req);
+        return (text.empty() ? "condition is false" : text + " is false") + (values.empty() ? "" : ": " + values);
     }
     return "condition is false";
 }
@@ -105,6 +190,22 @@ inline std::vector<explain_item> explain(const runnable_policy& p, const rt::req
         out.push_back(std::move(item));
     }
     return out;
+}
+
+// With sources: the fields the deciding rule's condition reads, with their values.
+inline std::optional<decider_facts> decider_values(const runnable_policy& p, const rt::request& req,
+                                                   const rt::decision& d) {
+    if (!p.checked || d.rule_index < 0) return std::nullopt;
+    for (const auto& r : p.checked->rules) {
+        if (r.name != d.rule || !r.cond) continue;
+        decider_facts out{r.name, {}};
+        std::vector<const expr*> fields;
+        detail::fields_of(*r.cond, fields);
+        for (const expr* f : fields)
+            out.values.emplace_back(f->text, reference_field_value(*p.checked, req, *f));
+        return out;
+    }
+    return std::nullopt;
 }
 
 } // namespace dockpol::dsl::cli

@@ -11,6 +11,7 @@
 #include "cli/args.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/keys.hpp"
 #include "cli/eval.hpp"
 #include "dockpol/rt/bundle.hpp"
 #include "dockpol/rt/disasm.hpp"
@@ -24,7 +25,7 @@ inline std::string rule_name(const rt::program_image& img, const rt::rule_desc& 
     return r.name < img.strings.size() ? img.strings[r.name] : "?";
 }
 
-inline nlohmann::ordered_json inspect_json(const rt::program_image& img, const std::string& key_id) {
+inline nlohmann::ordered_json inspect_json(const rt::program_image& img, const std::string& key_id, bool verified) {
     nlohmann::ordered_json man;
     man["revision"] = img.man.revision;
     man["compiler_version"] = img.man.compiler_version;
@@ -33,6 +34,7 @@ inline nlohmann::ordered_json inspect_json(const rt::program_image& img, const s
     nlohmann::ordered_json j;
     j["manifest"] = man;
     j["signature"] = key_id.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json({{"key_id", key_id}});
+    if (verified) j["signature"]["verified"] = true;
     j["default"] = effect_name(img.default_effect);
     j["safe_host_paths"] = img.safe_host_paths;
     j["safe_volume_drivers"] = img.safe_volume_drivers;
@@ -57,10 +59,11 @@ inline nlohmann::ordered_json inspect_json(const rt::program_image& img, const s
 }
 
 // The signature line, then the disassembly (which carries the manifest and the rules).
-inline std::string inspect_text(const rt::program_image& img, const std::string& key_id) {
+inline std::string inspect_text(const rt::program_image& img, const std::string& key_id, bool verified) {
     std::string out = "signature: ";
     // Without a public key the signature is read, not checked; dockpold checks it with --bundle-pubkey.
-    out += key_id.empty() ? std::string("none") : "key " + key_id + " (not checked: no public key given)";
+    out += key_id.empty() ? std::string("none")
+                          : "key " + key_id + (verified ? " (verified)" : " (not checked: no public key given)");
     out += "\n";
     out += rt::disassemble(img);
     return out;
@@ -70,6 +73,7 @@ inline std::string inspect_text(const rt::program_image& img, const std::string&
 
 inline constexpr option_spec inspect_options[] = {
     {"--format", arg_kind::single, "text|json", "output format"},
+    {"--pubkey", arg_kind::list, "PUB.pem...", "check the signature with these public keys (exit 2 when it fails)"},
 };
 
 inline int run_inspect(std::span<const std::string> args) {
@@ -86,7 +90,13 @@ inline int run_inspect(std::span<const std::string> args) {
     const auto& b = std::get<0>(bytes);
     const std::span<const std::uint8_t> data(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
     // load_bundle's two steps, kept apart to learn the signing key id on the way.
-    auto decoded = rt::decode_bundle(data);
+    std::vector<rt::public_key> keys;
+    if (a.has("--pubkey")) {
+        auto loaded = load_public_keys("inspect", a.all("--pubkey"));
+        if (auto* code = std::get_if<int>(&loaded)) return *code;
+        keys = std::move(std::get<std::vector<rt::public_key>>(loaded));
+    }
+    auto decoded = rt::decode_bundle(data, keys);
     if (auto* e = std::get_if<std::string>(&decoded)) return fail(path + ": bundle rejected: " + *e);
     auto& db = std::get<rt::decoded_bundle>(decoded);
     const std::string key_id = db.key_id.value_or("");
@@ -95,15 +105,15 @@ inline int run_inspect(std::span<const std::string> args) {
     const rt::program_image& img = rt::image_of(*lr.prog);
 
     if (std::get<output_format>(f) == output_format::json)
-        std::cout << detail::inspect_json(img, key_id).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+        std::cout << detail::inspect_json(img, key_id, !keys.empty()).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                   << '\n';
     else
-        std::cout << detail::inspect_text(img, key_id);
+        std::cout << detail::inspect_text(img, key_id, !keys.empty());
     return exit_ok;
 }
 
 inline constexpr command_info inspect_command{
-    "inspect", "BUNDLE [--format text|json]",
+    "inspect", "BUNDLE [--format text|json] [--pubkey PUB.pem...]",
     "print a bundle's manifest and disassembly",
     inspect_options, false,
     "dockpolc inspect policy.dpb",

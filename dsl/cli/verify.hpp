@@ -11,6 +11,7 @@
 #include "cli/args.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/keys.hpp"
 #include "dockpol/rt/bundle.hpp"
 #include "dockpol/rt/signature.hpp"
 
@@ -27,12 +28,9 @@ inline int run_verify(std::span<const std::string> args) {
     if (a.positional.size() != 1) return fail("verify: give exactly one bundle");
     const auto key_paths = a.all("--pubkey");
     if (key_paths.empty()) return fail("verify: --pubkey PUB.pem is required (a bundle is verified against its signer)");
-    std::vector<rt::public_key> keys;
-    for (const auto& kp : key_paths) {
-        auto k = rt::load_public_key_pem(kp);
-        if (auto* e = std::get_if<std::string>(&k)) return fail("verify: " + kp + ": " + *e);
-        keys.push_back(std::move(std::get<rt::public_key>(k)));
-    }
+    auto loaded = load_public_keys("verify", key_paths);
+    if (auto* code = std::get_if<int>(&loaded)) return *code;
+    const auto& keys = std::get<std::vector<rt::public_key>>(loaded);
     const std::string& path = a.positional.front();
     auto bytes = read_file(path, max_bundle_bytes);
     if (auto* e = std::get_if<1>(&bytes)) return fail(e->message);

@@ -434,6 +434,15 @@ TEST_CASE("verify: digest, signature and verifier offline; exit 2 when any fails
     CHECK(flipped.code == 2);
     CHECK(flipped.err.find("bundle rejected") != std::string::npos);
     CHECK(run({"verify", t / "s.dpb"}).code == 2);   // no key: nothing to verify against
+
+    // inspect --pubkey checks the signature the same way before printing.
+    auto ins = run({"inspect", t / "s.dpb", "--pubkey", t / "pub.pem"});
+    CHECK(ins.code == 0);
+    CHECK(ins.out.find(" (verified)\n") != std::string::npos);
+    auto insj = json::parse(run({"inspect", t / "s.dpb", "--format", "json", "--pubkey", t / "pub.pem"}).out);
+    CHECK(insj["signature"]["verified"] == true);
+    CHECK(run({"inspect", t / "s.dpb", "--pubkey", t / "other.pub"}).code == 2);
+    CHECK(run({"inspect", t / "u.dpb", "--pubkey", t / "pub.pem"}).code == 2);
 }
 
 TEST_CASE("every command has --help with its options and an example") {
@@ -495,9 +504,10 @@ TEST_CASE("eval: exact JSON decision, text, explain") {
     CHECK(ex.code == 0);
     const json ej = json::parse(ex.out);
     const json expected = json::parse(R"([
-        {"rule":"no_privileged","matched":false,"because":"action == \"container_create\" is false"},
-        {"rule":"admins","matched":false,"because":"group == \"admins\" is false"},
-        {"rule":"devs_prod_readonly","matched":false,"because":"host matches \"prod*\" is false"},
+        {"rule":"no_privileged","matched":false,
+         "because":"action == \"container_create\" is false: action is \"container_list\""},
+        {"rule":"admins","matched":false,"because":"group == \"admins\" is false: group is [\"dev\"]"},
+        {"rule":"devs_prod_readonly","matched":false,"because":"host matches \"prod*\" is false: host is \"staging-1\""},
         {"rule":"builtin_ping","matched":false,"because":"action is not \"system_ping\""}])");
     CHECK(ej["explain"] == expected);
     CHECK(ej["rule"] == "default");
@@ -506,6 +516,10 @@ TEST_CASE("eval: exact JSON decision, text, explain") {
     auto ex2 = json::parse(run({"eval", "ok.dpol", "--input", "req_admin_list.json", "--format", "json", "--explain"}).out);
     REQUIRE(ex2["explain"].size() == 1);
     CHECK(ex2["explain"][0]["rule"] == "no_privileged");
+    // The deciding rule's fields with the values it read.
+    CHECK(ex2["decided_by"] == json::parse(R"({"rule":"admins","values":{"group":["admins"]}})"));
+    auto explained_text = run({"eval", "ok.dpol", "--input", "req_admin_list.json", "--explain"});
+    CHECK(explained_text.out.find("  admins read: group = [\"admins\"];\n") != std::string::npos);
 
     // A bundle has no source text; it still lists the rules honestly.
     auto exb = json::parse(run({"eval", t / "ok.dpb", "--input", "req_dev_staging.json", "--format", "json", "--explain"}).out);

@@ -54,6 +54,13 @@ public:
         return rt::decision{pol_.default_effect, "default", {}, -1};
     }
 
+    // The value one field has for the request (absent when it has none, or its body cannot be read).
+    rt::value value_of(const expr& f) {
+        if (f.kind != expr_kind::field) return {};
+        if (from_body(f.id) && fetch({f.id, f.key, {}})) return {};
+        return field(f);
+    }
+
 private:
     using body_key = std::tuple<rt::field_id, std::string, std::vector<std::string>>;
 
@@ -301,6 +308,12 @@ private:
 
 // Like rt::evaluate, `first_rule` skips the rules before it (an `allow own`
 // rule whose ownership check failed is retried from the next one).
+// The value a field expression has for `req`, as the reference evaluator reads
+// it (for `eval --explain`, which shows the values a condition compared).
+inline rt::value reference_field_value(const checked_policy& pol, const rt::request& req, const expr& f) {
+    return detail::reference_impl::reference(pol, req).value_of(f);
+}
+
 inline rt::decision reference_decide(const checked_policy& pol, const rt::request& req, std::uint32_t first_rule = 0) {
     return detail::reference_impl::reference(pol, req).run(first_rule);
 }

@@ -50,8 +50,14 @@ public:
     line_index() = default;
     explicit line_index(std::string_view text) : text_(text) {
         starts_.push_back(0);
-        for (std::size_t i = 0; i < text.size(); ++i)
-            if (text[i] == '\n') starts_.push_back(static_cast<std::uint32_t>(i + 1));
+        ascii_.push_back(true);
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (static_cast<unsigned char>(text[i]) >= 0x80) ascii_.back() = false;
+            if (text[i] == '\n') {
+                starts_.push_back(static_cast<std::uint32_t>(i + 1));
+                ascii_.push_back(true);
+            }
+        }
     }
     span at(std::uint32_t file, std::size_t begin, std::size_t end) const {
         begin = std::min(begin, text_.size());
@@ -64,15 +70,37 @@ public:
         sp.begin = static_cast<std::uint32_t>(begin);
         sp.end = static_cast<std::uint32_t>(end);
         sp.line = line;
-        sp.column = code_points(text_.substr(ls, begin - ls)) + 1;
+        sp.column = column_of(line, ls, begin);
         return sp;
     }
     std::uint32_t line_count() const { return static_cast<std::uint32_t>(starts_.size()); }
     std::uint32_t line_start(std::uint32_t line) const { return starts_[line - 1]; }
 
 private:
+    // Columns count code points. An ASCII line needs no counting; on other lines
+    // counting resumes from the last position asked for, so a parser walking one
+    // long line forward costs linear time, not quadratic.
+    std::uint32_t column_of(std::uint32_t line, std::uint32_t ls, std::size_t begin) const {
+        if (ascii_[line - 1]) return static_cast<std::uint32_t>(begin - ls) + 1;
+        std::size_t from = ls;
+        std::uint32_t col = 1;
+        if (cache_line_ == line && cache_byte_ <= begin) {
+            from = cache_byte_;
+            col = cache_col_;
+        }
+        col += code_points(text_.substr(from, begin - from));
+        cache_line_ = line;
+        cache_byte_ = begin;
+        cache_col_ = col;
+        return col;
+    }
+
     std::string_view text_;
     std::vector<std::uint32_t> starts_;
+    std::vector<bool> ascii_;               // per line: no byte >= 0x80
+    mutable std::uint32_t cache_line_ = 0;  // the last (line, byte) → column computed
+    mutable std::size_t cache_byte_ = 0;
+    mutable std::uint32_t cache_col_ = 1;
 };
 
 // A diagnostic located in policy file `sp.file` (its name comes from `files`).
