@@ -118,7 +118,13 @@ TEST_CASE("other products' names map to dockpol actions for did-you-mean only") 
     CHECK(action_alias("container_remove") == std::optional<std::string_view>("container_delete"));
     CHECK_FALSE(action_alias("system_ping").has_value());
     CHECK_FALSE(action_alias("").has_value());
-    REQUIRE(detail::action_alias_table.size() == 19);
+    // The docker CLI's commands too: a pull is a create, never the push edit distance would offer.
+    CHECK(action_alias("image_pull") == std::optional<std::string_view>("image_create"));
+    CHECK(action_alias("pull") == std::optional<std::string_view>("image_create"));
+    CHECK(action_alias("run") == std::optional<std::string_view>("container_create"));
+    CHECK(action_alias_note("run").find("container_start") != std::string_view::npos);
+    CHECK(action_alias_note("docker_ping").empty());
+    REQUIRE(detail::action_alias_table.size() == 37);
     for (const auto& row : detail::action_alias_table) {
         INFO(row.other);
         CHECK(find_action(row.action).has_value());
