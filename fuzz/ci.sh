@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sanitizer CI for dockpol (called from .ci/run):
-#   (a) the unit tests built with clang-14 + ASan + UBSan (build-asan/), suite `unit`;
+#   (a) the request-path unit tests built with clang-14 + ASan + UBSan (build-asan/), suite `asan`
+#       (tests/unit/meson.build says which; the compiler's code is fuzzed under ASan in (b));
 #   (b) fuzz/build.sh, then a short libFuzzer run of every target with its
 #       seed corpus and dictionary; a crash fails the target and its input is
 #       copied to fuzz/crashes/<target>/.
@@ -51,12 +52,12 @@ if [ -z "${FUZZCI_SKIP_ASAN:-}" ]; then
 import json, os, sys
 root = os.path.abspath(sys.argv[1])
 for t in json.load(sys.stdin):
-    if any(s.split(":")[-1] == "unit" for s in t["suite"]):
+    if any(s.split(":")[-1] == "asan" for s in t["suite"]):
         print(os.path.relpath(t["cmd"][0], root))' "$ASAN_BUILD")
     fi
     if [ $setup_rc -eq 0 ] && [ -n "$unit_exes" ] && ninja -C "$ASAN_BUILD" -j 2 $unit_exes >"$LOGS/asan-build.log" 2>&1; then
         pass "asan_build"
-        meson test -C "$ASAN_BUILD" --no-rebuild --suite unit --num-processes 2 --print-errorlogs \
+        meson test -C "$ASAN_BUILD" --no-rebuild --suite asan --num-processes 2 --print-errorlogs \
             >"$LOGS/asan-test.log" 2>&1
         # One line per unit test, from meson's machine-readable log.
         while IFS=$'\t' read -r name result; do
