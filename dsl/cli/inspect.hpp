@@ -85,24 +85,17 @@ inline int run_inspect(std::span<const std::string> args) {
     if (auto* e = std::get_if<std::string>(&f)) return fail("inspect: " + *e);
     const std::string& path = a.positional.front();
 
-    auto bytes = read_file(path, max_bundle_bytes);
-    if (auto* e = std::get_if<1>(&bytes)) return fail(e->message);
-    const auto& b = std::get<0>(bytes);
-    const std::span<const std::uint8_t> data(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
-    // load_bundle's two steps, kept apart to learn the signing key id on the way.
     std::vector<rt::public_key> keys;
     if (a.has("--pubkey")) {
-        auto loaded = load_public_keys("inspect", a.all("--pubkey"));
-        if (auto* code = std::get_if<int>(&loaded)) return *code;
-        keys = std::move(std::get<std::vector<rt::public_key>>(loaded));
+        auto key_list = load_public_keys("inspect", a.all("--pubkey"));
+        if (auto* code = std::get_if<int>(&key_list)) return *code;
+        keys = std::move(std::get<std::vector<rt::public_key>>(key_list));
     }
-    auto decoded = rt::decode_bundle(data, keys);
-    if (auto* e = std::get_if<std::string>(&decoded)) return fail(path + ": bundle rejected: " + *e);
-    auto& db = std::get<rt::decoded_bundle>(decoded);
-    const std::string key_id = db.key_id.value_or("");
-    rt::load_result lr = rt::load_image(std::move(db.image));
-    if (!lr.prog) return fail(path + ": bundle rejected: " + lr.error);
-    const rt::program_image& img = rt::image_of(*lr.prog);
+    auto loaded = load_bundle_file(path, keys);
+    if (auto* code = std::get_if<int>(&loaded)) return *code;
+    const auto& bf = std::get<bundle_file>(loaded);
+    const std::string& key_id = bf.key_id;
+    const rt::program_image& img = rt::image_of(*bf.prog);
 
     if (std::get<output_format>(f) == output_format::json)
         std::cout << detail::inspect_json(img, key_id, !keys.empty()).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)

@@ -28,22 +28,15 @@ inline int run_verify(std::span<const std::string> args) {
     if (a.positional.size() != 1) return fail("verify: give exactly one bundle");
     const auto key_paths = a.all("--pubkey");
     if (key_paths.empty()) return fail("verify: --pubkey PUB.pem is required (a bundle is verified against its signer)");
-    auto loaded = load_public_keys("verify", key_paths);
-    if (auto* code = std::get_if<int>(&loaded)) return *code;
-    const auto& keys = std::get<std::vector<rt::public_key>>(loaded);
+    auto key_list = load_public_keys("verify", key_paths);
+    if (auto* code = std::get_if<int>(&key_list)) return *code;
+    const auto& keys = std::get<std::vector<rt::public_key>>(key_list);
     const std::string& path = a.positional.front();
-    auto bytes = read_file(path, max_bundle_bytes);
-    if (auto* e = std::get_if<1>(&bytes)) return fail(e->message);
-    const auto& b = std::get<0>(bytes);
-    const std::span<const std::uint8_t> data(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
-    auto decoded = rt::decode_bundle(data, keys);
-    if (auto* e = std::get_if<std::string>(&decoded)) return fail(path + ": bundle rejected: " + *e);
-    auto& db = std::get<rt::decoded_bundle>(decoded);
-    const std::string key_id = db.key_id.value_or("");
-    rt::load_result lr = rt::load_image(std::move(db.image));
-    if (!lr.prog) return fail(path + ": bundle rejected: " + lr.error);
-    std::cout << path << ": ok (digest, signature by key " << key_id << ", verifier), revision "
-              << rt::image_of(*lr.prog).man.revision << '\n';
+    auto loaded = load_bundle_file(path, keys);
+    if (auto* code = std::get_if<int>(&loaded)) return *code;
+    const auto& bf = std::get<bundle_file>(loaded);
+    std::cout << path << ": ok (digest, signature by key " << bf.key_id << ", verifier), revision "
+              << rt::image_of(*bf.prog).man.revision << '\n';
     return exit_ok;
 }
 
