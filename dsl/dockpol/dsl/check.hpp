@@ -419,12 +419,17 @@ inline std::optional<expr> check_field_pair(check_context& cx, const expr& e, co
     return out;
 }
 
+// A string literal that spells a number ("0", "-1.5"): the quotes are probably a slip.
+inline bool looks_numeric(std::string_view v) {
+    return !v.empty() && v.find_first_not_of("-0123456789.") == std::string_view::npos &&
+           std::isdigit(static_cast<unsigned char>(v.back()));
+}
+
 // `container.uid == "0"`: a number or bool field compared with the same value in quotes.
 inline std::string quoted_literal_help(const operand& field, const operand& lit, const std::string& op) {
     if (lit.type != vtype::string) return {};
     const std::string& v = lit.node.str;
-    const bool numeric = !v.empty() && v.find_first_not_of("-0123456789.") == std::string::npos &&
-                         std::isdigit(static_cast<unsigned char>(v.back()));
+    const bool numeric = looks_numeric(v);
     if ((field.type == vtype::number && numeric) || (field.type == vtype::boolean && (v == "true" || v == "false")))
         return "drop the quotes: `" + field.node.text + " " + op + " " + v + "`";
     return {};
@@ -442,8 +447,7 @@ inline void literal_hints(check_context& cx, const operand& field, const operand
                        quote_string(v) + "`");
     // `body.HostConfig.Privileged == "true"`: the API sends a boolean (or a number), never this string.
     if (field.type == vtype::json) {
-        const bool numeric = !v.empty() && v.find_first_not_of("-0123456789.") == std::string::npos &&
-                             std::isdigit(static_cast<unsigned char>(v.back()));
+        const bool numeric = looks_numeric(v);
         if (v == "true" || v == "false" || numeric)
             cx.warning("dp-quoted-literal", lit.node.sp,
                        field.what + " is compared with the string " + quote_string(v) +
