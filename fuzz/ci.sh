@@ -44,7 +44,7 @@ if [ -z "${FUZZCI_SKIP_ASAN:-}" ]; then
             -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug -Dwerror=true >"$setup_log" 2>&1
     fi
     setup_rc=$?
-    # Only the unit test executables: the full tree (sidecar, examples) is not needed here.
+    # Only the unit test executables (several tests share one): the full tree is not needed here.
     unit_exes=""
     rm -f "$LOGS/asan-build.log"
     if [ $setup_rc -eq 0 ]; then
@@ -53,7 +53,7 @@ import json, os, sys
 root = os.path.abspath(sys.argv[1])
 for t in json.load(sys.stdin):
     if any(s.split(":")[-1] == "asan" for s in t["suite"]):
-        print(os.path.relpath(t["cmd"][0], root))' "$ASAN_BUILD")
+        print(os.path.relpath(t["cmd"][0], root))' "$ASAN_BUILD" | sort -u)
     fi
     if [ $setup_rc -eq 0 ] && [ -n "$unit_exes" ] && ninja -C "$ASAN_BUILD" -j 2 $unit_exes >"$LOGS/asan-build.log" 2>&1; then
         pass "asan_build"

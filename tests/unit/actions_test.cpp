@@ -11,6 +11,9 @@
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/routes.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace actions_test {
+
 using namespace dockpol::rt;
 
 namespace {
@@ -132,3 +135,5 @@ TEST_CASE("other products' names map to dockpol actions for did-you-mean only") 
         CHECK_FALSE(find_action(row.other).has_value());
     }
 }
+
+} // namespace actions_test

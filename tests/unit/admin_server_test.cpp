@@ -17,6 +17,9 @@
 #include "admin/probe.hpp"
 #include "fixtures/hotswap/bundles.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace admin_server_test {
+
 using namespace dockpol;
 using namespace dockpol::sidecar;
 using namespace hotswap_test;
@@ -350,3 +353,5 @@ TEST_CASE("http client: a body over the limit is an error, not a truncated bundl
     CHECK(got.error.find("larger than 16 bytes") != std::string::npos);
     CHECK(got.body.empty());
 }
+
+} // namespace admin_server_test

@@ -4,6 +4,9 @@
 #include "dockpol/dsl.hpp"
 #include "dockpol/rt/decide.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace bind_test {
+
 using namespace dockpol;
 using rt::value;
 
@@ -123,3 +126,5 @@ TEST_CASE("body facts come from fill_facts; a bad body denies by rule error") {
     CHECK(rt::needs_body(*p, *rt::find_action("container_create")));
     CHECK_FALSE(rt::needs_body(*p, *rt::find_action("container_list")));
 }
+
+} // namespace bind_test

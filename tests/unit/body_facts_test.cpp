@@ -10,6 +10,9 @@
 #include "dockpol/rt/body_facts.hpp"
 #include "dockpol/rt/image_ref.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace body_facts_test {
+
 using namespace dockpol::rt;
 
 namespace {
@@ -475,3 +478,5 @@ TEST_CASE("body facts: capability normalisation", "[body_facts]") {
     CHECK(normalize_capability("\xC5\xBFys_admin") == "CAP_SYS_ADMIN");
     CHECK(normalize_capability("") == "CAP_");
 }
+
+} // namespace body_facts_test

@@ -14,6 +14,9 @@
 #include "fixtures/hotswap/bundles.hpp"
 #include "fixtures/hotswap/test_http_server.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace bundle_reloader_test {
+
 using namespace dockpol;
 using namespace dockpol::sidecar;
 using namespace hotswap_test;
@@ -363,3 +366,5 @@ TEST_CASE("URL mode: triggers during a fetch share it (one GET, one count, every
     CHECK(m.bundle_reloads_success == 1);
     CHECK(store.status().revision == "rev-B");
 }
+
+} // namespace bundle_reloader_test

@@ -12,6 +12,9 @@
 #include "dockpol/rt/disasm.hpp"
 #include "fixtures/backend/sample_policy.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace bundle_test {
+
 using namespace dockpol;
 using bytes = std::vector<std::uint8_t>;
 
@@ -384,3 +387,5 @@ TEST_CASE("bundle size limit") {
     bytes big(rt::limits::max_bundle_bytes + 1, 0);
     CHECK(load_error(big) == "bundle is 16777217 bytes, over the limit of 16777216");
 }
+
+} // namespace bundle_test

@@ -14,6 +14,9 @@
 #include "bundles/bundle_watcher.hpp"
 #include "fixtures/hotswap/bundles.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace bundle_watcher_test {
+
 using namespace dockpol::sidecar;
 using namespace hotswap_test;
 using namespace std::chrono_literals;
@@ -131,3 +134,5 @@ TEST_CASE("a symlinked bundle (ConfigMap style) reloads when the link target dir
     ioc.restart();
     ioc.run_for(20ms);
 }
+
+} // namespace bundle_watcher_test

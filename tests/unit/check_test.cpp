@@ -7,6 +7,9 @@
 
 #include "dsl_test_util.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace check_test {
+
 using namespace dockpol::dsl;
 using dockpol::rt::field_id;
 using dsl_test::analyze_text;
@@ -388,3 +391,5 @@ TEST_CASE("limit: --data file size") {
     small.data.push_back({"small.json", "{\"a\": \"x\"}"});
     CHECK(with_code(analyze_text("default deny\n", small).diagnostics, "dp-data").empty());
 }
+
+} // namespace check_test

@@ -15,6 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace chunked_parser_test {
+
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 
@@ -90,3 +93,5 @@ TEST_CASE("every other Boost assertion still aborts") {
     CHECK(WIFSIGNALED(status));
     if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == SIGABRT);
 }
+
+} // namespace chunked_parser_test

@@ -7,6 +7,9 @@
 
 #include "cli/args.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace cli_args_test {
+
 using namespace dockpol::dsl::cli;
 
 namespace {
@@ -55,3 +58,5 @@ TEST_CASE("text is the default format; a lone dash is positional") {
     CHECK(std::get<output_format>(format_of(std::get<parsed_args>(r))) == output_format::text);
     CHECK(std::get<parsed_args>(r).positional == std::vector<std::string>{"-"});
 }
+
+} // namespace cli_args_test

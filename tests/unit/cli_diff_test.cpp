@@ -6,6 +6,9 @@
 
 #include "cli/diff.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace cli_diff_test {
+
 using dockpol::dsl::cli::unified_diff;
 
 namespace {
@@ -90,3 +93,5 @@ TEST_CASE("past max_diff_cells the middle is one replaced block") {
     }
     CHECK(count(unified_diff(small_before, small_after, "x", "y"), "\n a") >= 4);
 }
+
+} // namespace cli_diff_test

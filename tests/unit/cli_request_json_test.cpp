@@ -8,6 +8,9 @@
 
 #include "cli/request_json.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace cli_request_json_test {
+
 using namespace dockpol;
 using dsl::cli::request_error;
 
@@ -192,3 +195,5 @@ TEST_CASE("JSON nesting is bounded before nlohmann parses or serialises it") {
     const std::string at_limit = std::string(64, '[') + std::string(64, ']');
     CHECK(dsl::cli::parse_json_text("ok.json", at_limit).index() == 0);
 }
+
+} // namespace cli_request_json_test

@@ -8,6 +8,9 @@
 #include "dockpol/dsl.hpp"
 #include "dockpol/rt/decide.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace decide_test {
+
 using namespace dockpol;
 
 namespace {
@@ -151,3 +154,5 @@ TEST_CASE("the compiled program reads what ownership needs") {
     // Every create of an ownable object is read (to label it), even with no rule about it.
     CHECK(rt::needs_body(p, rt::action_id(rt::action_code::secret_create)));
 }
+
+} // namespace decide_test

@@ -13,6 +13,9 @@
 
 #include "dsl_test_util.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace diag_golden_test {
+
 using namespace dockpol::dsl;
 namespace fs = std::filesystem;
 
@@ -158,3 +161,5 @@ TEST_CASE("render: a summary line, long lines clipped around the caret, end posi
     CHECK(j["diagnostics"][0]["end_line"] == 2);
     CHECK(j["diagnostics"][0]["end_column"] == j["diagnostics"][0]["column"].get<int>() + 16);
 }
+
+} // namespace diag_golden_test

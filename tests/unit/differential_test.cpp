@@ -15,6 +15,9 @@
 #include "fixtures/backend/request_gen.hpp"
 #include "fixtures/backend/sample_policy.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace differential_test {
+
 using namespace dockpol;
 namespace fs = std::filesystem;
 
@@ -158,3 +161,5 @@ TEST_CASE("the differential corpus reaches every rule of the facts policy") {
         CHECK(hits.count(r.name) == 1);
     }
 }
+
+} // namespace differential_test

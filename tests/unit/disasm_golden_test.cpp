@@ -11,6 +11,9 @@
 
 #include "dockpol/dsl.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace disasm_golden_test {
+
 using namespace dockpol;
 namespace fs = std::filesystem;
 
@@ -65,3 +68,5 @@ TEST_CASE("disassembly of odd images stays readable") {
     im.rules = {{5, rt::effect::deny, 0, 1}};
     CHECK_THAT(rt::disassemble(im), Catch::Contains("str_eq        slot 3 (?) <string 9?>"));
 }
+
+} // namespace disasm_golden_test

@@ -13,6 +13,9 @@
 
 #include "dockpol/rt/body_facts.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace facts_cases_test {
+
 using namespace dockpol::rt;
 using json = nlohmann::json;
 
@@ -126,3 +129,5 @@ TEST_CASE("facts: table-driven cases", "[facts]") {
     }
     CHECK(n >= 60);
 }
+
+} // namespace facts_cases_test

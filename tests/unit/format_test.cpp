@@ -4,6 +4,9 @@
 
 #include "dsl_test_util.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace format_test {
+
 using namespace dockpol::dsl;
 
 namespace {
@@ -85,3 +88,5 @@ TEST_CASE("fmt: a quantifier that does not end the condition keeps its parenthes
     const std::string tail = fmt_text("t.dpol", "rule r: deny if user == \"x\" and (any p in container.host_paths: p covers \"/\")\n");
     CHECK(tail == "rule r: deny if user == \"x\" and any p in container.host_paths: p covers \"/\"\n");
 }
+
+} // namespace format_test

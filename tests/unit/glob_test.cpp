@@ -8,6 +8,9 @@
 
 #include "dockpol/rt/glob.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace glob_test {
+
 using namespace dockpol::rt;
 
 namespace {
@@ -118,3 +121,5 @@ TEST_CASE("glob: pathological patterns stay fast") {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     CHECK(ms < 500);   // exponential backtracking would not finish at all
 }
+
+} // namespace glob_test

@@ -9,6 +9,9 @@
 
 #include "dockpol/rt/json_scan.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace json_scan_test {
+
 using namespace dockpol::rt;
 
 namespace {
@@ -325,3 +328,5 @@ TEST_CASE("json scan: error messages name the reason and the offset", "[json_sca
     REQUIRE(d.err);
     CHECK(d.err->message() == "nesting too deep (limit 64) at byte 64");
 }
+
+} // namespace json_scan_test

@@ -7,6 +7,9 @@
 #include "dockpol/dsl.hpp"
 #include "fixtures/backend/ast_builder.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace lower_test {
+
 using namespace dockpol;
 using namespace dockpol::test_ast;
 using rt::opcode;
@@ -325,3 +328,5 @@ TEST_CASE("ASTs the checker must reject are dp-internal, never a bad image") {
     CHECK_THAT(res.diagnostics[0].message,
                Catch::StartsWith("the verifier rejected the compiled policy: rule 0 'r': str_glob at pc 0: cannot apply"));
 }
+
+} // namespace lower_test

@@ -17,6 +17,9 @@
 
 #include "dockpol/rt/ownership.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace ownership_test {
+
 using namespace dockpol::rt;
 using json = nlohmann::json;
 
@@ -574,3 +577,5 @@ TEST_CASE("ownership: spliced corpus bodies decode to the original plus the labe
     }
     CHECK(spliced > refused);
 }
+
+} // namespace ownership_test

@@ -7,6 +7,9 @@
 #include "dockpol/dsl/parse.hpp"
 #include "dsl_test_util.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace parse_test {
+
 using namespace dockpol::dsl;
 using dsl_test::analyze_text;
 using dsl_test::with_code;
@@ -335,3 +338,5 @@ TEST_CASE("parse: stray text before the first statement is reported, not skipped
     CHECK(d.sp.line == 2);
     CHECK(d.sp.column == 3);
 }
+
+} // namespace parse_test

@@ -9,6 +9,9 @@
 #include "admin/metrics_text.hpp"
 #include "prometheus.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace prometheus_test {
+
 using namespace dockpol::sidecar;
 using namespace std::chrono_literals;
 
@@ -110,3 +113,5 @@ TEST_CASE("no bundle: dockpol_bundle_info has no sample") {
     auto s = samples(render_metrics(m, lat, ""));
     for (const auto& [k, v] : s) CHECK(k.rfind("dockpol_bundle_info", 0) != 0);
 }
+
+} // namespace prometheus_test

@@ -13,6 +13,9 @@
 
 #include "dockpol/rt/routes.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace routes_test {
+
 using namespace dockpol::rt;
 
 namespace {
@@ -330,3 +333,5 @@ TEST_CASE("pattern compiler accepts only templates it can mirror exactly") {
     CHECK_FALSE(detail::match_pattern(seg, "/c//k/y", var));
     CHECK_FALSE(detail::match_pattern(seg, "/c/x/k/", var));
 }
+
+} // namespace routes_test

@@ -9,6 +9,9 @@
 #include "dockpol/rt/bundle.hpp"
 #include "dsl_test_util.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace safe_lists_test {
+
 using namespace dockpol;
 using namespace dockpol::dsl;
 using dsl_test::analyze_text;
@@ -182,3 +185,5 @@ TEST_CASE("safe: lowered into the image, through the bundle and back") {
     CHECK(none.image->safe_host_paths.empty());
     CHECK(none.image->safe_volume_drivers.empty());
 }
+
+} // namespace safe_lists_test

@@ -10,6 +10,9 @@
 
 #include "audit_log.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_audit_test {
+
 using namespace dockpol::sidecar;
 
 namespace {
@@ -143,3 +146,5 @@ TEST_CASE("target_id follows resource only when an id was forwarded in place of 
     e.target_id = {};
     CHECK_FALSE(nlohmann::json::parse(format_audit_line(e)).contains("target_id"));
 }
+
+} // namespace sidecar_audit_test

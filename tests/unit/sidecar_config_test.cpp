@@ -3,6 +3,9 @@
 
 #include "config.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_config_test {
+
 using namespace dockpol::sidecar;
 
 namespace {
@@ -173,3 +176,5 @@ TEST_CASE("--help lists every flag of the table with its value, default and help
     REQUIRE(std::holds_alternative<std::string>(bad));
     CHECK(std::get<std::string>(bad) == "unknown argument '--nope' (see dockpold --help)");
 }
+
+} // namespace sidecar_config_test

@@ -4,6 +4,9 @@
 
 #include "proxy/deny_response.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_deny_test {
+
 using namespace dockpol::sidecar;
 
 TEST_CASE("denial message has the exact CLI-facing wording") {
@@ -37,3 +40,5 @@ TEST_CASE("UTF-8 passes through unchanged") {
     auto j = nlohmann::json::parse(denial_body("x", "J\xc3\xbcrgen", "r"));
     CHECK(j["message"].get<std::string>().find("J\xc3\xbcrgen") != std::string::npos);
 }
+
+} // namespace sidecar_deny_test

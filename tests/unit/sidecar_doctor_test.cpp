@@ -23,6 +23,9 @@
 #include "dockpol/rt/bundle.hpp"
 #include "doctor/doctor.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_doctor_test {
+
 namespace fs = std::filesystem;
 namespace dd = dockpol::sidecar::doctor;
 namespace rt = dockpol::rt;
@@ -392,3 +395,5 @@ TEST_CASE("doctor: exit status and JSON shape") {
     CHECK(dockpol::sidecar::run_doctor(args) == dd::exit_clean);
     CHECK(dockpol::sidecar::run_doctor(std::vector<std::string>{"--format"}) == dd::exit_usage);
 }
+
+} // namespace sidecar_doctor_test

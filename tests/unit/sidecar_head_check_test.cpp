@@ -3,6 +3,9 @@
 
 #include "proxy/head_check.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_head_check_test {
+
 using namespace dockpol::sidecar;
 
 namespace {
@@ -97,3 +100,5 @@ TEST_CASE("header count and target length limits hold at their bounds") {
     CHECK_FALSE(check_request_head(head("GET " + target + " HTTP/1.1", {})).error);
     CHECK(error_of(head("GET " + target + "a HTTP/1.1", {})) == "request target too long");
 }
+
+} // namespace sidecar_head_check_test

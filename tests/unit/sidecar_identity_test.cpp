@@ -8,6 +8,9 @@
 
 #include "proxy/identity.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_identity_test {
+
 using namespace dockpol::sidecar;
 
 namespace {
@@ -111,3 +114,5 @@ TEST_CASE("UTF-8 validation rejects overlongs, surrogates and C1 controls") {
     CHECK_FALSE(detail::clean_utf8_text("\xf5\x80\x80\x80")); // beyond U+10FFFF
     CHECK_FALSE(detail::clean_utf8_text("\xe2\x82"));        // truncated
 }
+
+} // namespace sidecar_identity_test

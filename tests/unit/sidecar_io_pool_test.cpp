@@ -11,6 +11,9 @@
 #include <future>
 #include <thread>
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_io_pool_test {
+
 using dockpol::sidecar::io_pool;
 using namespace std::chrono_literals;
 
@@ -101,3 +104,5 @@ TEST_CASE("events further apart than the window fade spinning out") {
     CHECK(used < 0.03);
     CHECK(rp.pool.blocking_waits() >= 25);
 }
+
+} // namespace sidecar_io_pool_test

@@ -12,6 +12,9 @@
 #include "dockpol/rt/request.hpp"
 #include "bundles/policy_store.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_policy_store_test {
+
 using namespace dockpol;
 using namespace dockpol::sidecar;
 
@@ -100,3 +103,5 @@ TEST_CASE("loading from a file names the file on error") {
     CHECK(err->find("/nonexistent/bundle.dpb") != std::string::npos);
     CHECK_FALSE(store.snapshot());
 }
+
+} // namespace sidecar_policy_store_test

@@ -23,6 +23,9 @@
 #include "proxy/request_refusals.hpp"
 #include "proxy/resource_lookup.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_request_builder_test {
+
 using namespace dockpol;
 using namespace dockpol::sidecar;
 
@@ -281,3 +284,5 @@ TEST_CASE("lookup: Connection: close is not reusable; a short answer is an error
     auto short_body = run_lookup({"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"Id\":"}, 1);
     CHECK(short_body.ec);
 }
+
+} // namespace sidecar_request_builder_test

@@ -4,11 +4,9 @@
 // (100 then 201), an upstream short and over-long body, upstream close
 // mid-body and client close mid-body; after each, the next request must get
 // its own answer and an upstream connection with anything unread is never
-// reused.
+// reused. A hijacked stream's half-close (the client's close_notify) must
+// reach dockerd as EOF while dockerd's later output still reaches the client.
 #include <catch2/catch.hpp>
-
-// First: the DSL grammar's pegtl `raise<>` must be declared before <csignal>'s raise() (Asio pulls it in).
-#include "dockpol/dsl/compile.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -17,14 +15,23 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <mutex>
 #include <thread>
 
+#include "dockpol/dsl/compile.hpp"
 #include "proxy/client_session.hpp"
 #include "dockpol/rt/bundle.hpp"
+
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_session_test {
 
 using namespace dockpol;
 using namespace dockpol::sidecar;
@@ -86,6 +93,11 @@ public:
         std::lock_guard lk(mu_);
         return n_ended_;
     }
+    // What each hijacked stream received from the client before its EOF.
+    std::vector<std::string> tunnel_in() {
+        std::lock_guard lk(mu_);
+        return tunnel_in_;
+    }
 
 private:
     void accept_loop() {
@@ -129,6 +141,18 @@ private:
                 pos = cut + 1;
             }
             if (ans.ends_with("\x02")) break;   // marker: close after this answer
+            // A hijacked stream: read the client's bytes up to its half-close, then answer them and end.
+            if (ans.starts_with("HTTP/1.1 101")) {
+                std::string raw(static_cast<const char*>(buf.data().data()), buf.size());
+                char chunk[4096];
+                for (std::size_t n; (n = s.read_some(boost::asio::buffer(chunk), ec)) > 0 || !ec;) raw.append(chunk, n);
+                {
+                    std::lock_guard lk(mu_);
+                    tunnel_in_.push_back(raw);
+                }
+                boost::asio::write(s, boost::asio::buffer("got:" + raw), ec);
+                break;
+            }
         }
         boost::system::error_code ignored;
         s.close(ignored);
@@ -145,6 +169,7 @@ private:
     std::vector<std::shared_ptr<local::socket>> socks_;
     std::vector<std::thread> conns_;
     std::vector<seen_request> seen_;
+    std::vector<std::string> tunnel_in_;
     int n_conns_ = 0, n_ended_ = 0;
     std::atomic<bool> stopping_{false};
 };
@@ -258,6 +283,51 @@ struct client {
     std::string get(std::string_view path) {
         send(fmt::format("GET {} HTTP/1.1\r\nHost: d\r\n\r\n", path));
         return answer();
+    }
+};
+
+// A raw OpenSSL client (alice): Boost's ssl::stream cannot send close_notify and go on reading,
+// which is what the docker CLI does when its stdin ends on an attached stream.
+struct half_close_client {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = nullptr;
+    int fd = -1;
+
+    explicit half_close_client(unsigned short port) {
+        auto& p = shared_pki();
+        REQUIRE(SSL_CTX_load_verify_locations(ctx, (p.dir / "ca.pem").c_str(), nullptr) == 1);
+        REQUIRE(SSL_CTX_use_certificate_chain_file(ctx, (p.dir / "alice/cert.pem").c_str()) == 1);
+        REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, (p.dir / "alice/key.pem").c_str(), SSL_FILETYPE_PEM) == 1);
+        fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        timeval tv{static_cast<long>(answer_wait.count()), 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, fd);
+        REQUIRE(SSL_connect(ssl) == 1);
+    }
+    ~half_close_client() {
+        SSL_free(ssl);
+        ::close(fd);
+        SSL_CTX_free(ctx);
+    }
+    void send(std::string_view b) { REQUIRE(SSL_write(ssl, b.data(), static_cast<int>(b.size())) == static_cast<int>(b.size())); }
+    // Sends close_notify: our writing ends, reading goes on.
+    void close_write() { REQUIRE(SSL_shutdown(ssl) >= 0); }
+    // Up to and including `end`, or everything until the stream ends when `end` is empty.
+    std::string read(std::string_view end = {}) {
+        std::string got;
+        char c[4096];
+        while (end.empty() || got.find(end) == std::string::npos) {
+            const int n = SSL_read(ssl, c, end.empty() ? static_cast<int>(sizeof c) : 1);
+            if (n <= 0) break;
+            got.append(c, static_cast<std::size_t>(n));
+        }
+        return got;
     }
 };
 
@@ -390,6 +460,25 @@ TEST_CASE("streamed chunked upload with a trailer: 400, and the body never ends 
     CHECK(c2.get("/v1.41/containers/after/json") == "200 after");
 }
 
+TEST_CASE("hijack half-close: the client's close_notify reaches dockerd as EOF, dockerd's later output still arrives") {
+    fake_daemon d(sock_path("hj"), [](const seen_request&, int) {
+        return std::string("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
+                           "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+    });
+    proxy p(sock_path("hj"), allow_all);
+    half_close_client c(p.port());
+    c.send("POST /v1.41/containers/web/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: d\r\n"
+           "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n");
+    CHECK(c.read("\r\n\r\n").starts_with("HTTP/1.1 101"));
+    c.send("hello");
+    c.send(" world");
+    c.close_write();
+    // dockerd answers only once it has seen the end of the client's input: the answer proves the EOF
+    // got through, and that output after the client's half-close still reaches it.
+    CHECK(c.read() == "got:hello world");
+    CHECK(d.tunnel_in() == std::vector<std::string>{"hello world"});
+}
+
 // alice may create only unprivileged containers: the create body is read (inspected).
 const std::string inspect_create = "default deny\n"
                                    "rule creates: allow if user == \"alice\" and action == \"container_create\" "
@@ -472,3 +561,5 @@ TEST_CASE("ownership: the create body reaches dockerd with the owner label, the 
     CHECK(seen[1].target ==
           "/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%7B%22dockpol.owner%3Dalice%22%3Atrue%7D%7D");
 }
+
+} // namespace sidecar_session_test

@@ -5,6 +5,9 @@
 #include "dockpol/rt/verifier.hpp"
 #include "fixtures/backend/image_builder.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace verifier_test {
+
 using namespace dockpol;
 using namespace dockpol::test_img;
 
@@ -389,3 +392,5 @@ TEST_CASE("body_actions / resource_actions") {
         CHECK(why(im) == "resource_actions: unknown action 'not_an_action'");
     }
 }
+
+} // namespace verifier_test

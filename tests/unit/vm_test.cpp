@@ -6,6 +6,9 @@
 #include "dockpol/rt/vm.hpp"
 #include "fixtures/backend/image_builder.hpp"
 
+// Each test file is its own namespace: the test executables are unity builds.
+namespace vm_test {
+
 using namespace dockpol;
 using namespace dockpol::test_img;
 using rt::value;
@@ -336,3 +339,5 @@ TEST_CASE("evaluate from a given rule; decision::own comes from the deciding rul
     // Past the last rule: the default decides.
     CHECK(rt::evaluate(p, {act("system_ping"), {}}, 99).rule == "default");
 }
+
+} // namespace vm_test

@@ -24,6 +24,9 @@ namespace dockpol::dsl::grammar {
 
 namespace pegtl = tao::pegtl;
 using namespace tao::pegtl;
+// <csignal> declares ::raise; a translation unit that includes it first would
+// make `raise<...>` ambiguous through the using-directive.
+using tao::pegtl::raise;
 
 // clang-format off
 
