@@ -507,6 +507,54 @@ TEST_CASE("verify: digest, signature and verifier offline; exit 2 when any fails
     CHECK(run({"inspect", t / "u.dpb", "--pubkey", t / "pub.pem"}).code == 2);
 }
 
+// Scripts (tests/hotswap/hotswap_lib.py, fuzz/tools/make_corpus.py) cut and
+// patch bundles from this layout: it must tile the file exactly.
+TEST_CASE("inspect --format json: the byte layout of a plain and a signed bundle") {
+    temp_dir t;
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "u.dpb"}).code == 0);
+    REQUIRE(run({"keygen", "-o", t / "key.pem"}).code == 0);
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "s.dpb", "--sign", t / "key.pem"}).code == 0);
+    for (const std::string name : {"u.dpb", "s.dpb"}) {
+        INFO(name);
+        const std::string bytes = slurp(t / name);
+        const json j = json::parse(run({"inspect", t / name, "--format", "json"}).out);
+        const json& l = j["layout"];
+        CHECK(l["size"] == bytes.size());
+        auto le = [&](std::size_t at, std::size_t n) {
+            std::uint64_t v = 0;
+            for (std::size_t i = n; i-- > 0;) v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
+            return v;
+        };
+        std::size_t at = 0;
+        for (const auto& f : l["header"]) {
+            CHECK(f["offset"] == at);
+            if (f.contains("value")) CHECK(f["value"] == le(at, f["size"]));
+            at += f["size"].get<std::size_t>();
+        }
+        CHECK(l["header"][0]["name"] == "magic");
+        CHECK(l["payload"]["offset"] == at);
+        std::uint32_t tag = 0;
+        for (const auto& s : l["sections"]) {
+            CHECK(s["tag"] == ++tag);   // every tag once, in order
+            CHECK(le(at, 4) == tag);
+            CHECK(le(at + 4, 4) == s["size"]);
+            CHECK(s["offset"] == at + 8);
+            at += 8 + s["size"].get<std::size_t>();
+        }
+        CHECK(l["sections"][0]["name"] == "strings");
+        CHECK(at == l["payload"]["offset"].get<std::size_t>() + l["payload"]["size"].get<std::size_t>());
+        const bool is_signed = name == "s.dpb";
+        CHECK(l["signature"].is_null() == !is_signed);
+        if (is_signed) {
+            CHECK(l["signature"]["offset"] == at);
+            CHECK(l["signature"]["key_id_size"] == 8);
+            at += l["signature"]["size"].get<std::size_t>();
+        }
+        CHECK(l["digest"]["offset"] == at);
+        CHECK(at + l["digest"]["size"].get<std::size_t>() == bytes.size());
+    }
+}
+
 TEST_CASE("every command has --help with its options and an example") {
     for (const char* cmd :
          {"build", "check", "test", "eval", "inspect", "verify", "fmt", "keygen", "actions", "facts", "limits"}) {
