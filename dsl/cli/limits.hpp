@@ -27,12 +27,16 @@ struct limit_table {
     std::string_view name;      // "runtime" or "compiler" (the JSON `table`)
     std::string_view heading;   // the Markdown section
     std::string_view source;    // the .def file
+    std::string_view note;      // what the rows do not say, "" for nothing
     std::span<const rt::limit_row> rows;
 };
 
 inline std::array<limit_table, 2> limit_tables() {
-    return {{{"runtime", "Runtime (bundles, keys, requests)", "runtime/dockpol/rt/limits.def", rt::runtime_limits()},
-             {"compiler", "Compiler", "dsl/dockpol/dsl/limits.def", dsl::compiler_limits()}}};
+    return {{{"runtime", "Runtime (bundles, keys, requests)", "runtime/dockpol/rt/limits.def", "",
+              rt::runtime_limits()},
+             {"compiler", "Compiler", "dsl/dockpol/dsl/limits.def",
+              "String literals are held to the runtime's `max_string_bytes`, so every policy that compiles loads.",
+              dsl::compiler_limits()}}};
 }
 
 // 16777216 bytes reads as "16 MiB"; counts and odd sizes as the number.
@@ -55,8 +59,8 @@ inline std::string limits_markdown() {
         "error that names it, and each value exists once: dockpolc, dockpold and the fuzz targets read\n"
         "these tables instead of keeping copies.\n";
     for (const auto& t : limit_tables()) {
-        out += "\n## " + std::string(t.heading) + "\n\nFrom `" + std::string(t.source) + "`.\n\n" +
-               "| limit | value | unit | why |\n|---|---|---|---|\n";
+        out += "\n## " + std::string(t.heading) + "\n\nFrom `" + std::string(t.source) + "`." +
+               (t.note.empty() ? "" : " " + std::string(t.note)) + "\n\n| limit | value | unit | why |\n|---|---|---|---|\n";
         for (const auto& r : t.rows)
             out += "| `" + std::string(r.name) + "` | " + limit_value_text(r) + " | " +
                    std::string(rt::unit_name(r.unit)) + " | " + std::string(r.reason) + " |\n";
