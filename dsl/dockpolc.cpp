@@ -19,6 +19,7 @@
 #include "cli/fmt.hpp"
 #include "cli/inspect.hpp"
 #include "cli/keygen.hpp"
+#include "cli/limits.hpp"
 #include "cli/verify.hpp"
 #include "cli/test.hpp"
 
@@ -27,9 +28,9 @@ namespace {
 using namespace dockpol::dsl::cli;
 
 // The commands in the order `dockpolc --help` lists them; each row lives beside its implementation.
-constexpr std::array<const command_info*, 11> commands = {
-    &build_command, &check_command, &test_command,    &eval_command,   &inspect_command, &verify_command,
-    &fmt_command,   &keygen_command, &actions_command, &facts_command, nullptr};
+constexpr std::array<const command_info*, 12> commands = {
+    &build_command, &check_command,  &test_command,    &eval_command,  &inspect_command, &verify_command,
+    &fmt_command,   &keygen_command, &actions_command, &facts_command, &limits_command,  nullptr};
 
 std::span<const command_info* const> command_list() { return {commands.data(), commands.size() - 1}; }
 

@@ -28,7 +28,8 @@ SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEFINES="-DFMT_HEADER_ONLY -DBOOST_ENABLE_ASSERT_HANDLER"
 export CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE OUT WORK SRC WERROR DEFINES
 
-ALL_TARGETS="parse_fuzz bundle_load_fuzz roundtrip_fuzz vm_fuzz differential_fuzz fmt_fuzz http_route_fuzz body_facts_fuzz upstream_response_fuzz request_json_fuzz ownership_fuzz"
+# The targets, from fuzz/targets.txt (the one list; see its header).
+ALL_TARGETS="$(awk '!/^#/ && NF {print $1}' "$SRC/fuzz/targets.txt")"
 TARGETS="${*:-$ALL_TARGETS}"
 mkdir -p "$OUT" "$WORK"
 

@@ -81,7 +81,8 @@ fi
 
 # ---- (b) libFuzzer: build, then a short run per target -----------------------
 if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
-    targets="${FUZZCI_TARGETS:-parse_fuzz bundle_load_fuzz roundtrip_fuzz vm_fuzz differential_fuzz fmt_fuzz http_route_fuzz body_facts_fuzz upstream_response_fuzz request_json_fuzz ownership_fuzz}"
+    # Every target of fuzz/targets.txt unless FUZZCI_TARGETS names a subset.
+    targets="${FUZZCI_TARGETS:-$(awk '!/^#/ && NF {print $1}' "$SRC/fuzz/targets.txt")}"
     built=""
     for t in $targets; do rm -f "$OUT/$t"; done
     # One build.sh call compiles two targets at a time; a target whose binary is missing failed.

@@ -10,8 +10,9 @@ set -euo pipefail
 
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$SRC/fuzz/out}/cov"
-ALL="parse_fuzz bundle_load_fuzz roundtrip_fuzz vm_fuzz differential_fuzz fmt_fuzz http_route_fuzz body_facts_fuzz upstream_response_fuzz request_json_fuzz ownership_fuzz"
-TARGETS="${*:-$ALL}"
+# The targets, from fuzz/targets.txt (the one list; see its header).
+ALL_TARGETS="$(awk '!/^#/ && NF {print $1}' "$SRC/fuzz/targets.txt")"
+TARGETS="${*:-$ALL_TARGETS}"
 mkdir -p "$OUT"
 IGNORE='(/usr/|fuzz/)'
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "dockpol/rt/limits.hpp"
 #include "fuzz_support.hpp"
 #include "sidecar/proxy/resource_lookup.hpp"
 
@@ -29,9 +30,8 @@ using namespace dockpol;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 
-// Mirrors max_upstream_header_bytes in sidecar/proxy/client_session.hpp (not
-// included: it pulls in the whole server).
-constexpr std::uint32_t upstream_header_limit = 64 * 1024;
+// dockpold's limit on dockerd's response heads (the relay and the lookups).
+constexpr auto upstream_header_limit = static_cast<std::uint32_t>(rt::limits::max_upstream_head_bytes);
 // The relay's scratch is 64 KiB in dockpold; a small one exercises need_buffer far more often.
 constexpr std::size_t scratch_bytes = 61;
 

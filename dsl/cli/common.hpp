@@ -15,6 +15,9 @@
 #include <string_view>
 #include <variant>
 
+#include "dockpol/dsl/limits.hpp"
+#include "dockpol/rt/limits.hpp"
+
 namespace dockpol::dsl::cli {
 
 // docs/cli.md: 0 ok, 1 policy errors / failed cases / fmt differences, 2 usage / I/O / malformed input.
@@ -26,18 +29,15 @@ struct file_limit {
     std::size_t bytes;
 };
 
-// Policies are hand-written text; the compiler enforces its own language limits, this only bounds I/O.
-inline constexpr file_limit max_policy_bytes{"max_policy_bytes", 16u << 20};
-// `--data` files may be large exports (LDAP groups), but never need more than this.
-inline constexpr file_limit max_data_bytes{"max_data_bytes", 16u << 20};
-// A request carries at most one body, and dockpold reads at most a few MiB of one.
+// Files the compiler or the runtime bounds are read with that bound (one value, named in the error).
+inline constexpr file_limit max_policy_bytes{"max_file_bytes", dsl::max_file_bytes};
+inline constexpr file_limit max_data_bytes{"max_data_bytes", dsl::max_data_bytes};
+inline constexpr file_limit max_bundle_bytes{"max_bundle_bytes", rt::limits::max_bundle_bytes};
+inline constexpr file_limit max_key_bytes{"max_key_file_bytes", rt::limits::max_key_file_bytes};
+// Only dockpolc reads these. A request carries at most one body, and dockpold reads at most a few MiB of one.
 inline constexpr file_limit max_request_bytes{"max_request_bytes", 16u << 20};
 // A cases file holds many requests.
 inline constexpr file_limit max_cases_bytes{"max_cases_bytes", 64u << 20};
-// The bundle loader checks its own bounds; this keeps a wrong path from swallowing memory.
-inline constexpr file_limit max_bundle_bytes{"max_bundle_bytes", 64u << 20};
-// An Ed25519 PEM key is a few hundred bytes; anything near this is not a key.
-inline constexpr file_limit max_key_bytes{"max_key_bytes", 64u << 10};
 
 // `--color auto|always|never` (any command): whether diagnostics on stderr are coloured.
 enum class color_mode { automatic, always, never };

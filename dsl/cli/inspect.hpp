@@ -1,12 +1,16 @@
 // `dockpolc inspect BUNDLE [--format text|json]`: the manifest and the
 // disassembly of a bundle, loaded (and so verified) exactly as dockpold
-// would load it. A rejected bundle is exit 2 with the loader's reason.
+// would load it, and with --format json its byte layout (the one source for
+// scripts that cut or patch bundles). A rejected bundle is exit 2 with the
+// loader's reason.
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <iostream>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "cli/args.hpp"
 #include "cli/command.hpp"
@@ -14,6 +18,7 @@
 #include "cli/keys.hpp"
 #include "cli/eval.hpp"
 #include "dockpol/rt/bundle.hpp"
+#include "dockpol/rt/bundle_layout.hpp"
 #include "dockpol/rt/disasm.hpp"
 #include "dockpol/rt/vm.hpp"
 
@@ -58,6 +63,45 @@ inline nlohmann::ordered_json inspect_json(const rt::program_image& img, const s
     return j;
 }
 
+inline nlohmann::ordered_json range_json(const rt::byte_range& r) {
+    return {{"offset", r.offset}, {"size", r.size}};
+}
+
+// Offsets and sizes of the header fields, sections, signature block and digest (docs/cli.md).
+inline nlohmann::ordered_json layout_json(const rt::bundle_layout& l, std::span<const std::uint8_t> bytes) {
+    nlohmann::ordered_json j;
+    j["size"] = l.size;
+    j["header"] = nlohmann::ordered_json::array();
+    for (const auto& f : rt::bundle_header_fields) {
+        nlohmann::ordered_json field{{"name", f.name}};
+        field.update(range_json(f.at));
+        if (f.name == "magic") {
+            field["bytes"] = std::vector<std::uint8_t>(rt::bundle_format::magic.begin(), rt::bundle_format::magic.end());
+        } else {
+            std::uint64_t v = 0;
+            for (std::size_t i = f.at.size; i-- > 0;) v = v << 8 | bytes[f.at.offset + i];
+            field["value"] = v;
+        }
+        j["header"].push_back(std::move(field));
+    }
+    j["flag_signed"] = rt::bundle_format::flag_signed;
+    j["payload"] = range_json(l.payload);
+    j["sections"] = nlohmann::ordered_json::array();
+    for (const auto& s : l.sections) {
+        nlohmann::ordered_json sj{{"name", s.name}, {"tag", s.tag}};
+        sj.update(range_json(s.content));
+        j["sections"].push_back(std::move(sj));
+    }
+    if (l.signature) {
+        j["signature"] = range_json(*l.signature);
+        j["signature"]["key_id_size"] = rt::signature_key_id_size;
+    } else {
+        j["signature"] = nullptr;
+    }
+    j["digest"] = range_json(l.digest);
+    return j;
+}
+
 // The signature line, then the disassembly (which carries the manifest and the rules).
 inline std::string inspect_text(const rt::program_image& img, const std::string& key_id, bool verified) {
     std::string out = "signature: ";
@@ -97,11 +141,17 @@ inline int run_inspect(std::span<const std::string> args) {
     const std::string& key_id = bf.key_id;
     const rt::program_image& img = rt::image_of(*bf.prog);
 
-    if (std::get<output_format>(f) == output_format::json)
-        std::cout << detail::inspect_json(img, key_id, !keys.empty()).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+    if (std::get<output_format>(f) == output_format::json) {
+        auto j = detail::inspect_json(img, key_id, !keys.empty());
+        const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(bf.bytes.data()), bf.bytes.size());
+        // A loaded bundle always has its framing; null would mean the two readers disagree.
+        const auto layout = rt::layout_of(bytes);
+        j["layout"] = layout ? detail::layout_json(*layout, bytes) : nlohmann::ordered_json(nullptr);
+        std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                   << '\n';
-    else
+    } else {
         std::cout << detail::inspect_text(img, key_id, !keys.empty());
+    }
     return exit_ok;
 }
 

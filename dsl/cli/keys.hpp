@@ -30,6 +30,7 @@ inline std::variant<std::vector<rt::public_key>, int> load_public_keys(std::stri
 struct bundle_file {
     std::shared_ptr<const rt::program> prog;
     std::string key_id;   // "" when unsigned
+    std::string bytes;    // the file as read (inspect prints its layout)
 };
 
 // Prints `PATH: bundle rejected: REASON` (or the read error) and returns exit 2 on failure.
@@ -47,6 +48,7 @@ inline std::variant<bundle_file, int> load_bundle_file(const std::string& path, 
     rt::load_result lr = rt::load_image(std::move(db.image));
     if (!lr.prog) return fail(path + ": bundle rejected: " + lr.error);
     out.prog = std::move(lr.prog);
+    out.bytes = std::move(std::get<0>(bytes));
     return out;
 }
 

@@ -29,8 +29,12 @@ FUZZ = os.path.join(ROOT, "fuzz")
 MAX_FILES = 200        # per target: keeps replay fast and the repo small
 MAX_POLICY_BYTES = 16384
 
-TARGETS = ["parse_fuzz", "bundle_load_fuzz", "roundtrip_fuzz", "vm_fuzz", "differential_fuzz",
-           "fmt_fuzz", "http_route_fuzz", "body_facts_fuzz", "upstream_response_fuzz", "request_json_fuzz"]
+
+
+def targets_with_generated_seeds():
+    """The targets fuzz/targets.txt marks `gen` (the one list of targets; see its header)."""
+    rows = [line.split() for line in read(os.path.join(FUZZ, "targets.txt")).splitlines()]
+    return [r[0] for r in rows if r and not r[0].startswith("#") and r[2] == "gen"]
 
 
 def rel(p):
@@ -136,7 +140,18 @@ def case_requests():
 
 
 # ---------------------------------------------------------------- bundles
+def bundle_layout(dockpolc, path):
+    """The bundle's byte layout as `dockpolc inspect --format json` reports it (docs/cli.md): header
+    fields, sections with their tags, signature block, digest. The format is not re-typed here."""
+    r = subprocess.run([dockpolc, "inspect", path, "--format", "json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        sys.exit("dockpolc inspect %s failed: %s" % (path, r.stderr.decode()[:200]))
+    return json.loads(r.stdout)["layout"]
+
+
 def build_bundles(dockpolc, tmp):
+    """[(name, bytes, layout)] of bundles built from the example policies (empty without dockpolc)."""
     out = []
     if not dockpolc:
         return out
@@ -154,7 +169,7 @@ def build_bundles(dockpolc, tmp):
                 cmd += ["--sign", key]
             r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             if r.returncode == 0 and os.path.exists(o):
-                out.append((name + ("_signed" if signed else ""), read(o, "rb")))
+                out.append((name + ("_signed" if signed else ""), read(o, "rb"), bundle_layout(dockpolc, o)))
             else:
                 print("warning: dockpolc build %s failed: %s" % (rel(p), r.stderr.decode()[:200]), file=sys.stderr)
     # A tiny policy keeps mutated bundles small (faster fuzzing).
@@ -164,7 +179,7 @@ def build_bundles(dockpolc, tmp):
     o = os.path.join(tmp, "tiny.dpb")
     if subprocess.run([dockpolc, "build", tiny, "-o", o, "--revision", "t"], stdout=subprocess.DEVNULL,
                       stderr=subprocess.DEVNULL).returncode == 0:
-        out.append(("tiny", read(o, "rb")))
+        out.append(("tiny", read(o, "rb"), bundle_layout(dockpolc, o)))
     return out
 
 
@@ -405,14 +420,15 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         bundles = build_bundles(args.dockpolc, tmp)
     items = []
-    for name, b in bundles:
+    for name, b, lay in bundles:
+        digest, header = lay["digest"]["size"], lay["payload"]["offset"]
         items += [(name + "_raw", b"\x00" + b), (name + "_fix", b"\x03" + b)]
-        items += [(name + "_trunc", b"\x03" + b[: len(b) // 2] + b[-32:]), (name + "_hdr", b"\x00" + b[:16])]
+        items += [(name + "_trunc", b"\x03" + b[: len(b) // 2] + b[-digest:]), (name + "_hdr", b"\x00" + b[:header])]
     counts["bundle_load_fuzz"] = write_corpus("bundle_load_fuzz", items)
 
     items = []
     values = bytes(range(1, 200))
-    for name, b in bundles:
+    for name, b, _lay in bundles:
         if len(b) > 0xFFFF:
             continue
         pre = struct.pack("<H", len(b)) + b
@@ -469,13 +485,18 @@ def main():
     with open(os.path.join(FUZZ, "differential_fuzz.dict"), "w") as f:
         f.write("# Policy language plus the request lines of differential_fuzz (generated).\n")
         f.write(dict_entries(dpol + req_words))
-    bundle_words = [b"\x89DPB\r\n\x1a\n", b"\x03\x00", b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"builtin_ping",
-                    b"system_ping", b"\x05\x00\x00\x00", b"\x00\x00\xf0\x7f\x00\x00\x00\x00"]
-    bundle_words += [struct.pack("<I", t) for t in range(1, 12)]
-    for t in ("bundle_load_fuzz", "vm_fuzz"):
-        with open(os.path.join(FUZZ, t + ".dict"), "w") as f:
-            f.write("# Bundle format: magic, section tags, counts, names the verifier checks (generated).\n")
-            f.write(dict_entries(bundle_words + [a.encode() for a in actions[:40]]))
+    # The format's words come from a built bundle's layout; without dockpolc the dictionaries are kept.
+    if bundles:
+        header = {h["name"]: h for h in bundles[0][2]["header"]}
+        bundle_words = [bytes(header["magic"]["bytes"]),
+                        header["version"]["value"].to_bytes(header["version"]["size"], "little"),
+                        b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"builtin_ping",
+                        b"system_ping", b"\x05\x00\x00\x00", b"\x00\x00\xf0\x7f\x00\x00\x00\x00"]
+        bundle_words += [struct.pack("<I", sec["tag"]) for sec in bundles[0][2]["sections"]]
+        for t in ("bundle_load_fuzz", "vm_fuzz"):
+            with open(os.path.join(FUZZ, t + ".dict"), "w") as f:
+                f.write("# Bundle format: magic, section tags, counts, names the verifier checks (generated).\n")
+                f.write(dict_entries(bundle_words + [a.encode() for a in actions[:40]]))
     http_words = ["GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", " HTTP/1.1\r\n", " HTTP/1.0\r\n", "\r\n",
                   "\r\n\r\n", "Host: ", "Content-Length: ", "Transfer-Encoding: chunked", "Expect: 100-continue",
                   "Connection: Upgrade", "Upgrade: tcp", "User-Agent: Docker-Client/28.2.2 (linux)", "/v1.41", "/v1.50",
@@ -503,7 +524,7 @@ def main():
         f.write("# HTTP response heads, chunked framing and inspect answer keys (generated).\n")
         f.write(dict_entries(resp_words))
 
-    for t in TARGETS:
+    for t in targets_with_generated_seeds():
         print("%-24s %3d seeds" % (t, counts.get(t, 0)))
 
 

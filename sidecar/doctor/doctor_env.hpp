@@ -23,14 +23,14 @@ struct environment {
 };
 
 // The whole file, or nullopt when missing, unreadable or over the bound.
-inline std::optional<std::string> read_host_file(const std::string& path) {
+inline std::optional<std::string> read_host_file(const std::string& path, std::size_t limit = max_host_file_bytes) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
     std::string text;
     char buf[65536];
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
         text.append(buf, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > max_host_file_bytes) return std::nullopt;
+        if (text.size() > limit) return std::nullopt;
     }
     return text;
 }

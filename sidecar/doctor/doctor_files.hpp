@@ -26,8 +26,6 @@ namespace dockpol::sidecar::doctor {
 inline constexpr int cert_warn_days = 30;
 // A host polls every 30 s; a bundle a week old means distribution stopped (or nobody changed policy — check).
 inline constexpr int bundle_warn_days = 7;
-// Bundles are bounded well below this by the format; a bigger file is not a bundle.
-inline constexpr std::size_t max_bundle_bytes = 64 << 20;
 
 inline std::string octal_mode(mode_t m) {
     char buf[8];
@@ -92,8 +90,9 @@ inline void check_bundle(const environment& env, findings& out, std::time_t now 
     if (!env.bundle) return;
     const std::string& path = *env.bundle;
     struct stat st {};
-    auto bytes_text = read_host_file(path);
-    if (::stat(path.c_str(), &st) != 0 || !bytes_text || bytes_text->size() > max_bundle_bytes) {
+    // One byte past the loader's bound: a bundle too big is then refused by the loader, with the limit named.
+    auto bytes_text = read_host_file(path, rt::limits::max_bundle_bytes + 1);
+    if (::stat(path.c_str(), &st) != 0 || !bytes_text) {
         out.push_back({"bundle", severity::error, "bundle " + path + " cannot be read",
                        "point --bundle at the file dockpold loads (or its --bundle-cache)"});
         return;

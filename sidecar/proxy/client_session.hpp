@@ -35,6 +35,7 @@
 #include "request_refusals.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/bind.hpp"
+#include "dockpol/rt/limits.hpp"
 #include "dockpol/rt/routes.hpp"
 #include "head_check.hpp"
 #include "identity.hpp"
@@ -61,8 +62,6 @@ inline constexpr std::chrono::seconds upstream_connect_timeout{10};
 inline constexpr std::chrono::seconds inspect_timeout{10};
 // Bytes read from the client per read while collecting a request head.
 inline constexpr std::size_t head_read_chunk = 16 * 1024;
-// dockerd's response heads are a few hundred bytes; this only stops a runaway upstream.
-inline constexpr std::uint32_t max_upstream_header_bytes = 64 * 1024;
 
 class client_session : public drainable, public std::enable_shared_from_this<client_session> {
     // Every handler runs on this connection's executor (one thread per io_context) and keeps the session alive.
@@ -661,7 +660,7 @@ private:
     void read_response_head() {
         res_sr_.reset();
         res_p_.emplace();
-        res_p_->header_limit(max_upstream_header_bytes);
+        res_p_->header_limit(static_cast<std::uint32_t>(rt::limits::max_upstream_head_bytes));
         res_p_->body_limit(boost::none);
         if (req_p_->get().method() == http::verb::head) res_p_->skip(true);
         // No deadline: dockerd may legitimately take long (`wait`, a pull, a commit).

@@ -10,13 +10,12 @@
 #include <string_view>
 
 #include "dockpol/rt/detail/body_paths.hpp"
+#include "dockpol/rt/detail/request_target.hpp"
 
 namespace dockpol::sidecar {
 
 // Enough for the docker CLI (~10 headers) and any sane client; bounds per-request work.
 inline constexpr std::size_t max_header_count = 100;
-// A request target longer than this is not an API call (image names are ≤ 255 bytes).
-inline constexpr std::size_t max_target_bytes = 8192;
 
 struct head_facts {
     std::string_view method;
@@ -35,14 +34,8 @@ struct head_result {
 
 namespace detail {
 
-// RFC 9110 token characters (method and field names).
-inline bool is_tchar(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
-    return extra.find(static_cast<char>(c)) != std::string_view::npos;
-}
-
 using rt::detail::ascii_iequal;
+using rt::detail::is_tchar;
 
 inline std::string_view trim_ows(std::string_view v) {
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -77,11 +70,11 @@ inline head_result check_request_head(std::string_view head) {
     r.facts.method = line.substr(0, sp1);
     r.facts.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
     std::string_view version = line.substr(sp2 + 1);
-    for (unsigned char c : r.facts.method)
+    for (const char c : r.facts.method)
         if (!detail::is_tchar(c)) return fail("invalid method");
     // Only origin-form targets: absolute-form and authority-form would let a client name another host.
     if (r.facts.target.front() != '/') return fail("request target must start with /");
-    if (r.facts.target.size() > max_target_bytes) return fail("request target too long");
+    if (auto why = rt::detail::check_target_length(r.facts.target); !why.empty()) return fail(std::string(why));
     for (unsigned char c : r.facts.target)
         if (c <= 0x20 || c >= 0x7f) return fail("invalid byte in request target");
     if (version == "HTTP/1.1") r.facts.version = 11;
@@ -103,7 +96,7 @@ inline head_result check_request_head(std::string_view head) {
         if (colon == std::string_view::npos || colon == 0) return fail("malformed header field");
         std::string_view name = field.substr(0, colon);
         // Whitespace before the colon is forbidden (RFC 9112 §5.1): some proxies strip it, some do not.
-        for (unsigned char c : name)
+        for (const char c : name)
             if (!detail::is_tchar(c)) return fail("invalid header field name");
         std::string_view value = detail::trim_ows(field.substr(colon + 1));
         for (unsigned char c : value)

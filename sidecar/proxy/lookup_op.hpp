@@ -13,14 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "dockpol/rt/limits.hpp"
 #include "resource_lookup.hpp"
 
 namespace dockpol::sidecar {
 
 namespace lookup_net = boost::asio;
-
-// dockerd's response heads are a few hundred bytes; this only stops a runaway upstream.
-inline constexpr std::uint32_t max_lookup_header_bytes = 64 * 1024;
 
 struct lookup_item {
     std::string kind;          // inspect kind ("container", "exec", ...)
@@ -56,7 +54,7 @@ struct lookup_op : lookup_net::coroutine {
                 // Interim answers (1xx except 101) precede the final one; they are skipped, never taken for it.
                 do {
                     p = std::make_unique<http::response_parser<http::string_body>>();
-                    p->header_limit(max_lookup_header_bytes);
+                    p->header_limit(static_cast<std::uint32_t>(rt::limits::max_upstream_head_bytes));
                     p->body_limit(max_inspect_bytes);
                     BOOST_ASIO_CORO_YIELD http::async_read(s, buf, *p, std::move(self));
                     if (ec) return self.complete(ec, lookup_result{});

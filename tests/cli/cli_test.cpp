@@ -16,8 +16,11 @@
 #include <fstream>
 #include <sstream>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "dockpol/rt/limits.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -152,12 +155,13 @@ TEST_CASE("missing and oversized input files are I/O errors (exit 2)") {
     CHECK(dir.code == 2);
     CHECK(dir.err == "dockpolc: cannot read .: Is a directory\n");
 
-    // max_key_bytes: a "key" over 64 KiB is refused before anyone parses it.
+    // max_key_file_bytes (runtime/dockpol/rt/limits.def): a "key" over it is refused before anyone parses it.
     temp_dir t;
-    spit(t / "big.pem", std::string((64u << 10) + 1, 'A'));
+    spit(t / "big.pem", std::string(dockpol::rt::limits::max_key_file_bytes + 1, 'A'));
     auto big = run({"build", "ok.dpol", "-o", t / "x.dpb", "--sign", t / "big.pem"});
     CHECK(big.code == 2);
-    CHECK(big.err == "dockpolc: cannot read " + (t / "big.pem") + ": larger than 65536 bytes (max_key_bytes)\n");
+    CHECK(big.err == "dockpolc: cannot read " + (t / "big.pem") + ": larger than " +
+                         std::to_string(dockpol::rt::limits::max_key_file_bytes) + " bytes (max_key_file_bytes)\n");
     CHECK_FALSE(fs::exists(t / "x.dpb"));
 
     // max_request_bytes: a request file over 16 MiB is refused while reading.
@@ -165,6 +169,64 @@ TEST_CASE("missing and oversized input files are I/O errors (exit 2)") {
     auto big_req = run({"eval", "ok.dpol", "--input", t / "big.json"});
     CHECK(big_req.code == 2);
     CHECK(big_req.err == "dockpolc: cannot read " + (t / "big.json") + ": larger than 16777216 bytes (max_request_bytes)\n");
+}
+
+// dockpolc reads a bundle with the runtime's own bound (rt::limits), so what
+// it refuses for size is exactly what dockpold would refuse.
+TEST_CASE("the CLI's bundle limit is the runtime's: limit + 1 bytes is refused, naming the value") {
+    temp_dir t;
+    const std::size_t limit = dockpol::rt::limits::max_bundle_bytes;
+    const std::string magic = "\x89" "DPB\r\n\x1a\n";
+    spit(t / "over.dpb", magic + std::string(limit + 1 - magic.size(), '\0'));
+    auto over = run({"inspect", t / "over.dpb"});
+    CHECK(over.code == 2);
+    CHECK(over.err == "dockpolc: cannot read " + (t / "over.dpb") + ": larger than " + std::to_string(limit) +
+                          " bytes (max_bundle_bytes)\n");
+    // At the limit the file is read and judged by the loader (here: a bad header), not by its size.
+    spit(t / "at.dpb", magic + std::string(limit - magic.size(), '\0'));
+    auto at = run({"inspect", t / "at.dpb"});
+    CHECK(at.code == 2);
+    CHECK(at.err.find(": bundle rejected: ") != std::string::npos);
+    CHECK(at.err.find("larger than") == std::string::npos);
+
+    // --data files: the compiler's max_data_bytes, as `dockpolc limits` reports it.
+    auto js = json::parse(run({"limits", "--format", "json"}).out);
+    std::size_t data_limit = 0;
+    for (const auto& row : js)
+        if (row["table"] == "compiler" && row["name"] == "max_data_bytes") data_limit = row["value"];
+    REQUIRE(data_limit > 0);
+    spit(t / "data.json", std::string(data_limit + 1, ' '));
+    auto data = run({"check", "ok.dpol", "--data", t / "data.json"});
+    CHECK(data.code == 2);
+    CHECK(data.err == "dockpolc: cannot read " + (t / "data.json") + ": larger than " + std::to_string(data_limit) +
+                          " bytes (max_data_bytes)\n");
+}
+
+TEST_CASE("limits: the runtime and compiler tables as JSON, text and Markdown") {
+    auto js = run({"limits", "--format", "json"});
+    REQUIRE(js.code == 0);
+    const auto rows = json::parse(js.out);
+    std::set<std::string> names;
+    for (const auto& row : rows) {
+        const std::string key = row["table"].get<std::string>() + "." + row["name"].get<std::string>();
+        CHECK(names.insert(key).second);   // one row per limit and table
+        CHECK((row["unit"] == "bytes" || row["unit"] == "count"));
+        CHECK_FALSE(row["reason"].get<std::string>().empty());
+    }
+    auto value_of = [&](const std::string& table, const std::string& name) {
+        for (const auto& row : rows)
+            if (row["table"] == table && row["name"] == name) return row["value"].get<std::size_t>();
+        return std::size_t{0};
+    };
+    CHECK(value_of("runtime", "max_bundle_bytes") == dockpol::rt::limits::max_bundle_bytes);
+    CHECK(value_of("runtime", "max_target_bytes") == dockpol::rt::limits::max_target_bytes);
+    // A limit both share is in the runtime's table only.
+    CHECK(value_of("compiler", "max_string_bytes") == 0);
+    auto text = run({"limits"});
+    CHECK(text.code == 0);
+    CHECK(text.out.find("runtime.max_bundle_bytes ") != std::string::npos);
+    CHECK(run({"limits", "--format", "yaml"}).code == 2);
+    CHECK(run({"limits", "extra"}).code == 2);
 }
 
 TEST_CASE("check: clean policy, errors as text and as exact JSON") {
@@ -445,8 +507,57 @@ TEST_CASE("verify: digest, signature and verifier offline; exit 2 when any fails
     CHECK(run({"inspect", t / "u.dpb", "--pubkey", t / "pub.pem"}).code == 2);
 }
 
+// Scripts (tests/hotswap/hotswap_lib.py, fuzz/tools/make_corpus.py) cut and
+// patch bundles from this layout: it must tile the file exactly.
+TEST_CASE("inspect --format json: the byte layout of a plain and a signed bundle") {
+    temp_dir t;
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "u.dpb"}).code == 0);
+    REQUIRE(run({"keygen", "-o", t / "key.pem"}).code == 0);
+    REQUIRE(run({"build", "ok.dpol", "-o", t / "s.dpb", "--sign", t / "key.pem"}).code == 0);
+    for (const std::string name : {"u.dpb", "s.dpb"}) {
+        INFO(name);
+        const std::string bytes = slurp(t / name);
+        const json j = json::parse(run({"inspect", t / name, "--format", "json"}).out);
+        const json& l = j["layout"];
+        CHECK(l["size"] == bytes.size());
+        auto le = [&](std::size_t at, std::size_t n) {
+            std::uint64_t v = 0;
+            for (std::size_t i = n; i-- > 0;) v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
+            return v;
+        };
+        std::size_t at = 0;
+        for (const auto& f : l["header"]) {
+            CHECK(f["offset"] == at);
+            if (f.contains("value")) CHECK(f["value"] == le(at, f["size"]));
+            at += f["size"].get<std::size_t>();
+        }
+        CHECK(l["header"][0]["name"] == "magic");
+        CHECK(l["payload"]["offset"] == at);
+        std::uint32_t tag = 0;
+        for (const auto& s : l["sections"]) {
+            CHECK(s["tag"] == ++tag);   // every tag once, in order
+            CHECK(le(at, 4) == tag);
+            CHECK(le(at + 4, 4) == s["size"]);
+            CHECK(s["offset"] == at + 8);
+            at += 8 + s["size"].get<std::size_t>();
+        }
+        CHECK(l["sections"][0]["name"] == "strings");
+        CHECK(at == l["payload"]["offset"].get<std::size_t>() + l["payload"]["size"].get<std::size_t>());
+        const bool is_signed = name == "s.dpb";
+        CHECK(l["signature"].is_null() == !is_signed);
+        if (is_signed) {
+            CHECK(l["signature"]["offset"] == at);
+            CHECK(l["signature"]["key_id_size"] == 8);
+            at += l["signature"]["size"].get<std::size_t>();
+        }
+        CHECK(l["digest"]["offset"] == at);
+        CHECK(at + l["digest"]["size"].get<std::size_t>() == bytes.size());
+    }
+}
+
 TEST_CASE("every command has --help with its options and an example") {
-    for (const char* cmd : {"build", "check", "test", "eval", "inspect", "verify", "fmt", "keygen", "actions", "facts"}) {
+    for (const char* cmd :
+         {"build", "check", "test", "eval", "inspect", "verify", "fmt", "keygen", "actions", "facts", "limits"}) {
         auto h = run({cmd, "--help"});
         INFO(cmd);
         CHECK(h.code == 0);
@@ -724,8 +835,8 @@ TEST_CASE("fmt: --check diff, --write, idempotence") {
 }
 
 // The reference pages are generated; these fail when the checked-in copy is stale
-// (regenerate: dockpolc facts --format markdown > docs/facts.md, likewise actions).
-TEST_CASE("docs/facts.md and docs/actions.md are what dockpolc prints") {
+// (regenerate: dockpolc facts --format markdown > docs/facts.md, likewise actions and limits).
+TEST_CASE("docs/facts.md, docs/actions.md and docs/limits.md are what dockpolc prints") {
     const std::string docs = std::string(DOCKPOL_SOURCE_ROOT) + "/docs/";
     auto read = [](const std::string& path) {
         std::ifstream f(path, std::ios::binary);
@@ -739,6 +850,9 @@ TEST_CASE("docs/facts.md and docs/actions.md are what dockpolc prints") {
     auto actions = run({"actions", "--format", "markdown"});
     REQUIRE(actions.code == 0);
     CHECK(actions.out == read(docs + "actions.md"));
+    auto limits = run({"limits", "--format", "markdown"});
+    REQUIRE(limits.code == 0);
+    CHECK(limits.out == read(docs + "limits.md"));
 }
 
 TEST_CASE("facts: the fact table as text and JSON") {

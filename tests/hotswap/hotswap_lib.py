@@ -18,13 +18,6 @@ import e2e  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 
-# Bundle layout (runtime/dockpol/rt/bundle.hpp): 16-byte header, payload,
-# [72-byte signature block], 32-byte SHA-256 digest.
-HEADER = 16
-SIG_BLOCK = 72
-DIGEST = 32
-
-
 def fixture(name):
     return os.path.join(FIXTURES, name)
 
@@ -66,31 +59,38 @@ def install(data_or_path, dest):
     os.rename(tmp, dest)
 
 
-def is_signed(data):
-    return int.from_bytes(data[10:12], "little") & 1 == 1
+def layout(dockpolc, path):
+    """Where the header, payload, signature block and digest of the bundle at `path` lie, as
+    `dockpolc inspect --format json` reports them (docs/cli.md): the format is not re-typed here."""
+    r = e2e.run([dockpolc, "inspect", path, "--format", "json"], timeout=60)
+    if r.rc != 0:
+        raise e2e.Fatal("dockpolc inspect failed:\n" + r.describe())
+    return json.loads(r.out)["layout"]
 
 
-def redigest(data):
-    body = data[:-DIGEST]
+def redigest(lay, data):
+    """`data` (same layout as `lay`) with its SHA-256 trailer recomputed."""
+    body = data[:lay["digest"]["offset"]]
     return body + hashlib.sha256(body).digest()
 
 
-def resign(ws, data, key):
+def resign(ws, lay, data, key):
     """Replaces the signature over header+payload with one made by `key` (openssl pkeyutl), then re-digests."""
-    payload_len = int.from_bytes(data[12:16], "little")
-    signed = data[:HEADER + payload_len]
+    sig_block = lay["signature"]
+    signed = data[:sig_block["offset"]]
     blob = write(ws.path("to-sign.bin"), signed)
     sig_path = ws.path("sig.bin")
     r = e2e.run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", blob, "-out", sig_path])
     if r.rc != 0:
         raise e2e.Fatal("openssl pkeyutl -sign failed:\n" + r.describe())
     sig = read(sig_path)
-    key_id = data[HEADER + payload_len:HEADER + payload_len + 8]
-    return redigest(signed + key_id + sig + b"\0" * DIGEST)
+    key_id = data[sig_block["offset"]:sig_block["offset"] + sig_block["key_id_size"]]
+    return redigest(lay, signed + key_id + sig + bytes(lay["digest"]["size"]))
 
 
-def damaged(ws, good, how, key=None):
-    """Bytes of a bad variant of the bundle at `good`."""
+def damaged(ws, dockpolc, good, how, key=None):
+    """Bytes of a bad variant of the bundle at `good` (its layout read through dockpolc)."""
+    lay = layout(dockpolc, good)
     data = bytearray(read(good))
     if how == "corrupted":
         data[len(data) // 2] ^= 0x5A
@@ -99,16 +99,16 @@ def damaged(ws, good, how, key=None):
     elif how == "empty":
         data = bytearray()
     elif how == "tampered":
-        # A payload byte changes and the digest is recomputed: only the signature can tell.
-        data[HEADER + 20] ^= 0x01
-        data = bytearray(redigest(bytes(data)))
+        # A byte of the first section changes and the digest is recomputed: only the signature can tell.
+        data[lay["sections"][0]["offset"]] ^= 0x01
+        data = bytearray(redigest(lay, bytes(data)))
     elif how == "verifier":
         # Rule `zzzzz` becomes the reserved name `error`; digest (and signature) made valid again.
         i = data.find(b"zzzzz")
         if i < 0 or data.find(b"zzzzz", i + 1) >= 0:
             raise e2e.Fatal("verifier bait: expected exactly one 'zzzzz' in the bundle")
         data[i:i + 5] = b"error"
-        data = bytearray(resign(ws, bytes(data), key) if key else redigest(bytes(data)))
+        data = bytearray(resign(ws, lay, bytes(data), key) if key else redigest(lay, bytes(data)))
     else:
         raise ValueError(how)
     return bytes(data)

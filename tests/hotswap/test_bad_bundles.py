@@ -80,13 +80,13 @@ def body(ws, checks, argv):
     bait = hs.build(dockpolc, "verifier_bait.dpol", ws.path("bait.dpb"), "rev-bait", sign=k1)
     bait_unsigned = hs.build(dockpolc, "verifier_bait.dpol", ws.path("bait-u.dpb"), "rev-bait")
     bad = {
-        "corrupted": hs.damaged(ws, b, "corrupted"),
-        "truncated": hs.damaged(ws, b, "truncated"),
-        "empty": hs.damaged(ws, b, "empty"),
+        "corrupted": hs.damaged(ws, dockpolc, b, "corrupted"),
+        "truncated": hs.damaged(ws, dockpolc, b, "truncated"),
+        "empty": hs.damaged(ws, dockpolc, b, "empty"),
         "unsigned": hs.read(b_unsigned),
         "wrong-key": hs.read(b_k2),
-        "tampered": hs.damaged(ws, b, "tampered"),
-        "verifier": hs.damaged(ws, bait, "verifier", key=k1),
+        "tampered": hs.damaged(ws, dockpolc, b, "tampered"),
+        "verifier": hs.damaged(ws, dockpolc, bait, "verifier", key=k1),
     }
     keyflags = ["--bundle-pubkey", pub1]
 
@@ -106,7 +106,7 @@ def body(ws, checks, argv):
         c.check(f"start with {name} bundle: exit 2, reason and file named",
                 r.rc == 2 and len(lines) == 1 and REASONS[name] in lines[0] and path in lines[0], r.describe())
     # Without --bundle-pubkey the verifier alone still refuses the bait.
-    path = hs.write(ws.path("bad-verifier-unsigned.dpb"), hs.damaged(ws, bait_unsigned, "verifier"))
+    path = hs.write(ws.path("bad-verifier-unsigned.dpb"), hs.damaged(ws, dockpolc, bait_unsigned, "verifier"))
     q = hs.HotDockpold(ws, dockpold, path, certs, d)
     q.port, q.admin_port = e2e.free_port(), e2e.free_port()
     r = start_refused(q.args())

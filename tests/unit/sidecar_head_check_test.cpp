@@ -96,9 +96,11 @@ TEST_CASE("header count and target length limits hold at their bounds") {
     auto over = "GET /x HTTP/1.1\r\n" + fields + "X-last: v\r\n\r\n";
     CHECK(error_of(over) == "too many header fields");
 
-    std::string target = "/" + std::string(max_target_bytes - 1, 'a');
+    std::string target = "/" + std::string(dockpol::rt::limits::max_target_bytes - 1, 'a');
     CHECK_FALSE(check_request_head(head("GET " + target + " HTTP/1.1", {})).error);
-    CHECK(error_of(head("GET " + target + "a HTTP/1.1", {})) == "request target too long");
+    // The router's own message: one limit, one wording (rt/limits.def).
+    CHECK(error_of(head("GET " + target + "a HTTP/1.1", {})) ==
+          "request target longer than " + std::to_string(dockpol::rt::limits::max_target_bytes) + " bytes");
 }
 
 } // namespace sidecar_head_check_test

@@ -1,25 +1,34 @@
-// Named limits of the front end. Each is enforced with a `dp-limit` error
-// (or the noted code) and proven by a test in tests/unit/check_test.cpp.
+// Named limits of the front end (limits.def), plus the runtime's string limit
+// the front end enforces itself so no compiled policy fails the verifier.
 #pragma once
+#include <array>
 #include <cstddef>
+#include <span>
+
+#include "dockpol/rt/limits.hpp"
 
 namespace dockpol::dsl {
 
-// Policies are reviewed by people; a bigger file is a mistake or an attack on the compiler.
-inline constexpr std::size_t max_file_bytes = 1 << 20;
-// The sidecar walks rules in order per request; more than this is unreviewable and slow.
-inline constexpr std::size_t max_rules = 4096;
-// Parentheses, `not` and `any`/`all` recurse in the parser; the bound keeps the stack safe.
-inline constexpr std::size_t max_nesting_depth = 32;
-// A string literal is a name, a path or a pattern; longer ones are data, not policy.
-inline constexpr std::size_t max_string_bytes = 4096;
-// Sets are interned in the bundle and bit-tested per request; keep them reviewable.
-inline constexpr std::size_t max_set_elements = 4096;
-// `--data` files are exported group lists, not databases.
-inline constexpr std::size_t max_data_bytes = 4 << 20;
-// Inlining `let` names copies their values into every use; this caps the copy.
-inline constexpr std::size_t max_checked_nodes = 1 << 20;
-// One run reports every error, but a flood hides the first real one (note `dp-truncated`).
-inline constexpr std::size_t max_diagnostics = 100;
+#define LIMIT(name, value, unit, reason) inline constexpr std::size_t name = value;
+#include "dockpol/dsl/limits.def"
+#undef LIMIT
+
+// A string literal is a name, a path or a pattern: the bundle's bound (rt::limits) is the language's.
+inline constexpr std::size_t max_string_bytes = rt::limits::max_string_bytes;
+
+// Lowering appends builtin_ping and keeps sets as written; the bundle must still fit the runtime.
+static_assert(max_rules < rt::limits::max_rules, "dsl max_rules (+ builtin_ping) must fit rt::limits::max_rules");
+static_assert(max_set_elements <= rt::limits::max_set_size, "dsl max_set_elements must fit rt::limits::max_set_size");
+
+namespace detail {
+inline constexpr std::array compiler_limit_table = {
+#define LIMIT(name, value, unit, reason) rt::limit_row{#name, name, rt::limit_unit::unit, reason},
+#include "dockpol/dsl/limits.def"
+#undef LIMIT
+};
+} // namespace detail
+
+// The rows in limits.def order.
+inline std::span<const rt::limit_row> compiler_limits() { return detail::compiler_limit_table; }
 
 } // namespace dockpol::dsl

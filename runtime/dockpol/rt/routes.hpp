@@ -16,17 +16,10 @@
 #include "dockpol/rt/detail/query.hpp"
 #include "dockpol/rt/detail/request_target.hpp"
 #include "dockpol/rt/detail/route_pattern.hpp"
+#include "dockpol/rt/limits.hpp"
 #include "dockpol/rt/request.hpp"
 
 namespace dockpol::rt {
-
-// Longest request target routed: docker CLI targets are well under 1 KiB even
-// with JSON filters; anything longer is refused before any work is done.
-inline constexpr std::size_t max_target_bytes = 8192;
-
-// Most query parameters decoded: bounds per-request work and memory; the CLI
-// sends a handful.
-inline constexpr std::size_t max_query_pairs = 256;
 
 // One row of routes.def.
 struct route_info {
@@ -75,18 +68,12 @@ struct route_result {
 
 namespace detail {
 
-// RFC 9110 token characters: what a method may consist of.
-inline constexpr bool is_tchar(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 // Fills `r` (except ok/error); returns "" or the reason for a 400.
 inline std::string_view route_into(std::string_view method, std::string_view target, route_result& r) {
     if (method.empty()) return "empty method";
     for (const char c : method)
         if (!is_tchar(c)) return "invalid method";
-    if (target.size() > max_target_bytes) return "request target longer than 8192 bytes";
+    if (auto why = check_target_length(target); !why.empty()) return why;
     // Only origin-form reaches routing: absolute-form and `*` name no Docker endpoint.
     if (target.empty() || target.front() != '/') return "request target is not origin-form (must start with '/')";
     if (auto why = check_target_bytes(target); !why.empty()) return why;
@@ -112,7 +99,7 @@ inline std::string_view route_into(std::string_view method, std::string_view tar
         r.path.erase(0, seg_end);
     }
 
-    if (auto why = parse_query(raw_query, max_query_pairs, r.query); !why.empty()) return why;
+    if (auto why = parse_query(raw_query, limits::max_query_pairs, r.query); !why.empty()) return why;
 
     r.action_id = unknown_action_id;
     for (std::size_t i = 0; i < route_table.size(); ++i) {

@@ -16,15 +16,13 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "dockpol/rt/limits.hpp"
 #include "dockpol/rt/sha256.hpp"
 
 namespace dockpol::rt {
 
 using key_id_bytes = std::array<std::uint8_t, 8>;
 using ed25519_signature = std::array<std::uint8_t, 64>;
-
-// A PEM key file is a few hundred bytes; anything larger is not a key.
-inline constexpr std::size_t max_key_file_bytes = 64 * 1024;
 
 struct public_key {
     std::string key_id;           // 16 hex digits
@@ -63,9 +61,9 @@ inline std::variant<std::string, std::string> read_small_file(const std::string&
     char buf[4096];
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
         text.append(buf, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > max_key_file_bytes)
+        if (text.size() > limits::max_key_file_bytes)
             return std::variant<std::string, std::string>(std::in_place_index<1>, path + ": larger than " +
-                                                          std::to_string(max_key_file_bytes) + " bytes, not a key");
+                                                          std::to_string(limits::max_key_file_bytes) + " bytes, not a key");
     }
     return std::variant<std::string, std::string>(std::in_place_index<0>, std::move(text));
 }

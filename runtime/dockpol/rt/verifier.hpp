@@ -19,6 +19,7 @@
 
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/glob.hpp"
+#include "dockpol/rt/limits.hpp"
 #include "dockpol/rt/owner_forms.hpp"
 #include "dockpol/rt/owner_label.hpp"
 #include "dockpol/rt/path_clean.hpp"
@@ -26,40 +27,6 @@
 #include "dockpol/rt/safe_paths.hpp"
 
 namespace dockpol::rt {
-
-// Named limits. Each bounds memory or time for a hostile bundle; real
-// policies stay orders of magnitude below.
-namespace limits {
-// A bundle is read whole into memory on every reload.
-inline constexpr std::size_t max_bundle_bytes = 16u << 20;
-// Interned strings: names, literals, set members; ids fit comfortably in u32.
-inline constexpr std::size_t max_strings = 65536;
-// One string is a name, a label, a path or a glob; 4 KiB bounds per-compare cost.
-inline constexpr std::size_t max_string_bytes = 4096;
-// Sets (literal `{...}` and action sets).
-inline constexpr std::size_t max_sets = 65536;
-// Members of one set; bounds the binary search and the action bitset build.
-inline constexpr std::size_t max_set_size = 65536;
-// Glob patterns; each is compiled at load time.
-inline constexpr std::size_t max_globs = 4096;
-// Number constants.
-inline constexpr std::size_t max_numbers = 65536;
-// Rules; a decision runs them in order.
-inline constexpr std::size_t max_rules = 10000;
-// Instructions in total; every instruction runs at most once per rule (or per
-// list element inside any/all), so this bounds a decision's work.
-inline constexpr std::size_t max_code = 1u << 20;
-// Slots (values bound per request); insn.slot is 16 bits.
-inline constexpr std::size_t max_slots = 4096;
-// Element sub-paths of one list slot (`x.A.B` names in any/all predicates).
-inline constexpr std::size_t max_subpaths = 256;
-// any/all predicate blocks.
-inline constexpr std::size_t max_blocks = 65536;
-// Source files named in the manifest.
-inline constexpr std::size_t max_sources = 4096;
-// Entries of each `safe` list (host paths, volume drivers).
-inline constexpr std::size_t max_safe_entries = 4096;
-} // namespace limits
 
 // The name lowering gives the rule appended after the policy's rules.
 inline constexpr std::string_view builtin_ping_rule = "builtin_ping";

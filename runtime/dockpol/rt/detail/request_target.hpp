@@ -6,8 +6,22 @@
 #include <string_view>
 
 #include "dockpol/rt/detail/percent.hpp"
+#include "dockpol/rt/limits.hpp"
 
 namespace dockpol::rt::detail {
+
+// RFC 9110 token characters: what a method and a header field name may consist of.
+inline constexpr bool is_tchar(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// "" or why the target is too long to route (limits::max_target_bytes, named in the message).
+inline std::string_view check_target_length(std::string_view target) {
+    static const std::string too_long =
+        "request target longer than " + std::to_string(limits::max_target_bytes) + " bytes";
+    return target.size() > limits::max_target_bytes ? std::string_view(too_long) : std::string_view();
+}
 
 // Raw bytes no request line may carry in its target: controls and space
 // split or end the request line, `#` starts a fragment a client never sends.
