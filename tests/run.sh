@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds dockpol and runs every test: unit, golden, examples' cases, CLI,
-# fuzz-corpus replay, end-to-end (real dockerd + docker CLI), then the
-# sanitizer half (ASan+UBSan unit tests and a short libFuzzer run per target,
-# fuzz/ci.sh). Prints a final line `tests: N passed, M failed, K skipped`;
+# fuzz-corpus replay, end-to-end (real dockerd + docker CLI), and beside them
+# the sanitizer half (ASan+UBSan unit tests and a short libFuzzer run per
+# target, fuzz/ci.sh, at lower priority). Prints a final line `tests: N passed, M failed, K skipped`;
 # a skip is never a pass, and under CI (CI=true) every test must run, so a
 # skipped one fails the run.
 # Usage: bash tests/run.sh [BUILD_DIR]
@@ -34,6 +34,16 @@ if ! ninja -C "$build" -j 2 >"$build/ninja.log" 2>&1; then
   failed=1; finish
 fi
 
+# The sanitizer half (its own clang build, then libFuzzer runs) starts now, at
+# lower priority, beside the tests: the end-to-end tests mostly wait on dockerd
+# and the docker CLI, so the two cores would otherwise idle through them.
+fuzz_log=$(mktemp)
+fuzz_pid=""
+if [ -z "${DOCKPOL_SKIP_SANITIZE:-}" ]; then
+  nice -n 10 bash "$root/fuzz/ci.sh" >"$fuzz_log" 2>&1 &
+  fuzz_pid=$!
+fi
+
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2
 counts=$(python3 - "$build/meson-logs/testlog.json" <<'PY'
 import json, sys
@@ -57,9 +67,9 @@ PY
 read -r p f s <<<"$counts"
 passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 
-if [ -z "${DOCKPOL_SKIP_SANITIZE:-}" ]; then
-  fuzz_log=$(mktemp)
-  bash "$root/fuzz/ci.sh" 2>&1 | tee "$fuzz_log"
+if [ -n "$fuzz_pid" ]; then
+  wait "$fuzz_pid"
+  cat "$fuzz_log"
   out=$(sed -n 's/^fuzzci: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$fuzz_log" | tail -1)
   rm -f "$fuzz_log"
   if [ -n "$out" ]; then
