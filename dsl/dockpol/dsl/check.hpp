@@ -316,6 +316,7 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
 }
 
 inline std::optional<operand> resolve_operand(check_context& cx, const expr& e, const scope& sc) {
+    count_work();
     operand o;
     o.node = e;
     o.dynamic = false;
@@ -625,6 +626,7 @@ inline std::optional<expr> check_quantifier(check_context& cx, const expr& e, co
 }
 
 inline std::optional<expr> check_cond(check_context& cx, const expr& e, const scope& sc) {
+    count_work();
     switch (e.kind) {
     case expr_kind::and_:
     case expr_kind::or_:
