@@ -146,6 +146,8 @@ struct check_context {
     std::vector<bool> rule_ok;
     std::size_t nodes = 0;
     bool node_limit_reported = false;
+    // A `--data` file could not be read as a whole: any unknown name may be one of its keys.
+    bool data_unread = false;
 
     void error(std::string code, span sp, std::string msg, std::string help = {}) {
         diags.push_back(make_diag(pol.files, std::move(code), severity::error, sp, std::move(msg), std::move(help)));
@@ -289,6 +291,8 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
                      "action names are strings: write " + quote_string(name));
             return std::nullopt;
         }
+        // The dp-data error already stands for it.
+        if (cx.data_unread) return std::nullopt;
         std::vector<std::string> cands;
         for (const auto& [n, c] : cx.constants) cands.push_back(n);
         for (const auto& f : rt::field_table)
@@ -676,7 +680,7 @@ inline std::optional<expr> resolve_constant(check_context& cx, const std::string
         if (resolve_field(d.value.text) || rt::find_field(d.value.text))
             cx.error("dp-type", d.value.sp, "a `let` holds a constant; `" + d.value.text + "` is a field",
                      "use the field directly in rule conditions");
-        else
+        else if (!cx.data_unread)
             cx.error("dp-undefined-name", d.value.sp, "undefined name `" + d.value.text + "`");
     } else {
         v = d.value;
@@ -721,6 +725,7 @@ inline void stage_load_data(check_context& cx) {
             data_error(cx, in, 0,
                        "data file is " + std::to_string(in.json_text.size()) + " bytes; the limit is " +
                            std::to_string(max_data_bytes));
+            cx.data_unread = true;
             continue;
         }
         nlohmann::json j;
@@ -728,10 +733,12 @@ inline void stage_load_data(check_context& cx) {
             j = nlohmann::json::parse(in.json_text);
         } catch (const nlohmann::json::parse_error& e) {
             data_error(cx, in, e.byte > 0 ? e.byte - 1 : 0, std::string("malformed JSON: ") + e.what());
+            cx.data_unread = true;
             continue;
         }
         if (!j.is_object()) {
             data_error(cx, in, 0, "a data file must be a JSON object whose keys become constants");
+            cx.data_unread = true;
             continue;
         }
         for (const auto& item : j.items()) {
@@ -741,6 +748,14 @@ inline void stage_load_data(check_context& cx) {
             const std::size_t key_at = in.json_text.find("\"" + key + "\"");
             auto fail = [&](std::string why) {
                 data_error(cx, in, key_at == std::string::npos ? 0 : key_at, "key \"" + key + "\": " + why);
+            };
+            // A key with a bad value is still known: its uses fail quietly instead of reading as undefined.
+            auto fail_value = [&](std::string why) {
+                fail(std::move(why));
+                constant c;
+                c.st = constant::state::failed;
+                c.data_file_name = in.name;
+                cx.constants.emplace(key, std::move(c));
             };
             if (!is_name(key)) {
                 fail("not a valid name (letters, digits, '_'; not a keyword)");
@@ -781,16 +796,16 @@ inline void stage_load_data(check_context& cx) {
                     v.items.push_back(std::move(s));
                 }
                 if (!ok) {
-                    fail("arrays must hold strings only (they become sets)");
+                    fail_value("arrays must hold strings only (they become sets)");
                     continue;
                 }
                 if (v.items.size() > max_set_elements) {
-                    fail("has " + std::to_string(v.items.size()) + " elements; the set limit is " +
+                    fail_value("has " + std::to_string(v.items.size()) + " elements; the set limit is " +
                          std::to_string(max_set_elements));
                     continue;
                 }
             } else {
-                fail("must be a string, number, bool or array of strings");
+                fail_value("must be a string, number, bool or array of strings");
                 continue;
             }
             constant c;
