@@ -268,6 +268,46 @@ TEST_CASE("check: no dp-no-default after an error that left part of the policy u
     }
 }
 
+TEST_CASE("check: body paths the Engine API types as bool or number") {
+    const std::string create = "default deny\nrule r: deny if action == \"container_create\" and ";
+    // Column 50: where the comparison starts, after the action test.
+    expect_only(create + "body.HostConfig.Privileged == \"true\"\n",
+                {"dp-type", 2, 50, "drop the quotes: `body.HostConfig.Privileged == true`"});
+    expect_only(create + "body.HostConfig.Memory != \"0\"\n",
+                {"dp-type", 2, 50, "drop the quotes: `body.HostConfig.Memory != 0`"});
+    expect_only(create + "body.Tty == \"false\"\n", {"dp-type", 2, 50, "drop the quotes: `body.Tty == false`"});
+    // A bool path with a number and a number path with a bool (no quotes to drop).
+    expect_only(create + "body.HostConfig.Privileged == 1\n", {"dp-type", 2, 50, ""});
+    expect_only(create + "body.HostConfig.Memory == true\n", {"dp-type", 2, 50, ""});
+    expect_only(create + "body.HostConfig.Privileged < 1\n", {"dp-type", 2, 50, ""});
+    expect_only(create + "body.HostConfig.Memory in {\"1\"}\n", {"dp-type", 2, 50, ""});
+    // dockerd matches JSON keys case-insensitively, and so does the table.
+    expect_only(create + "body.hostconfig.PRIVILEGED == \"true\"\n",
+                {"dp-type", 2, 50, "drop the quotes: `body.hostconfig.PRIVILEGED == true`"});
+    const auto msg = analyze_text(create + "body.HostConfig.Privileged == \"true\"\n").diagnostics;
+    REQUIRE(with_code(msg, "dp-type").size() == 1);
+    CHECK(with_code(msg, "dp-type")[0].message ==
+          "cannot compare `body.HostConfig.Privileged` (a bool in the Engine API) with \"true\" (a string)");
+    // Every action of the rule types the path alike: still an error.
+    expect_only("default deny\nrule r: deny if action in {\"container_create\", \"container_exec\"} and body.Tty == \"1\"\n",
+                {"dp-type", 2, 70, ""});
+    // One of them does not (volume_create has no Tty; dockerd ignores the key): only the warning.
+    expect_only("default deny\nrule r: deny if action in {\"container_create\", \"volume_create\"} and body.Tty == \"true\"\n",
+                {"dp-quoted-literal", 2, 81, "if the API sends a boolean, drop the quotes: `body.Tty == true`"});
+    expect_only("default deny\nrule r: deny if body.HostConfig.Privileged == \"true\"\n",
+                {"dp-quoted-literal", 2, 47, "if the API sends a boolean, drop the quotes: `body.HostConfig.Privileged == true`"});
+    // Paths the table does not type (strings, maps) compare with strings as before.
+    check_ok({source_file{"t.dpol", create + "body.HostConfig.Privileged == true and body.HostConfig.Memory > 1000 "
+                                             "and body.HostConfig.NetworkMode == \"host\" and body.Labels.x == \"1\"\n"}});
+    // The table itself: generated rows for the paths the docs name.
+    const dockpol::rt::action_mask creates = dockpol::rt::action_mask{}.set(*dockpol::rt::find_action("container_create"));
+    CHECK(body_path_type("HostConfig.Privileged", creates) == body_type::boolean);
+    CHECK(body_path_type("HostConfig.Memory", creates) == body_type::number);
+    CHECK(body_path_type("Tty", creates) == body_type::boolean);
+    CHECK_FALSE(body_path_type("Image", creates).has_value());
+    CHECK_FALSE(body_path_type("HostConfig.Privileged", std::nullopt).has_value());
+}
+
 TEST_CASE("check: --data constants") {
     front_options o;
     o.data.push_back({"groups.json", dsl_test::read_text(dsl_test::fixture_path("data_groups.json"))});
