@@ -1,8 +1,8 @@
 // `eval --explain`: for each rule before the one that decided, why it did not
 // match. With sources, each top-level conjunct of the rule's condition is
 // evaluated alone by the reference evaluator and the first false one is
-// named with its source text; a bundle has no source, so it says only that
-// the condition was false.
+// named with its source text; a bundle has no source, so its conditions are
+// rebuilt from the code (cli/code_explain.hpp) and explained the same way.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -14,7 +14,9 @@
 
 #include "dockpol/dsl.hpp"
 #include "dockpol/dsl/reference_eval.hpp"
+#include "cli/code_explain.hpp"
 #include "cli/policy_input.hpp"
+#include "dockpol/rt/bind.hpp"
 #include "dockpol/rt/vm.hpp"
 
 namespace dockpol::dsl::cli {
@@ -35,6 +37,18 @@ inline constexpr std::size_t max_explain_text = 160;
 
 namespace detail {
 
+// `text` cut to max_explain_text bytes.
+inline std::string shortened(std::string out) {
+    if (out.size() > max_explain_text) {
+        std::size_t cut = max_explain_text;
+        // Never cut inside a UTF-8 sequence.
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+        out.resize(cut);
+        out += "…";
+    }
+    return out;
+}
+
 // The source text of `e` with runs of whitespace (line breaks) folded to one space.
 inline std::string source_text(const std::vector<source_file>& files, const expr& e) {
     if (e.sp.file >= files.size()) return {};
@@ -52,14 +66,7 @@ inline std::string source_text(const std::vector<source_file>& files, const expr
         space = false;
         out += c;
     }
-    if (out.size() > max_explain_text) {
-        std::size_t cut = max_explain_text;
-        // Never cut inside a UTF-8 sequence.
-        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-        out.resize(cut);
-        out += "…";
-    }
-    return out;
+    return shortened(std::move(out));
 }
 
 // Whether `cond` holds for `req`, asked of the reference evaluator through a
@@ -164,6 +171,29 @@ inline std::string why_not(const checked_policy& cp, const checked_rule& r, cons
     return "condition is false";
 }
 
+// why_not for a rule rebuilt from a bundle's code: the first false top-level conjunct, as text.
+inline std::string why_not(const code_reader& code, std::size_t rule) {
+    const auto cond = code.condition(rule);
+    if (!cond) return "condition is false";
+    std::vector<const code_expr*> conjuncts;
+    if (cond->k == code_expr::kind::and_)
+        for (const auto& e : cond->items) conjuncts.push_back(&e);
+    else
+        conjuncts.push_back(&*cond);
+    for (const code_expr* c : conjuncts) {
+        if (code.holds(*c)) continue;
+        std::vector<std::pair<std::string, rt::value>> values;
+        // A bare bool field already says its value, as in the source explanation.
+        const bool bare = c->k == code_expr::kind::test && rt::image_of(code.program()).code[c->pc].op == rt::opcode::is_true;
+        if (!bare) code.values(*c, values);
+        std::string out = shortened(code.text(*c)) + " is false";
+        for (std::size_t i = 0; i < values.size(); ++i)
+            out += (i ? ", " : ": ") + values[i].first + " is " + value_text(values[i].second);
+        return out;
+    }
+    return "condition is false";
+}
+
 } // namespace detail
 
 inline std::vector<explain_item> explain(const runnable_policy& p, const rt::request& req, const rt::decision& d) {
@@ -172,6 +202,12 @@ inline std::vector<explain_item> explain(const runnable_policy& p, const rt::req
     std::size_t end = 0;
     if (d.rule_index >= 0) end = static_cast<std::size_t>(d.rule_index);
     else if (d.rule == "default") end = img.rules.size();
+    // A bundle: the rules' code is read against the input the VM saw.
+    std::optional<rt::input> bound;
+    if (!p.checked)
+        if (auto b = rt::bind(*p.prog, req); std::holds_alternative<rt::input>(b)) bound = std::get<rt::input>(std::move(b));
+    std::optional<detail::code_reader> code;
+    if (bound) code.emplace(*p.prog, *bound, req.action);
     std::vector<explain_item> out;
     for (std::size_t i = 0; i < end && i < img.rules.size(); ++i) {
         explain_item item;
@@ -185,6 +221,8 @@ inline std::vector<explain_item> explain(const runnable_policy& p, const rt::req
             item.because = detail::why_not(*p.checked, *src, req);
         else if (item.rule == "builtin_ping")
             item.because = "action is not \"system_ping\"";
+        else if (code)
+            item.because = detail::why_not(*code, i);
         else
             item.because = "condition is false";
         out.push_back(std::move(item));
@@ -192,10 +230,20 @@ inline std::vector<explain_item> explain(const runnable_policy& p, const rt::req
     return out;
 }
 
-// With sources: the fields the deciding rule's condition reads, with their values.
+// The fields the deciding rule's condition reads, with their values (a bundle's: rebuilt from its code).
 inline std::optional<decider_facts> decider_values(const runnable_policy& p, const rt::request& req,
                                                    const rt::decision& d) {
-    if (!p.checked || d.rule_index < 0) return std::nullopt;
+    if (d.rule_index < 0) return std::nullopt;
+    if (!p.checked) {
+        auto b = rt::bind(*p.prog, req);
+        if (!std::holds_alternative<rt::input>(b)) return std::nullopt;
+        const detail::code_reader code(*p.prog, std::get<rt::input>(b), req.action);
+        const auto cond = code.condition(static_cast<std::size_t>(d.rule_index));
+        if (!cond) return std::nullopt;
+        decider_facts out{d.rule, {}};
+        code.values(*cond, out.values);
+        return out;
+    }
     for (const auto& r : p.checked->rules) {
         if (r.name != d.rule || !r.cond) continue;
         decider_facts out{r.name, {}};

@@ -253,6 +253,64 @@ TEST_CASE("check: a missing default is a note and means deny") {
     CHECK(r.checked->default_effect == dockpol::rt::effect::deny);
 }
 
+TEST_CASE("check: no dp-no-default after an error that left part of the policy unread") {
+    // Each policy lacks a `default`, but the error comes first: the statement it hides may be the default.
+    std::string many;
+    for (std::size_t i = 0; i <= max_rules; ++i)
+        many += "rule r" + std::to_string(i) + ": allow if user == \"u" + std::to_string(i) + "\"\n";
+    const std::string deep = "rule d: allow if " + std::string(max_nesting_depth + 1, '(') + "user == \"x\"" +
+                             std::string(max_nesting_depth + 1, ')') + "\n";
+    const std::string big = "rule b: allow if user == \"x\"\n#" + std::string(max_file_bytes, 'x') + "\n";
+    const std::string typo = "defualt deny\nrule r: allow if user == \"x\"\n";
+    for (const auto& [text, code] : {std::pair{many, "dp-limit"}, std::pair{deep, "dp-limit"},
+                                     std::pair{big, "dp-limit"}, std::pair{typo, "dp-parse"}}) {
+        const auto r = analyze_text(text);
+        INFO(text.substr(0, 80));
+        CHECK(with_code(r.diagnostics, code).size() == 1);
+        CHECK(with_code(r.diagnostics, "dp-no-default").empty());
+    }
+}
+
+TEST_CASE("check: body paths the Engine API types as bool or number") {
+    const std::string create = "default deny\nrule r: deny if action == \"container_create\" and ";
+    // Column 50: where the comparison starts, after the action test.
+    expect_only(create + "body.HostConfig.Privileged == \"true\"\n",
+                {"dp-type", 2, 50, "drop the quotes: `body.HostConfig.Privileged == true`"});
+    expect_only(create + "body.HostConfig.Memory != \"0\"\n",
+                {"dp-type", 2, 50, "drop the quotes: `body.HostConfig.Memory != 0`"});
+    expect_only(create + "body.Tty == \"false\"\n", {"dp-type", 2, 50, "drop the quotes: `body.Tty == false`"});
+    // A bool path with a number and a number path with a bool (no quotes to drop).
+    expect_only(create + "body.HostConfig.Privileged == 1\n", {"dp-type", 2, 50, ""});
+    expect_only(create + "body.HostConfig.Memory == true\n", {"dp-type", 2, 50, ""});
+    expect_only(create + "body.HostConfig.Privileged < 1\n", {"dp-type", 2, 50, ""});
+    expect_only(create + "body.HostConfig.Memory in {\"1\"}\n", {"dp-type", 2, 50, ""});
+    // dockerd matches JSON keys case-insensitively, and so does the table.
+    expect_only(create + "body.hostconfig.PRIVILEGED == \"true\"\n",
+                {"dp-type", 2, 50, "drop the quotes: `body.hostconfig.PRIVILEGED == true`"});
+    const auto msg = analyze_text(create + "body.HostConfig.Privileged == \"true\"\n").diagnostics;
+    REQUIRE(with_code(msg, "dp-type").size() == 1);
+    CHECK(with_code(msg, "dp-type")[0].message ==
+          "cannot compare `body.HostConfig.Privileged` (a bool in the Engine API) with \"true\" (a string)");
+    // Every action of the rule types the path alike: still an error.
+    expect_only("default deny\nrule r: deny if action in {\"container_create\", \"container_exec\"} and body.Tty == \"1\"\n",
+                {"dp-type", 2, 70, ""});
+    // One of them does not (volume_create has no Tty; dockerd ignores the key): only the warning.
+    expect_only("default deny\nrule r: deny if action in {\"container_create\", \"volume_create\"} and body.Tty == \"true\"\n",
+                {"dp-quoted-literal", 2, 81, "if the API sends a boolean, drop the quotes: `body.Tty == true`"});
+    expect_only("default deny\nrule r: deny if body.HostConfig.Privileged == \"true\"\n",
+                {"dp-quoted-literal", 2, 47, "if the API sends a boolean, drop the quotes: `body.HostConfig.Privileged == true`"});
+    // Paths the table does not type (strings, maps) compare with strings as before.
+    check_ok({source_file{"t.dpol", create + "body.HostConfig.Privileged == true and body.HostConfig.Memory > 1000 "
+                                             "and body.HostConfig.NetworkMode == \"host\" and body.Labels.x == \"1\"\n"}});
+    // The table itself: generated rows for the paths the docs name.
+    const dockpol::rt::action_mask creates = dockpol::rt::action_mask{}.set(*dockpol::rt::find_action("container_create"));
+    CHECK(body_path_type("HostConfig.Privileged", creates) == body_type::boolean);
+    CHECK(body_path_type("HostConfig.Memory", creates) == body_type::number);
+    CHECK(body_path_type("Tty", creates) == body_type::boolean);
+    CHECK_FALSE(body_path_type("Image", creates).has_value());
+    CHECK_FALSE(body_path_type("HostConfig.Privileged", std::nullopt).has_value());
+}
+
 TEST_CASE("check: --data constants") {
     front_options o;
     o.data.push_back({"groups.json", dsl_test::read_text(dsl_test::fixture_path("data_groups.json"))});
@@ -294,6 +352,35 @@ TEST_CASE("check: bad --data files") {
     CHECK(clash[0].file == "t.dpol");
     CHECK(clash[0].sp.line == 2);
     CHECK(clash[0].sp.column == 5);
+}
+
+TEST_CASE("check: no undefined names for what a bad --data file would have defined") {
+    auto diags = [](const std::string& json, const std::string& policy) {
+        front_options o;
+        o.data.push_back({"d.json", json});
+        return analyze_text(policy, o).diagnostics;
+    };
+    const std::string uses = "default deny\nrule r: allow if group in ldap_admins and host == prod_host\n";
+    // The file could not be read: any unknown name may be one of its keys.
+    for (const std::string& json : {std::string("{\"ldap_admins\": [\"a\"],"), std::string("[\"a\"]"),
+                                   "{\"x\": \"" + std::string(max_data_bytes, 'x') + "\"}"}) {
+        const auto ds = diags(json, uses);
+        INFO(json.substr(0, 40));
+        CHECK(with_code(ds, "dp-data").size() == 1);
+        CHECK(with_code(ds, "dp-undefined-name").empty());
+        CHECK(ds.size() == 1);
+    }
+    // A key whose value is bad is still known; the other, good key is used as usual.
+    const auto bad_key = diags("{\"ldap_admins\": [1], \"prod_host\": \"p\"}", uses);
+    CHECK(with_code(bad_key, "dp-data").size() == 1);
+    CHECK(with_code(bad_key, "dp-undefined-name").empty());
+    CHECK(bad_key.size() == 1);
+    // A `let` of a bad key reads quietly too.
+    CHECK(diags("{\"a\": null}", "default deny\nlet b = a\nrule r: allow if user == b\n").size() == 1);
+    // A name no data file could define is still undefined.
+    const auto read = diags("{\"ldap_admins\": [\"a\"]}", uses);
+    REQUIRE(with_code(read, "dp-undefined-name").size() == 1);
+    CHECK(with_code(read, "dp-undefined-name")[0].message == "undefined name `prod_host`");
 }
 
 TEST_CASE("check: diagnostics are capped with a note") {

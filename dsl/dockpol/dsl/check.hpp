@@ -31,6 +31,7 @@
 #include "dockpol/dsl/detail/text.hpp"
 #include "dockpol/dsl/diagnostic.hpp"
 #include "dockpol/dsl/limits.hpp"
+#include "dockpol/dsl/body_types.hpp"
 #include "dockpol/dsl/rule_actions.hpp"
 #include "dockpol/dsl/safe_paths.hpp"
 #include "dockpol/dsl/suggest.hpp"
@@ -146,6 +147,8 @@ struct check_context {
     std::vector<bool> rule_ok;
     std::size_t nodes = 0;
     bool node_limit_reported = false;
+    // A `--data` file could not be read as a whole: any unknown name may be one of its keys.
+    bool data_unread = false;
 
     void error(std::string code, span sp, std::string msg, std::string help = {}) {
         diags.push_back(make_diag(pol.files, std::move(code), severity::error, sp, std::move(msg), std::move(help)));
@@ -289,6 +292,8 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
                      "action names are strings: write " + quote_string(name));
             return std::nullopt;
         }
+        // The dp-data error already stands for it.
+        if (cx.data_unread) return std::nullopt;
         std::vector<std::string> cands;
         for (const auto& [n, c] : cx.constants) cands.push_back(n);
         for (const auto& f : rt::field_table)
@@ -316,6 +321,7 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
 }
 
 inline std::optional<operand> resolve_operand(check_context& cx, const expr& e, const scope& sc) {
+    count_work();
     operand o;
     o.node = e;
     o.dynamic = false;
@@ -445,16 +451,7 @@ inline void literal_hints(check_context& cx, const operand& field, const operand
                    "`" + op + "` compares the whole value; " + quote_string(v) + " looks like a glob pattern",
                    "for a pattern write `" + std::string(op == "!=" ? "not " : "") + field.node.text + " matches " +
                        quote_string(v) + "`");
-    // `body.HostConfig.Privileged == "true"`: the API sends a boolean (or a number), never this string.
-    if (field.type == vtype::json) {
-        const bool numeric = looks_numeric(v);
-        if (v == "true" || v == "false" || numeric)
-            cx.warning("dp-quoted-literal", lit.node.sp,
-                       field.what + " is compared with the string " + quote_string(v) +
-                           ", which a JSON boolean or number never equals",
-                       "if the API sends a " + std::string(numeric ? "number" : "boolean") + ", drop the quotes: `" +
-                           field.node.text + " " + op + " " + v + "`");
-    }
+    // Body paths with a quoted `true` or number: stage_body_types, which knows the rule's actions.
 }
 
 // Regular-expression syntax in a glob (`^dev-.*$`, `dev-{1,2}`): the glob would match it literally.
@@ -625,6 +622,7 @@ inline std::optional<expr> check_quantifier(check_context& cx, const expr& e, co
 }
 
 inline std::optional<expr> check_cond(check_context& cx, const expr& e, const scope& sc) {
+    count_work();
     switch (e.kind) {
     case expr_kind::and_:
     case expr_kind::or_:
@@ -674,7 +672,7 @@ inline std::optional<expr> resolve_constant(check_context& cx, const std::string
         if (resolve_field(d.value.text) || rt::find_field(d.value.text))
             cx.error("dp-type", d.value.sp, "a `let` holds a constant; `" + d.value.text + "` is a field",
                      "use the field directly in rule conditions");
-        else
+        else if (!cx.data_unread)
             cx.error("dp-undefined-name", d.value.sp, "undefined name `" + d.value.text + "`");
     } else {
         v = d.value;
@@ -719,6 +717,7 @@ inline void stage_load_data(check_context& cx) {
             data_error(cx, in, 0,
                        "data file is " + std::to_string(in.json_text.size()) + " bytes; the limit is " +
                            std::to_string(max_data_bytes));
+            cx.data_unread = true;
             continue;
         }
         nlohmann::json j;
@@ -726,10 +725,12 @@ inline void stage_load_data(check_context& cx) {
             j = nlohmann::json::parse(in.json_text);
         } catch (const nlohmann::json::parse_error& e) {
             data_error(cx, in, e.byte > 0 ? e.byte - 1 : 0, std::string("malformed JSON: ") + e.what());
+            cx.data_unread = true;
             continue;
         }
         if (!j.is_object()) {
             data_error(cx, in, 0, "a data file must be a JSON object whose keys become constants");
+            cx.data_unread = true;
             continue;
         }
         for (const auto& item : j.items()) {
@@ -739,6 +740,14 @@ inline void stage_load_data(check_context& cx) {
             const std::size_t key_at = in.json_text.find("\"" + key + "\"");
             auto fail = [&](std::string why) {
                 data_error(cx, in, key_at == std::string::npos ? 0 : key_at, "key \"" + key + "\": " + why);
+            };
+            // A key with a bad value is still known: its uses fail quietly instead of reading as undefined.
+            auto fail_value = [&](std::string why) {
+                fail(std::move(why));
+                constant c;
+                c.st = constant::state::failed;
+                c.data_file_name = in.name;
+                cx.constants.emplace(key, std::move(c));
             };
             if (!is_name(key)) {
                 fail("not a valid name (letters, digits, '_'; not a keyword)");
@@ -779,16 +788,16 @@ inline void stage_load_data(check_context& cx) {
                     v.items.push_back(std::move(s));
                 }
                 if (!ok) {
-                    fail("arrays must hold strings only (they become sets)");
+                    fail_value("arrays must hold strings only (they become sets)");
                     continue;
                 }
                 if (v.items.size() > max_set_elements) {
-                    fail("has " + std::to_string(v.items.size()) + " elements; the set limit is " +
+                    fail_value("has " + std::to_string(v.items.size()) + " elements; the set limit is " +
                          std::to_string(max_set_elements));
                     continue;
                 }
             } else {
-                fail("must be a string, number, bool or array of strings");
+                fail_value("must be a string, number, bool or array of strings");
                 continue;
             }
             constant c;
@@ -1040,6 +1049,74 @@ inline void stage_own_rules(check_context& cx) {
     }
 }
 
+// The literal of a checked comparison as the policy wrote it, and its type.
+inline std::pair<std::string, vtype> literal_of(const expr& lit) {
+    switch (lit.kind) {
+    case expr_kind::string_lit: return {quote_string(lit.str), vtype::string};
+    case expr_kind::number_lit: return {lit.text.empty() ? std::to_string(lit.num) : lit.text, vtype::number};
+    case expr_kind::bool_lit: return {lit.boolean ? "true" : "false", vtype::boolean};
+    default: return {"a set", vtype::set};
+    }
+}
+
+// One comparison of a `body.*` path with a literal. Where the Engine API
+// types the path (body_types.hpp) for every action the rule applies to, a
+// literal of another type is dp-type: `body.HostConfig.Privileged == "true"`
+// never holds, a JSON bool is never a string. Elsewhere a quoted `true` or
+// number is only suspicious (dp-quoted-literal). True when it is an error.
+inline bool check_body_literal(check_context& cx, const expr& cmp, const std::optional<rt::action_mask>& acts) {
+    const expr& path = cmp.items[0];
+    const auto [text, type] = literal_of(cmp.items[1]);
+    const std::string op(op_text(cmp.op));
+    const std::string& v = cmp.items[1].str;
+    const bool quoted_bool = type == vtype::string && (v == "true" || v == "false");
+    const bool quoted_number = type == vtype::string && looks_numeric(v);
+    const auto api = body_path_type(path.key, acts);
+    if (!api) {
+        if ((cmp.op == compare_op::eq || cmp.op == compare_op::ne) && (quoted_bool || quoted_number))
+            cx.warning("dp-quoted-literal", cmp.items[1].sp,
+                       "`" + path.text + "` is compared with the string " + text +
+                           ", which a JSON boolean or number never equals",
+                       "if the API sends a " + std::string(quoted_number ? "number" : "boolean") +
+                           ", drop the quotes: `" + path.text + " " + op + " " + v + "`");
+        return false;
+    }
+    const vtype want = *api == body_type::boolean ? vtype::boolean : vtype::number;
+    const bool ordering = cmp.op == compare_op::lt || cmp.op == compare_op::le || cmp.op == compare_op::gt ||
+                          cmp.op == compare_op::ge;
+    if (type == want && (cmp.op == compare_op::eq || cmp.op == compare_op::ne || (ordering && want == vtype::number)))
+        return false;
+    std::string help;
+    if ((want == vtype::boolean && quoted_bool) || (want == vtype::number && quoted_number))
+        help = "drop the quotes: `" + path.text + " " + op + " " + v + "`";
+    cx.error("dp-type", cmp.sp,
+             "cannot compare `" + path.text + "` (" + std::string(describe(want)) + " in the Engine API) with " +
+                 text + " (" + std::string(describe(type)) + ")" +
+                 (type == want ? " using `" + op + "`" : std::string()),
+             std::move(help));
+    return true;
+}
+
+inline bool check_body_literals(check_context& cx, const expr& e, const std::optional<rt::action_mask>& acts) {
+    bool bad = false;
+    if (e.kind == expr_kind::compare && e.items.size() == 2 && e.items[0].kind == expr_kind::field &&
+        e.items[0].id == rt::field_id::body && e.items[1].kind != expr_kind::field)
+        bad = check_body_literal(cx, e, acts);
+    for (const auto& i : e.items) bad = check_body_literals(cx, i, acts) || bad;
+    return bad;
+}
+
+// Body paths compared with literals, against the API's types for the rule's actions.
+inline void stage_body_types(check_context& cx) {
+    for (std::size_t i = 0; i < cx.pol.rules.size(); ++i) {
+        if (!cx.rule_conds[i]) continue;
+        if (check_body_literals(cx, *cx.rule_conds[i], rule_action_mask(cx.rule_conds[i]))) {
+            cx.rule_ok[i] = false;
+            cx.rule_conds[i].reset();
+        }
+    }
+}
+
 // Assembles the checked policy from the rules that checked clean.
 inline void stage_build(check_context& cx) {
     cx.out.files = cx.pol.files;
@@ -1072,6 +1149,7 @@ inline constexpr check_stage check_stages[] = {
     {"safe_lists", detail::stage_safe_lists},              // after resolve_lets: a set may be a `let`
     {"check_rules", detail::stage_check_rules},            // after resolve_lets: inlines constants
     {"fact_actions", detail::stage_fact_actions},          // after check_rules: reads checked conditions
+    {"body_types", detail::stage_body_types},              // after check_rules: reads checked conditions
     {"own_rules", detail::stage_own_rules},                // after check_rules: reads checked conditions
     {"build", detail::stage_build},
 };
@@ -1082,7 +1160,7 @@ struct check_output {
 };
 
 inline check_output check_policy(const policy& pol, const front_options& opts, std::vector<diagnostic>& diags) {
-    detail::check_context cx{pol, opts, diags, {}, {}, {}, {}, 0, false};
+    detail::check_context cx{pol, opts, diags, {}, {}, {}, {}, 0, false, false};
     for (const auto& st : check_stages) st.run(cx);
     return {std::move(cx.out), std::move(cx.rule_ok)};
 }

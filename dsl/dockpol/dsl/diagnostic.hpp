@@ -25,4 +25,13 @@ inline bool has_errors(const std::vector<diagnostic>& ds) {
     return false;
 }
 
+// Whether part of the policy went unread: a statement that did not parse, or
+// a limit that stopped the front end. What the policy lacks is then unknown,
+// so diagnostics about something missing would only follow on from this one.
+inline bool has_fatal(const std::vector<diagnostic>& ds) {
+    for (const auto& d : ds)
+        if (d.sev == severity::error && (d.code == "dp-parse" || d.code == "dp-limit")) return true;
+    return false;
+}
+
 } // namespace dockpol::dsl

@@ -65,7 +65,8 @@ inline front_result analyze(std::vector<source_file> files, const front_options&
     r.ast = parse_policy(std::move(files), ds);
     const check_output co = check_policy(r.ast, opts, ds);
     run_lints(r.ast, co, ds);
-    if (!r.ast.def && !r.ast.files.empty()) {
+    // The `default` may be in what was not read.
+    if (!r.ast.def && !r.ast.files.empty() && !has_fatal(ds)) {
         const detail::line_index li(r.ast.files[0].text);
         ds.push_back(detail::make_diag(r.ast.files, "dp-no-default", severity::note, li.at(0, 0, 0),
                                        "the policy has no `default`; requests no rule matches are denied",

@@ -20,6 +20,7 @@ namespace dockpol::dsl {
 
 // Structural equality of checked expressions, ignoring spans (and set order).
 inline bool same_expr(const expr& a, const expr& b) {
+    detail::count_work();
     if (a.kind != b.kind) return false;
     switch (a.kind) {
     case expr_kind::string_lit: return a.str == b.str;
@@ -101,6 +102,7 @@ inline void lint_unreachable(lint_context& lx) {
 
 // A canonical text of a checked expression: equal texts ⇔ same_expr (sets sorted).
 inline void canonical(const expr& e, std::string& out) {
+    count_work();
     out += std::to_string(static_cast<int>(e.kind));
     switch (e.kind) {
     case expr_kind::string_lit: out += quote_string(e.str); return;
@@ -216,6 +218,7 @@ inline const expr* tested_field(const expr& e) {
 }
 
 inline void find_absent_nots(lint_context& lx, const expr& e, const std::optional<rt::action_mask>& acts) {
+    count_work();
     for (const auto& i : e.items) find_absent_nots(lx, i, acts);
     if (e.kind != expr_kind::not_) return;
     const expr* f = tested_field(e.items[0]);

@@ -157,6 +157,7 @@ struct ast_builder {
     }
 
     expr build(const pt::node& n) {
+        count_work();
         expr e;
         if (n.is_type<g::string_lit>() || n.is_type<g::owner_name>()) return string_node(n);
         if (n.is_type<g::number>()) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dockpol/dsl/ast.hpp"
+#include "dockpol/dsl/detail/work_count.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/fields.hpp"
 
@@ -15,6 +16,7 @@ namespace detail {
 
 // Every conjunct of `e`: the operands of `and`, nested `and`s (parentheses) flattened.
 inline void top_conjuncts(const expr& e, std::vector<const expr*>& out) {
+    count_work();
     if (e.kind == expr_kind::and_) {
         for (const auto& i : e.items) top_conjuncts(i, out);
         return;

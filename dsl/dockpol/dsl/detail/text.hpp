@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dockpol/dsl/detail/work_count.hpp"
 #include "dockpol/dsl/diagnostic.hpp"
 #include "dockpol/dsl/source.hpp"
 
@@ -60,6 +61,7 @@ public:
         }
     }
     span at(std::uint32_t file, std::size_t begin, std::size_t end) const {
+        count_work();
         begin = std::min(begin, text_.size());
         end = std::clamp(end, begin, text_.size());
         const auto it = std::upper_bound(starts_.begin(), starts_.end(), static_cast<std::uint32_t>(begin));
@@ -88,6 +90,7 @@ private:
             from = cache_byte_;
             col = cache_col_;
         }
+        count_work(begin - from);
         col += code_points(text_.substr(from, begin - from));
         cache_line_ = line;
         cache_byte_ = begin;
