@@ -14,6 +14,7 @@
 #include "cli/build.hpp"
 #include "cli/check.hpp"
 #include "cli/common.hpp"
+#include "cli/diagnostics.hpp"
 #include "cli/eval.hpp"
 #include "cli/facts.hpp"
 #include "cli/fmt.hpp"
@@ -28,9 +29,10 @@ namespace {
 using namespace dockpol::dsl::cli;
 
 // The commands in the order `dockpolc --help` lists them; each row lives beside its implementation.
-constexpr std::array<const command_info*, 12> commands = {
-    &build_command, &check_command,  &test_command,    &eval_command,  &inspect_command, &verify_command,
-    &fmt_command,   &keygen_command, &actions_command, &facts_command, &limits_command,  nullptr};
+constexpr std::array<const command_info*, 13> commands = {
+    &build_command,   &check_command, &test_command,   &eval_command,        &inspect_command,
+    &verify_command,  &fmt_command,   &keygen_command, &actions_command,     &facts_command,
+    &limits_command,  &diagnostics_command, nullptr};
 
 std::span<const command_info* const> command_list() { return {commands.data(), commands.size() - 1}; }
 

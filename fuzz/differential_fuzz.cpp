@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto front = dsl::analyze({dsl::source_file{"fuzz.dpol", in.policy}});
     if (!front.checked) return 0;
     auto compiled = dsl::compile_checked(*front.checked, "fuzz");
-    for (const auto& d : compiled.diagnostics) DOCKPOL_FUZZ_CHECK(d.code != "dp-internal", d.message);
+    for (const auto& d : compiled.diagnostics) DOCKPOL_FUZZ_CHECK(d.code != dsl::diag_code::internal, d.message);
     if (!compiled.image) return 0;  // dp-limit
     const auto loaded = rt::load_image(*compiled.image);
     DOCKPOL_FUZZ_CHECK(loaded.prog != nullptr, "compiled image refused: " + loaded.error);

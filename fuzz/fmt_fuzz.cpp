@@ -18,14 +18,15 @@ using namespace dockpol;
 
 bool has_code(const std::vector<dsl::diagnostic>& ds, std::string_view code) {
     for (const auto& d : ds)
-        if (d.code == code && d.sev == dsl::severity::error) return true;
+        if (dsl::code_name(d.code) == code && d.sev == dsl::severity::error) return true;
     return false;
 }
 
 std::string first_error(const std::vector<dsl::diagnostic>& ds) {
     for (const auto& d : ds)
         if (d.sev == dsl::severity::error)
-            return d.code + " " + std::to_string(d.sp.line) + ":" + std::to_string(d.sp.column) + " " + d.message;
+            return std::string(dsl::code_name(d.code)) + " " + std::to_string(d.sp.line) + ":" + std::to_string(d.sp.column) + " " +
+                   d.message;
     return "";
 }
 

@@ -29,7 +29,8 @@ std::pair<std::uint32_t, std::uint32_t> position_of(std::string_view text, std::
 }
 
 std::string describe(const dsl::diagnostic& d) {
-    return d.code + " at " + d.file + ":" + std::to_string(d.sp.line) + ":" + std::to_string(d.sp.column) + " [" +
+    return std::string(dsl::code_name(d.code)) + " at " + d.file + ":" + std::to_string(d.sp.line) + ":" +
+           std::to_string(d.sp.column) + " [" +
            std::to_string(d.sp.begin) + "," + std::to_string(d.sp.end) + ") " + d.message;
 }
 
@@ -42,8 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     bool errors = false;
     for (const auto& d : r.diagnostics) {
-        DOCKPOL_FUZZ_CHECK(d.code != "dp-internal", describe(d));
-        DOCKPOL_FUZZ_CHECK(d.code.rfind("dp-", 0) == 0, describe(d));
+        DOCKPOL_FUZZ_CHECK(d.code != dsl::diag_code::internal, describe(d));
+        DOCKPOL_FUZZ_CHECK(static_cast<std::size_t>(d.code) < dsl::diag_code_rows.size(), describe(d));
         errors |= d.sev == dsl::severity::error;
         if (d.file.empty()) continue;  // summary notes (dp-truncated) have no position
         DOCKPOL_FUZZ_CHECK(d.file == name && d.sp.file == 0, describe(d));

@@ -13,7 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace dockpol;
     auto res = dsl::compile({dsl::source_file{"fuzz.dpol", std::string(fuzz::as_text(data, size))}}, {}, "fuzz");
-    for (const auto& d : res.diagnostics) DOCKPOL_FUZZ_CHECK(d.code != "dp-internal", d.message);
+    for (const auto& d : res.diagnostics) DOCKPOL_FUZZ_CHECK(d.code != dsl::diag_code::internal, d.message);
     if (!res.image) return 0;
     const auto first = rt::write_bundle(*res.image);
     const auto loaded = rt::load_bundle(first);

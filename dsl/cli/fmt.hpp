@@ -22,7 +22,7 @@ namespace detail {
 
 // Diagnostics that mean the parser could not build the whole tree of a file.
 inline bool breaks_parse(const diagnostic& d) {
-    return d.sev == severity::error && (d.code == "dp-parse" || d.code == "dp-limit");
+    return d.sev == severity::error && (d.code == diag_code::parse || d.code == diag_code::limit);
 }
 
 inline bool parses_cleanly(const std::vector<diagnostic>& ds, std::size_t file_index) {

@@ -557,7 +557,8 @@ TEST_CASE("inspect --format json: the byte layout of a plain and a signed bundle
 
 TEST_CASE("every command has --help with its options and an example") {
     for (const char* cmd :
-         {"build", "check", "test", "eval", "inspect", "verify", "fmt", "keygen", "actions", "facts", "limits"}) {
+         {"build", "check", "test", "eval", "inspect", "verify", "fmt", "keygen", "actions", "facts", "limits",
+          "diagnostics"}) {
         auto h = run({cmd, "--help"});
         INFO(cmd);
         CHECK(h.code == 0);
@@ -866,8 +867,8 @@ TEST_CASE("fmt: --check diff, --write, idempotence") {
 }
 
 // The reference pages are generated; these fail when the checked-in copy is stale
-// (regenerate: dockpolc facts --format markdown > docs/facts.md, likewise actions and limits).
-TEST_CASE("docs/facts.md, docs/actions.md and docs/limits.md are what dockpolc prints") {
+// (regenerate: dockpolc facts --format markdown > docs/facts.md, likewise actions, limits, diagnostics).
+TEST_CASE("docs/facts.md, docs/actions.md, docs/limits.md and docs/diagnostics.md are what dockpolc prints") {
     const std::string docs = std::string(DOCKPOL_SOURCE_ROOT) + "/docs/";
     auto read = [](const std::string& path) {
         std::ifstream f(path, std::ios::binary);
@@ -884,6 +885,43 @@ TEST_CASE("docs/facts.md, docs/actions.md and docs/limits.md are what dockpolc p
     auto limits = run({"limits", "--format", "markdown"});
     REQUIRE(limits.code == 0);
     CHECK(limits.out == read(docs + "limits.md"));
+    auto diagnostics = run({"diagnostics", "--format", "markdown"});
+    REQUIRE(diagnostics.code == 0);
+    CHECK(diagnostics.out == read(docs + "diagnostics.md"));
+}
+
+TEST_CASE("diagnostics: every code once, as JSON, with the severity check reports it with") {
+    auto js = run({"diagnostics", "--format", "json"});
+    REQUIRE(js.code == 0);
+    const json rows = json::parse(js.out);
+    std::set<std::string> codes;
+    for (const auto& r : rows) {
+        CHECK(codes.insert(r["code"].get<std::string>()).second);
+        CHECK(r["code"].get<std::string>().rfind("dp-", 0) == 0);
+    }
+    CHECK(codes.size() == rows.size());
+    auto severity_of = [&](const std::string& code) {
+        for (const auto& r : rows)
+            if (r["code"] == code) return r["severity"].get<std::string>();
+        return std::string("missing");
+    };
+    CHECK(severity_of("dp-type") == "error");
+    CHECK(severity_of("dp-glob-equality") == "warning");
+    CHECK(severity_of("dp-no-default") == "note");
+    // What check reports carries the table's severity.
+    temp_dir t;
+    spit(t / "nodefault.dpol", "rule r: allow if host == \"dev-*\"\n");
+    auto ck = run({"check", t / "nodefault.dpol", "--format", "json"});
+    const json out = json::parse(ck.out);
+    bool saw_glob = false, saw_default = false;
+    for (const auto& d : out["diagnostics"]) {
+        CHECK(d["severity"] == severity_of(d["code"].get<std::string>()));
+        saw_glob |= d["code"] == "dp-glob-equality";
+        saw_default |= d["code"] == "dp-no-default";
+    }
+    CHECK(saw_glob);
+    CHECK(saw_default);
+    CHECK(run({"diagnostics", "--format", "yaml"}).code == 2);
 }
 
 TEST_CASE("facts: the fact table as text and JSON") {

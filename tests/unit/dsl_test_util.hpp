@@ -33,7 +33,7 @@ inline std::vector<dockpol::dsl::diagnostic> with_code(const std::vector<dockpol
                                                        const std::string& code) {
     std::vector<dockpol::dsl::diagnostic> out;
     for (const auto& d : ds)
-        if (d.code == code) out.push_back(d);
+        if (dockpol::dsl::code_name(d.code) == code) out.push_back(d);
     return out;
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 std::string fmt_text(const std::string& name, const std::string& text) {
     const auto r = analyze({source_file{name, text}});
-    for (const auto& d : r.diagnostics) REQUIRE(d.code != "dp-parse");
+    for (const auto& d : r.diagnostics) REQUIRE(d.code != diag_code::parse);
     return format_file(r.ast, 0);
 }
 

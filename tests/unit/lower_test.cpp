@@ -19,7 +19,7 @@ namespace {
 rt::program_image compile_text(const std::string& text, std::string revision = "r1") {
     auto res = dsl::compile({dsl::source_file{"p.dpol", text}}, {}, std::move(revision));
     std::string diags;
-    for (const auto& d : res.diagnostics) diags += d.code + " " + d.message + "\n";
+    for (const auto& d : res.diagnostics) diags += std::string(dockpol::dsl::code_name(d.code)) + " " + d.message + "\n";
     INFO(diags);
     REQUIRE(res.image);
     return *res.image;
@@ -279,7 +279,7 @@ TEST_CASE("front-end errors pass through; no image") {
     CHECK_FALSE(res.image);
     REQUIRE_FALSE(res.diagnostics.empty());
     CHECK(std::any_of(res.diagnostics.begin(), res.diagnostics.end(),
-                      [](const dsl::diagnostic& d) { return d.code == "dp-unknown-action"; }));
+                      [](const dsl::diagnostic& d) { return d.code == dsl::diag_code::unknown_action; }));
 }
 
 TEST_CASE("limits exceeded by the compiled image are dp-limit") {
@@ -289,7 +289,7 @@ TEST_CASE("limits exceeded by the compiled image are dp-limit") {
     auto res = dsl::compile_checked(policy(std::move(rules)), "x");
     CHECK_FALSE(res.image);
     REQUIRE(res.diagnostics.size() == 1);
-    CHECK(res.diagnostics[0].code == "dp-limit");
+    CHECK(res.diagnostics[0].code == dsl::diag_code::limit);
     CHECK(res.diagnostics[0].message == "compiled policy too large: rules: 10001 exceeds the limit of 10000");
 }
 
@@ -299,7 +299,7 @@ TEST_CASE("ASTs the checker must reject are dp-internal, never a bad image") {
     auto res = dsl::compile_checked(two_fields, "x");
     CHECK_FALSE(res.image);
     REQUIRE(res.diagnostics.size() == 1);
-    CHECK(res.diagnostics[0].code == "dp-internal");
+    CHECK(res.diagnostics[0].code == dsl::diag_code::internal);
     CHECK(res.diagnostics[0].message == "lowering failed: two fields compare only with == or !=");
 
     // Two fields of different types: lowered, then refused by the verifier.
@@ -324,7 +324,7 @@ TEST_CASE("ASTs the checker must reject are dp-internal, never a bad image") {
                                  cmp(compare_op::matches, field(rt::field_id::container_uid), lit("1*")))});
     res = dsl::compile_checked(bad_type, "x");
     REQUIRE(res.diagnostics.size() == 1);
-    CHECK(res.diagnostics[0].code == "dp-internal");
+    CHECK(res.diagnostics[0].code == dsl::diag_code::internal);
     CHECK_THAT(res.diagnostics[0].message,
                Catch::StartsWith("the verifier rejected the compiled policy: rule 0 'r': str_glob at pc 0: cannot apply"));
 }

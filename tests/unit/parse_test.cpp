@@ -103,7 +103,7 @@ TEST_CASE("parse: owner label and `allow own`") {
         std::vector<diagnostic> es;
         (void)parse_policy({source_file{"t.dpol", r.text}}, es);
         REQUIRE(es.size() == 1);
-        CHECK(es[0].code == "dp-parse");
+        CHECK(es[0].code == diag_code::parse);
         CHECK(es[0].message == r.message);
         CHECK(es[0].sp.column == r.column);
     }
@@ -173,7 +173,7 @@ TEST_CASE("parse: columns count code points") {
     std::vector<diagnostic> ds;
     const policy p = parse_policy({source_file{"t.dpol", "let é = 1\n"}}, ds);
     REQUIRE(ds.size() == 1);
-    CHECK(ds[0].code == "dp-parse");
+    CHECK(ds[0].code == diag_code::parse);
     CHECK(ds[0].sp.column == 5);
     const policy q = parse_ok("rule r: allow if user == \"é\" and host == \"x\"\n");
     CHECK(q.rules[0].cond->items[1].sp.column == 34);   // the 2-byte `é` is one column
@@ -226,7 +226,7 @@ TEST_CASE("parse: syntax errors carry the table's message and position") {
     for (const auto& r : rows) {
         INFO(r.text);
         const diagnostic d = single_parse_error(r.text);
-        CHECK(d.code == "dp-parse");
+        CHECK(d.code == diag_code::parse);
         CHECK(d.message == r.message);
         CHECK(d.sp.line == r.line);
         CHECK(d.sp.column == r.column);
@@ -246,7 +246,7 @@ TEST_CASE("parse: one error per statement, the rest of the file still parses") {
 
 TEST_CASE("parse: invalid UTF-8 is rejected with its position") {
     const diagnostic d = single_parse_error("rule r: allow if user == \"\xff\"\n");
-    CHECK(d.code == "dp-parse");
+    CHECK(d.code == diag_code::parse);
     CHECK(d.message == "invalid UTF-8 in the source");
     CHECK(d.sp.column == 27);
 }

@@ -150,11 +150,9 @@ struct check_context {
     // A `--data` file could not be read as a whole: any unknown name may be one of its keys.
     bool data_unread = false;
 
-    void error(std::string code, span sp, std::string msg, std::string help = {}) {
-        diags.push_back(make_diag(pol.files, std::move(code), severity::error, sp, std::move(msg), std::move(help)));
-    }
-    void warning(std::string code, span sp, std::string msg, std::string help = {}) {
-        diags.push_back(make_diag(pol.files, std::move(code), severity::warning, sp, std::move(msg), std::move(help)));
+    // The severity is the code's own (diagnostics.def).
+    void report(diag_code code, span sp, std::string msg, std::string help = {}) {
+        diags.push_back(make_diag(pol.files, code, sp, std::move(msg), std::move(help)));
     }
     std::string where(span sp) const {
         return (sp.file < pol.files.size() ? pol.files[sp.file].name : std::string("?")) + ":" +
@@ -191,7 +189,7 @@ inline bool check_action_name(check_context& cx, const expr& lit) {
     } else {
         help = did_you_mean(closest_match(lit.str, action_names()), true);
     }
-    cx.error("dp-unknown-action", lit.sp, "unknown action " + quote_string(lit.str), std::move(help));
+    cx.report(diag_code::unknown_action, lit.sp, "unknown action " + quote_string(lit.str), std::move(help));
     return false;
 }
 
@@ -222,7 +220,7 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
         o.type = sc.elem;
         o.what = text;
         if (!o.node.key.empty() && sc.elem != vtype::json) {
-            cx.error("dp-type", e.sp,
+            cx.report(diag_code::type, e.sp,
                      "the elements of `" + sc.list_name + "` are strings; `" + text + "` has no fields",
                      "use `" + *sc.var + "` itself");
             return std::nullopt;
@@ -239,7 +237,7 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
             cx.nodes += count_nodes(o.node);
             if (cx.nodes > max_checked_nodes) {
                 if (!cx.node_limit_reported)
-                    cx.error("dp-limit", e.sp,
+                    cx.report(diag_code::limit, e.sp,
                              "the policy is larger than " + std::to_string(max_checked_nodes) +
                                  " nodes once `let` names are inlined",
                              "use large sets in fewer places");
@@ -257,12 +255,12 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
     }
     if (auto f = resolve_field(text)) {
         if (f->id == rt::field_id::resource_owner && cx.pol.owners.empty()) {
-            cx.error("dp-no-owner-label", e.sp, "`resource.owner` needs an `owner label` statement",
+            cx.report(diag_code::no_owner_label, e.sp, "`resource.owner` needs an `owner label` statement",
                      "declare the label that records owners, e.g. `owner label \"dockpol.owner\"`");
             return std::nullopt;
         }
         if (sc.var) {
-            cx.error("dp-type", e.sp,
+            cx.report(diag_code::type, e.sp,
                      "the predicate of `any`/`all` may only use `" + *sc.var + "` and constants; `" + text +
                          "` is a field",
                      "move the test on `" + text + "` before the `any`/`all`, joined with `and`");
@@ -281,14 +279,14 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
     }
     // A keyed field written without its key.
     if (auto bare = rt::find_field(text); bare && rt::info(*bare).keyed) {
-        cx.error("dp-unknown-field", e.sp, "field `" + text + "` needs a key, e.g. `" + text + ".NAME`");
+        cx.report(diag_code::unknown_field, e.sp, "field `" + text + "` needs a key, e.g. `" + text + ".NAME`");
         return std::nullopt;
     }
     if (e.kind == expr_kind::name_ref) {
         // `action == container_list`: an action name written without its quotes.
         if (rt::find_action(text) || rt::action_alias(text)) {
             const std::string name = rt::find_action(text) ? text : std::string(*rt::action_alias(text));
-            cx.error("dp-undefined-name", e.sp, "undefined name `" + text + "`",
+            cx.report(diag_code::undefined_name, e.sp, "undefined name `" + text + "`",
                      "action names are strings: write " + quote_string(name));
             return std::nullopt;
         }
@@ -299,7 +297,7 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
         for (const auto& f : rt::field_table)
             if (!f.keyed) cands.emplace_back(f.name);
         if (sc.var) cands.push_back(*sc.var);
-        cx.error("dp-undefined-name", e.sp, "undefined name `" + text + "`", did_you_mean(closest_match(text, cands)));
+        cx.report(diag_code::undefined_name, e.sp, "undefined name `" + text + "`", did_you_mean(closest_match(text, cands)));
         return std::nullopt;
     }
     // Unknown dotted field: suggest a schema name, keeping the key for keyed fields.
@@ -316,7 +314,7 @@ inline std::optional<operand> resolve_name(check_context& cx, const expr& e, con
         for (std::size_t k = 0; k < fsegs; ++k) pos = text.find('.', pos) + 1;
         cands.push_back(std::string(f.name) + "." + text.substr(pos));
     }
-    cx.error("dp-unknown-field", e.sp, "unknown field `" + text + "`", did_you_mean(closest_match(text, cands)));
+    cx.report(diag_code::unknown_field, e.sp, "unknown field `" + text + "`", did_you_mean(closest_match(text, cands)));
     return std::nullopt;
 }
 
@@ -334,7 +332,7 @@ inline std::optional<operand> resolve_operand(check_context& cx, const expr& e, 
     case expr_kind::field: return resolve_name(cx, e, sc);
     default: break;
     }
-    cx.error("dp-internal", e.sp, "internal error: unexpected operand (please report this)");
+    cx.report(diag_code::internal, e.sp, "internal error: unexpected operand (please report this)");
     return std::nullopt;
 }
 
@@ -367,7 +365,7 @@ inline std::optional<expr> expand_action_glob(check_context& cx, const expr& cmp
             if (auto best = closest_match(std::string_view(p).substr(0, meta), prefixes))
                 help = did_you_mean(*best + p.substr(meta), true);
         }
-        cx.error("dp-unknown-action", pat.sp, "action pattern " + quote_string(p) + " matches no action", help);
+        cx.report(diag_code::unknown_action, pat.sp, "action pattern " + quote_string(p) + " matches no action", help);
         return std::nullopt;
     }
     expr out = cmp;
@@ -407,14 +405,14 @@ inline std::optional<expr> check_field_pair(check_context& cx, const expr& e, co
             help = "compare `action` with an action name or a set of them";
         else
             help = "two fields compare only when both are strings, numbers or bools";
-        cx.error("dp-type", o->node.sp,
+        cx.report(diag_code::type, o->node.sp,
                  "`" + std::string(op_text(e.op)) + "` between two fields needs one value on each side; " + o->what +
                      " is " + std::string(describe(o->type)),
                  std::move(help));
         return std::nullopt;
     }
     if (L.type != R.type) {
-        cx.error("dp-type", e.sp,
+        cx.report(diag_code::type, e.sp,
                  "cannot compare " + L.what + " (" + std::string(describe(L.type)) + ") with " + R.what + " (" +
                      std::string(describe(R.type)) + ")",
                  "two fields compare only when they have the same type");
@@ -447,7 +445,7 @@ inline void literal_hints(check_context& cx, const operand& field, const operand
     const std::string& v = lit.node.str;
     // `host == "dev-*"` compares with the literal text, star included.
     if (field.type == vtype::string && looks_like_glob(v))
-        cx.warning("dp-glob-equality", lit.node.sp,
+        cx.report(diag_code::glob_equality, lit.node.sp,
                    "`" + op + "` compares the whole value; " + quote_string(v) + " looks like a glob pattern",
                    "for a pattern write `" + std::string(op == "!=" ? "not " : "") + field.node.text + " matches " +
                        quote_string(v) + "`");
@@ -468,7 +466,7 @@ inline void regex_in_glob_hint(check_context& cx, const expr& pat) {
     for (std::size_t at; (at = glob.find(".*")) != std::string::npos;) glob.replace(at, 2, "*");
     for (std::size_t at; (at = glob.find(".+")) != std::string::npos;) glob.replace(at, 2, "?*");
     const bool expressible = glob.find_first_of("{}()|+") == std::string::npos;
-    cx.warning("dp-regex-glob", pat.sp,
+    cx.report(diag_code::regex_glob, pat.sp,
                "`matches` takes a glob, not a regular expression: " + quote_string(p) + " is matched literally here",
                expressible ? "the glob spelling is " + quote_string(glob)
                            : "globs have `*`, `?` and `[abc]` only; write alternatives as separate conditions joined by `or`");
@@ -482,7 +480,7 @@ inline std::optional<expr> check_compare(check_context& cx, const expr& e, const
     expr out = e;
     const std::string op(op_text(e.op));
     auto type_error = [&](std::string msg, std::string help = {}) {
-        cx.error("dp-type", e.sp, std::move(msg), std::move(help));
+        cx.report(diag_code::type, e.sp, std::move(msg), std::move(help));
         return std::nullopt;
     };
     auto finish = [&](operand a, operand b, compare_op o) -> std::optional<expr> {
@@ -571,7 +569,7 @@ inline std::optional<expr> check_compare(check_context& cx, const expr& e, const
             return type_error("`matches` needs a string; " + L.what + " is " + std::string(describe(L.type)));
         auto g = rt::compile_glob(R.node.str);
         if (auto* err = std::get_if<std::string>(&g)) {
-            cx.error("dp-bad-glob", R.node.sp, "malformed glob " + R.what + ": " + *err);
+            cx.report(diag_code::bad_glob, R.node.sp, "malformed glob " + R.what + ": " + *err);
             return std::nullopt;
         }
         regex_in_glob_hint(cx, R.node);
@@ -599,13 +597,13 @@ inline std::optional<expr> check_compare(check_context& cx, const expr& e, const
 
 inline std::optional<expr> check_quantifier(check_context& cx, const expr& e, const scope& sc) {
     if (sc.var) {
-        cx.error("dp-type", e.sp, "`any`/`all` cannot be nested inside another `any`/`all`");
+        cx.report(diag_code::type, e.sp, "`any`/`all` cannot be nested inside another `any`/`all`");
         return std::nullopt;
     }
     auto list = resolve_operand(cx, e.items[0], sc);
     if (!list) return std::nullopt;
     if (!list->dynamic || !(list->type == vtype::list || list->type == vtype::groups || list->type == vtype::json)) {
-        cx.error("dp-type", e.items[0].sp,
+        cx.report(diag_code::type, e.items[0].sp,
                  "`" + std::string(e.kind == expr_kind::any ? "any" : "all") + "` needs a list field; " + list->what +
                      " is " + std::string(describe(list->type)));
         return std::nullopt;
@@ -646,10 +644,10 @@ inline std::optional<expr> check_cond(check_context& cx, const expr& e, const sc
     if (!o) return std::nullopt;
     if (o->type == vtype::boolean || o->type == vtype::json) return o->node;
     if (o->dynamic)
-        cx.error("dp-type", e.sp, o->what + " is " + std::string(describe(o->type)) + ", not a condition",
+        cx.report(diag_code::type, e.sp, o->what + " is " + std::string(describe(o->type)) + ", not a condition",
                  "compare it, e.g. `" + e.text + " == \"...\"`");
     else
-        cx.error("dp-type", e.sp, o->what + " is " + std::string(describe(o->type)) + ", not a condition");
+        cx.report(diag_code::type, e.sp, o->what + " is " + std::string(describe(o->type)) + ", not a condition");
     return std::nullopt;
 }
 
@@ -659,7 +657,7 @@ inline std::optional<expr> resolve_constant(check_context& cx, const std::string
     if (c.st == constant::state::done) return c.value;
     if (c.st == constant::state::failed) return std::nullopt;
     if (c.st == constant::state::visiting) {
-        cx.error("dp-undefined-name", use, "`" + name + "` is defined in terms of itself");
+        cx.report(diag_code::undefined_name, use, "`" + name + "` is defined in terms of itself");
         c.st = constant::state::failed;
         return std::nullopt;
     }
@@ -670,10 +668,10 @@ inline std::optional<expr> resolve_constant(check_context& cx, const std::string
         v = resolve_constant(cx, d.value.text, d.value.sp);
     } else if (d.value.kind == expr_kind::name_ref || d.value.kind == expr_kind::field) {
         if (resolve_field(d.value.text) || rt::find_field(d.value.text))
-            cx.error("dp-type", d.value.sp, "a `let` holds a constant; `" + d.value.text + "` is a field",
+            cx.report(diag_code::type, d.value.sp, "a `let` holds a constant; `" + d.value.text + "` is a field",
                      "use the field directly in rule conditions");
         else if (!cx.data_unread)
-            cx.error("dp-undefined-name", d.value.sp, "undefined name `" + d.value.text + "`");
+            cx.report(diag_code::undefined_name, d.value.sp, "undefined name `" + d.value.text + "`");
     } else {
         v = d.value;
     }
@@ -703,7 +701,8 @@ inline bool is_name(std::string_view s) {
 inline void data_error(check_context& cx, const data_input& in, std::size_t byte, std::string msg) {
     const line_index li(in.json_text);
     diagnostic d;
-    d.code = "dp-data";
+    d.code = diag_code::data;
+    d.sev = code_severity(d.code);
     d.file = in.name;
     d.sp = li.at(data_file, byte, byte + 1);
     d.message = std::move(msg);
@@ -815,17 +814,17 @@ inline void stage_collect_lets(check_context& cx) {
     for (std::size_t i = 0; i < cx.pol.lets.size(); ++i) {
         const let_decl& d = cx.pol.lets[i];
         if (auto it = seen.find(d.name); it != seen.end()) {
-            cx.error("dp-duplicate-let", d.name_sp, "`" + d.name + "` is already defined",
+            cx.report(diag_code::duplicate_let, d.name_sp, "`" + d.name + "` is already defined",
                      "the first definition is at " + cx.where(cx.pol.lets[it->second].name_sp));
             continue;
         }
         seen.emplace(d.name, i);
         if (rt::find_field(d.name)) {
-            cx.error("dp-duplicate-let", d.name_sp, "`" + d.name + "` is a field name; a `let` needs another name");
+            cx.report(diag_code::duplicate_let, d.name_sp, "`" + d.name + "` is a field name; a `let` needs another name");
             continue;
         }
         if (auto it = cx.constants.find(d.name); it != cx.constants.end()) {
-            cx.error("dp-data", d.name_sp,
+            cx.report(diag_code::data, d.name_sp,
                      "`" + d.name + "` is defined by this `let` and by data file " + it->second.data_file_name);
             continue;
         }
@@ -851,7 +850,7 @@ inline void stage_duplicate_rules(check_context& cx) {
         const rule_decl& r = cx.pol.rules[i];
         auto [it, fresh] = seen.emplace(r.name, i);
         if (!fresh)
-            cx.error("dp-duplicate-rule", r.name_sp, "rule `" + r.name + "` is already defined",
+            cx.report(diag_code::duplicate_rule, r.name_sp, "rule `" + r.name + "` is already defined",
                      "the first definition is at " + cx.where(cx.pol.rules[it->second].name_sp));
     }
 }
@@ -915,7 +914,7 @@ inline void stage_fact_actions(check_context& cx) {
             if ((*acts & has).any()) continue;
             bad = true;
             const std::string name(rt::info(f->id).name);
-            cx.error("dp-fact-action", f->sp,
+            cx.report(diag_code::fact_action, f->sp,
                      "rule `" + cx.pol.rules[i].name + "` reads `" + name + "`, which none of its actions (" +
                          name_actions(*acts) + ") has",
                      name + " exists only for " + name_actions(has));
@@ -933,15 +932,15 @@ struct safe_row {
     std::string_view words;   // as written after `safe`
     std::vector<std::string> checked_policy::*out;
     // An entry's error code, message and help, or none when it is fine.
-    std::optional<std::pair<std::string, unsafe_path>> (*check)(const std::string&);
+    std::optional<std::pair<diag_code, unsafe_path>> (*check)(const std::string&);
 };
-inline std::optional<std::pair<std::string, unsafe_path>> check_path_entry(const std::string& p) {
-    if (auto u = check_safe_host_path(p)) return std::pair{std::string("dp-unsafe-path"), std::move(*u)};
+inline std::optional<std::pair<diag_code, unsafe_path>> check_path_entry(const std::string& p) {
+    if (auto u = check_safe_host_path(p)) return std::pair{diag_code::unsafe_path, std::move(*u)};
     return std::nullopt;
 }
-inline std::optional<std::pair<std::string, unsafe_path>> check_driver_entry(const std::string& d) {
+inline std::optional<std::pair<diag_code, unsafe_path>> check_driver_entry(const std::string& d) {
     if (d.empty())
-        return std::pair{std::string("dp-bad-driver"),
+        return std::pair{diag_code::bad_driver,
                          unsafe_path{"a volume driver name cannot be empty", "name the driver, e.g. \"nfs\""}};
     return std::nullopt;
 }
@@ -958,7 +957,7 @@ inline void stage_safe_lists(check_context& cx) {
         for (const auto& d : cx.pol.safes) {
             if (d.what != row.what) continue;
             if (first) {
-                cx.error("dp-duplicate-safe", d.sp,
+                cx.report(diag_code::duplicate_safe, d.sp,
                          "a policy has one `safe " + std::string(row.words) + "`; this is a second one",
                          "the first is at " + cx.where(first->sp) + "; merge the sets");
                 continue;
@@ -971,23 +970,23 @@ inline void stage_safe_lists(check_context& cx) {
             } else if (d.value.kind == expr_kind::set_lit) {
                 v = d.value;
             } else if (d.value.kind == expr_kind::name_ref) {
-                cx.error("dp-undefined-name", d.value.sp, "undefined name `" + d.value.text + "`");
+                cx.report(diag_code::undefined_name, d.value.sp, "undefined name `" + d.value.text + "`");
                 continue;
             } else {
-                cx.error("dp-type", d.value.sp,
+                cx.report(diag_code::type, d.value.sp,
                          "`safe " + std::string(row.words) + "` takes a set; `" + d.value.text + "` is a field");
                 continue;
             }
             if (!v) continue;
             if (v->kind != expr_kind::set_lit) {
-                cx.error("dp-type", d.value.sp,
+                cx.report(diag_code::type, d.value.sp,
                          "`safe " + std::string(row.words) + "` takes a set; `" + d.value.text + "` is not one");
                 continue;
             }
             std::vector<std::string> entries;
             for (const auto& item : v->items) {
                 if (auto bad = row.check(item.str)) {
-                    cx.error(bad->first, item.sp, bad->second.message, bad->second.help);
+                    cx.report(bad->first, item.sp, bad->second.message, bad->second.help);
                     continue;
                 }
                 entries.push_back(item.str);
@@ -1004,13 +1003,13 @@ inline void stage_owner_label(check_context& cx) {
     const owner_decl* first = nullptr;
     for (const auto& d : cx.pol.owners) {
         if (first) {
-            cx.error("dp-duplicate-owner-label", d.sp, "a policy has one `owner label`; this is a second one",
+            cx.report(diag_code::duplicate_owner_label, d.sp, "a policy has one `owner label`; this is a second one",
                      "the first is at " + cx.where(first->sp));
             continue;
         }
         first = &d;
         if (auto why = rt::owner_label_problem(d.name.str)) {
-            cx.error("dp-owner-label", d.name.sp, "invalid owner label " + quote_string(d.name.str) + ": " + *why,
+            cx.report(diag_code::owner_label, d.name.sp, "invalid owner label " + quote_string(d.name.str) + ": " + *why,
                      "use a namespaced Docker label key, e.g. \"dockpol.owner\" or \"com.example.owner\"");
             continue;
         }
@@ -1029,7 +1028,7 @@ inline void stage_own_rules(check_context& cx) {
         const rule_decl& r = cx.pol.rules[i];
         if (!r.own) continue;
         if (cx.pol.owners.empty()) {
-            cx.error("dp-no-owner-label", r.own_sp, "`allow own` needs an `owner label` statement",
+            cx.report(diag_code::no_owner_label, r.own_sp, "`allow own` needs an `owner label` statement",
                      "declare the label that records owners, e.g. `owner label \"dockpol.owner\"`");
             cx.rule_ok[i] = false;
             continue;
@@ -1038,7 +1037,7 @@ inline void stage_own_rules(check_context& cx) {
         const auto acts = rule_action_mask(cx.rule_conds[i]).value_or(rt::action_mask{}.set());
         const auto bad = acts & unowned;
         if (bad.none()) continue;
-        cx.error("dp-own-action", r.own_sp,
+        cx.report(diag_code::own_action, r.own_sp,
                  "rule `" + r.name + "` is `allow own`, but it can apply to " + name_actions(bad) +
                      (bad.count() == 1 ? ", which has" : ", which have") + " no owner",
                  "`own` works on creates (the owner label is set), actions on one container, volume, network, "
@@ -1074,7 +1073,7 @@ inline bool check_body_literal(check_context& cx, const expr& cmp, const std::op
     const auto api = body_path_type(path.key, acts);
     if (!api) {
         if ((cmp.op == compare_op::eq || cmp.op == compare_op::ne) && (quoted_bool || quoted_number))
-            cx.warning("dp-quoted-literal", cmp.items[1].sp,
+            cx.report(diag_code::quoted_literal, cmp.items[1].sp,
                        "`" + path.text + "` is compared with the string " + text +
                            ", which a JSON boolean or number never equals",
                        "if the API sends a " + std::string(quoted_number ? "number" : "boolean") +
@@ -1089,7 +1088,7 @@ inline bool check_body_literal(check_context& cx, const expr& cmp, const std::op
     std::string help;
     if ((want == vtype::boolean && quoted_bool) || (want == vtype::number && quoted_number))
         help = "drop the quotes: `" + path.text + " " + op + " " + v + "`";
-    cx.error("dp-type", cmp.sp,
+    cx.report(diag_code::type, cmp.sp,
              "cannot compare `" + path.text + "` (" + std::string(describe(want)) + " in the Engine API) with " +
                  text + " (" + std::string(describe(type)) + ")" +
                  (type == want ? " using `" + op + "`" : std::string()),

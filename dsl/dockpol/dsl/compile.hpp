@@ -60,7 +60,7 @@ inline compile_result compile_checked(const checked_policy& pol, std::string rev
     res.revision = revision.empty() ? source_revision(pol.files) : std::move(revision);
     rt::manifest man{res.revision, std::string(compiler_version), source_digests(pol.files)};
     auto internal = [&](std::string msg) {
-        res.diagnostics.push_back(diagnostic{"dp-internal", severity::error, "", {}, std::move(msg),
+        res.diagnostics.push_back(diagnostic{diag_code::internal, code_severity(diag_code::internal), "", {}, std::move(msg),
                                              "this is a compiler bug; please report it with the policy"});
         return res;
     };
@@ -71,7 +71,7 @@ inline compile_result compile_checked(const checked_policy& pol, std::string rev
         return internal(std::string("lowering failed: ") + e.what());
     }
     if (auto e = rt::check_limits(img)) {
-        res.diagnostics.push_back(diagnostic{"dp-limit", severity::error, "", {}, "compiled policy too large: " + *e, ""});
+        res.diagnostics.push_back(diagnostic{diag_code::limit, code_severity(diag_code::limit), "", {}, "compiled policy too large: " + *e, ""});
         return res;
     }
     if (auto e = rt::verify(img)) return internal("the verifier rejected the compiled policy: " + *e);

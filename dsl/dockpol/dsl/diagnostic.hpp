@@ -4,15 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "dockpol/dsl/diagnostic_codes.hpp"
 #include "dockpol/dsl/source.hpp"
 
 namespace dockpol::dsl {
 
-enum class severity { error, warning, note };
-
 struct diagnostic {
-    std::string code;     // "dp-parse", "dp-unknown-action", ...
-    severity sev = severity::error;
+    diag_code code = diag_code::internal;   // printed as its name: "dp-parse", "dp-unknown-action", ...
+    severity sev = severity::error;         // the code's own (diagnostics.def)
     std::string file;     // file name ("" for diagnostics not tied to a file)
     span sp;              // sp.line / sp.column are what is printed
     std::string message;
@@ -30,7 +29,7 @@ inline bool has_errors(const std::vector<diagnostic>& ds) {
 // so diagnostics about something missing would only follow on from this one.
 inline bool has_fatal(const std::vector<diagnostic>& ds) {
     for (const auto& d : ds)
-        if (d.sev == severity::error && (d.code == "dp-parse" || d.code == "dp-limit")) return true;
+        if (d.sev == severity::error && (d.code == diag_code::parse || d.code == diag_code::limit)) return true;
     return false;
 }
 

@@ -49,8 +49,8 @@ inline void sort_and_cap(std::vector<diagnostic>& ds, const std::vector<source_f
         const std::size_t dropped = ds.size() - max_diagnostics;
         ds.resize(max_diagnostics);
         diagnostic note;
-        note.code = "dp-truncated";
-        note.sev = severity::note;
+        note.code = diag_code::truncated;
+        note.sev = code_severity(note.code);
         note.message = std::to_string(dropped) + " more diagnostics not shown (at most " +
                        std::to_string(max_diagnostics) + " are reported)";
         ds.push_back(std::move(note));
@@ -68,7 +68,7 @@ inline front_result analyze(std::vector<source_file> files, const front_options&
     // The `default` may be in what was not read.
     if (!r.ast.def && !r.ast.files.empty() && !has_fatal(ds)) {
         const detail::line_index li(r.ast.files[0].text);
-        ds.push_back(detail::make_diag(r.ast.files, "dp-no-default", severity::note, li.at(0, 0, 0),
+        ds.push_back(detail::make_diag(r.ast.files, diag_code::no_default, li.at(0, 0, 0),
                                        "the policy has no `default`; requests no rule matches are denied",
                                        "add `default deny` (or `default allow`) to say so"));
     }

@@ -58,8 +58,8 @@ struct lint_context {
     std::vector<diagnostic>& diags;
     std::vector<bool> unreachable;   // set by lint_unreachable, read by later lints
 
-    void warn(std::string code, span sp, std::string msg, std::string help = {}) {
-        diags.push_back(make_diag(pol.files, std::move(code), severity::warning, sp, std::move(msg), std::move(help)));
+    void warn(diag_code code, span sp, std::string msg, std::string help = {}) {
+        diags.push_back(make_diag(pol.files, code, sp, std::move(msg), std::move(help)));
     }
     std::string where(span sp) const {
         return pol.files[sp.file].name + ":" + std::to_string(sp.line);
@@ -89,7 +89,7 @@ inline void lint_unreachable(lint_context& lx) {
         if (catch_all) {
             const auto& first = lx.pol.rules[*catch_all];
             lx.unreachable[i] = true;
-            lx.warn("dp-unreachable-rule", lx.pol.rules[i].name_sp,
+            lx.warn(diag_code::unreachable_rule, lx.pol.rules[i].name_sp,
                     "rule `" + lx.pol.rules[i].name + "` can never match: rule `" + first.name + "` (" +
                         lx.where(first.name_sp) + ") matches every request before it",
                     "move `" + lx.pol.rules[i].name + "` above `" + first.name + "` or remove it");
@@ -164,7 +164,7 @@ inline void lint_shadowed(lint_context& lx) {
                 return std::find(later.begin(), later.end(), a) != later.end();
             });
             if (!covered) continue;
-            lx.warn("dp-shadowed-rule", rules[j].name_sp,
+            lx.warn(diag_code::shadowed_rule, rules[j].name_sp,
                     "rule `" + rules[j].name + "` is shadowed by rule `" + rules[i].name + "` (" +
                         lx.where(rules[i].name_sp) + "): whenever its condition holds, `" + rules[i].name +
                         "`'s holds too and decides first",
@@ -193,13 +193,13 @@ inline void lint_exec_attach(lint_context& lx) {
         if (!lx.usable(i) || lx.unreachable[i] || !acts[i]) continue;
         for (const auto& p : pairs) {
             if (rules[i].eff == rt::effect::deny && has_action(*acts[i], p.hijack)) {
-                lx.warn("dp-exec-attach", rules[i].name_sp,
+                lx.warn(diag_code::exec_attach, rules[i].name_sp,
                         "rule `" + rules[i].name + "` can deny `" + std::string(p.hijack) +
                             "`; the docker CLI shows that only as \"unable to upgrade to tcp, received 403\"",
                         "deny `" + std::string(p.setup) + "` instead, so the user sees the rule's name");
             }
             if (rules[i].eff == rt::effect::allow && has_action(*acts[i], p.setup) && !can_allow(p.hijack)) {
-                lx.warn("dp-exec-attach", rules[i].name_sp,
+                lx.warn(diag_code::exec_attach, rules[i].name_sp,
                         "rule `" + rules[i].name + "` allows `" + std::string(p.setup) + "` but no rule allows `" +
                             std::string(p.hijack) + "`; the CLI will fail with \"unable to upgrade to tcp, received 403\"",
                         "allow `" + std::string(p.hijack) + "` under the same condition");
@@ -231,7 +231,7 @@ inline void find_absent_nots(lint_context& lx, const expr& e, const std::optiona
                        "` is absent";
     if (e.items[0].kind == expr_kind::compare && e.items[0].op == compare_op::eq)
         help += "; `" + f->text + " != ...` is false when it is absent";
-    lx.warn("dp-absent-not", e.sp, "`not` over a test of `" + f->text + "`, which can be absent", std::move(help));
+    lx.warn(diag_code::absent_not, e.sp, "`not` over a test of `" + f->text + "`, which can be absent", std::move(help));
 }
 
 inline void lint_absent_not(lint_context& lx) {

@@ -142,7 +142,7 @@ struct ast_builder {
     }
 
     void limit(span s, std::string msg) {
-        diags.push_back(make_diag(files, "dp-limit", severity::error, s, std::move(msg)));
+        diags.push_back(make_diag(files, diag_code::limit, s, std::move(msg)));
     }
 
     expr string_node(const pt::node& n) {
@@ -217,7 +217,7 @@ struct ast_builder {
             return e;
         }
         // Unreachable for trees the selector produces; an internal error, not a user one.
-        diags.push_back(make_diag(files, "dp-internal", severity::error, sp(n),
+        diags.push_back(make_diag(files, diag_code::internal, sp(n),
                                   "internal error: unexpected parse node " + std::string(n.type) +
                                       " (please report this)"));
         return e;
@@ -246,17 +246,17 @@ inline void parse_file(policy& pol, std::uint32_t file, std::vector<diagnostic>&
     const std::string& text = files[file].text;
     parsed_file pf;
     const line_index li(text);
-    auto diag = [&](std::string code, span s, std::string msg, std::string help = {}) {
-        diags.push_back(make_diag(files, std::move(code), severity::error, s, std::move(msg), std::move(help)));
+    auto diag = [&](diag_code code, span s, std::string msg, std::string help = {}) {
+        diags.push_back(make_diag(files, code, s, std::move(msg), std::move(help)));
     };
     if (text.size() > max_file_bytes) {
-        diag("dp-limit", li.at(file, 0, 0),
+        diag(diag_code::limit, li.at(file, 0, 0),
              "file is " + std::to_string(text.size()) + " bytes; the limit is " + std::to_string(max_file_bytes));
         pol.parsed[file] = std::move(pf);
         return;
     }
     if (auto bad = invalid_utf8_at(text)) {
-        diag("dp-parse", li.at(file, *bad, *bad + 1), "invalid UTF-8 in the source");
+        diag(diag_code::parse, li.at(file, *bad, *bad + 1), "invalid UTF-8 in the source");
         pol.parsed[file] = std::move(pf);
         return;
     }
@@ -306,10 +306,10 @@ inline void parse_file(policy& pol, std::uint32_t file, std::vector<diagnostic>&
             std::size_t at = e.positions().empty() ? 0 : e.positions().front().byte;
             // An error at the very end points just after the last code, not at the next line.
             at = std::min(ch.begin + at, std::max(code_end, ch.begin));
-            diag("dp-parse", li.at(file, at, at + 1), std::string(e.message()));
+            diag(diag_code::parse, li.at(file, at, at + 1), std::string(e.message()));
             continue;
         } catch (const g::nesting_too_deep& e) {
-            diag("dp-limit", li.at(file, ch.begin + e.byte, ch.begin + e.byte + 1),
+            diag(diag_code::limit, li.at(file, ch.begin + e.byte, ch.begin + e.byte + 1),
                  "condition is nested more than " + std::to_string(max_nesting_depth) +
                      " levels deep (parentheses, 'not', 'any'/'all')");
             continue;
@@ -323,7 +323,7 @@ inline void parse_file(policy& pol, std::uint32_t file, std::vector<diagnostic>&
             default_decl d{ast_builder::effect_of(*st.children[0]), stmt_sp};
             if (pol.def) {
                 const span& first = pol.def->sp;
-                diag("dp-duplicate-default", stmt_sp, "a policy has one 'default'; this is a second one",
+                diag(diag_code::duplicate_default, stmt_sp, "a policy has one 'default'; this is a second one",
                      "the first is at " + files[first.file].name + ":" + std::to_string(first.line) + ":" +
                          std::to_string(first.column));
             } else {
@@ -363,7 +363,7 @@ inline void parse_file(policy& pol, std::uint32_t file, std::vector<diagnostic>&
             if (st.children.size() > next && st.children[next]->is_type<g::own_mark>()) {
                 r.own_sp = b.tight(*st.children[next]);
                 if (r.eff == rt::effect::allow) r.own = true;
-                else diag("dp-parse", r.own_sp, "`own` applies to `allow` rules only", "write `deny` alone");
+                else diag(diag_code::parse, r.own_sp, "`own` applies to `allow` rules only", "write `deny` alone");
                 ++next;
             }
             if (st.children.size() > next) r.cond = b.build(*st.children[next]);
@@ -371,7 +371,7 @@ inline void parse_file(policy& pol, std::uint32_t file, std::vector<diagnostic>&
             s.kind = stmt_kind::rule;
             s.index = pol.rules.size();
             if (pol.rules.size() == max_rules)
-                diag("dp-limit", r.name_sp, "more than " + std::to_string(max_rules) + " rules in the policy");
+                diag(diag_code::limit, r.name_sp, "more than " + std::to_string(max_rules) + " rules in the policy");
             pol.rules.push_back(std::move(r));
         }
         pf.statements.push_back(std::move(s));

@@ -103,7 +103,7 @@ inline std::string render_text(const std::vector<diagnostic>& ds, const std::vec
             where += ": ";
         }
         out += detail::paint(st, "1", where) +
-               detail::paint(st, detail::severity_color(d.sev), std::string(severity_name(d.sev)) + "[" + d.code + "]") +
+               detail::paint(st, detail::severity_color(d.sev), std::string(severity_name(d.sev)) + "[" + std::string(code_name(d.code)) + "]") +
                ": " + d.message + "\n";
         const source_file* f = detail::file_of(d, files);
         if (f && d.sp.line > 0) {
@@ -155,7 +155,7 @@ inline std::string render_json(const std::vector<diagnostic>& ds, const std::vec
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& d : ds) {
         nlohmann::ordered_json j;
-        j["code"] = d.code;
+        j["code"] = std::string(code_name(d.code));
         j["severity"] = severity_name(d.sev);
         j["file"] = d.file;
         j["line"] = d.sp.line;

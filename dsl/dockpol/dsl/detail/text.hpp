@@ -106,12 +106,13 @@ private:
     mutable std::uint32_t cache_col_ = 1;
 };
 
-// A diagnostic located in policy file `sp.file` (its name comes from `files`).
-inline diagnostic make_diag(const std::vector<source_file>& files, std::string code, severity sev, span sp,
-                            std::string message, std::string help = {}) {
+// A diagnostic located in policy file `sp.file` (its name comes from `files`),
+// with its code's severity.
+inline diagnostic make_diag(const std::vector<source_file>& files, diag_code code, span sp, std::string message,
+                            std::string help = {}) {
     diagnostic d;
-    d.code = std::move(code);
-    d.sev = sev;
+    d.code = code;
+    d.sev = code_severity(code);
     d.file = sp.file < files.size() ? files[sp.file].name : std::string();
     d.sp = sp;
     d.message = std::move(message);
