@@ -175,6 +175,9 @@ inline std::string why_not(const checked_policy& cp, const checked_rule& r, cons
 inline std::string why_not(const code_reader& code, std::size_t rule) {
     const auto cond = code.condition(rule);
     if (!cond) return "condition is false";
+    const auto& img = rt::image_of(code.program());
+    if (cond->k == code_expr::kind::test && img.code[cond->pc].op == rt::opcode::load_true)
+        return "unconditional rule did not decide";
     std::vector<const code_expr*> conjuncts;
     if (cond->k == code_expr::kind::and_)
         for (const auto& e : cond->items) conjuncts.push_back(&e);
@@ -184,7 +187,7 @@ inline std::string why_not(const code_reader& code, std::size_t rule) {
         if (code.holds(*c)) continue;
         std::vector<std::pair<std::string, rt::value>> values;
         // A bare bool field already says its value, as in the source explanation.
-        const bool bare = c->k == code_expr::kind::test && rt::image_of(code.program()).code[c->pc].op == rt::opcode::is_true;
+        const bool bare = c->k == code_expr::kind::test && img.code[c->pc].op == rt::opcode::is_true;
         if (!bare) code.values(*c, values);
         std::string out = shortened(code.text(*c)) + " is false";
         for (std::size_t i = 0; i < values.size(); ++i)
