@@ -7,13 +7,20 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+// Before any header that declares ::raise (<csignal>, via Asio): the grammar names PEGTL's raise unqualified.
+#include "dockpol/dsl/compile.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/connect_pair.hpp>
+#include <boost/asio/write.hpp>
+
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config.hpp"
-#include "dockpol/dsl/compile.hpp"
 #include "dockpol/rt/bundle.hpp"
 #include "plugin/authz_protocol.hpp"
 #include "plugin/plugin_decide.hpp"
@@ -159,6 +166,15 @@ TEST_CASE("plugin: malformed calls name what is wrong") {
           "RequestPeerCertificates holds a non-string");
     CHECK(parse_error(R"({"RequestMethod":"GET","RequestUri":"/x","RequestPeerCertificates":["%%%%"]})") ==
           "RequestPeerCertificates holds invalid base64");
+}
+
+TEST_CASE("plugin: more headers or certificates than any dockerd sends are malformed") {
+    json j{{"RequestMethod", "GET"}, {"RequestUri", "/_ping"}, {"RequestHeaders", json::object()}};
+    for (std::size_t i = 0; i <= max_header_entries; ++i) j["RequestHeaders"]["X-" + std::to_string(i)] = "v";
+    CHECK(parse_error(j.dump()) == "RequestHeaders has too many entries");
+    json c{{"RequestMethod", "GET"}, {"RequestUri", "/_ping"}, {"RequestPeerCertificates", json::array()}};
+    for (std::size_t i = 0; i <= max_peer_certificates; ++i) c["RequestPeerCertificates"].push_back(base64("x"));
+    CHECK(parse_error(c.dump()) == "RequestPeerCertificates has too many entries");
 }
 
 TEST_CASE("plugin: answers are dockerd's Response shape, Msg and Err only when set") {
@@ -350,6 +366,55 @@ TEST_CASE("plugin: endpoints answer, and every AuthZReq writes one audit line") 
     CHECK(m["rule"] == "error");
     CHECK(m["reason"] == "bad plugin request: the plugin request is not JSON");
     CHECK(stats.requests[0][rt::action_id_of("container_list")].load() == 1);
+}
+
+TEST_CASE("plugin: a connection answers calls while keep-alive and denies a call over the size limit unread") {
+    policy_store store;
+    REQUIRE_FALSE(store.try_replace(bundle_of("body_policy.dpol"), "p.dpb"));
+    metrics stats;
+    std::vector<std::string> lines;
+    plugin_context ctx{store, stats, [&lines](std::string l) { lines.push_back(std::move(l)); }, {}, {1}, {0}};
+
+    // Talks to one session over a socketpair: writes `request`, reads until the session closes.
+    auto exchange = [&ctx](const std::string& request) {
+        net::io_context ioc;
+        unix_protocol::socket server(ioc), client(ioc);
+        net::local::connect_pair(server, client);
+        std::make_shared<plugin_session>(ctx, std::move(server))->run();
+        net::write(client, net::buffer(request));
+        std::thread t([&ioc] { ioc.run(); });
+        std::string got;
+        char buf[4096];
+        for (beast::error_code ec;;) {
+            auto n = client.read_some(net::buffer(buf), ec);
+            if (ec) break;
+            got.append(buf, n);
+        }
+        t.join();
+        return got;
+    };
+
+    const std::string activate = "POST /Plugin.Activate HTTP/1.1\r\nHost: p\r\nContent-Length: 2\r\n\r\n{}";
+    const std::string last = "POST /Plugin.Activate HTTP/1.1\r\nHost: p\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}";
+    auto two = exchange(activate + last);
+    std::size_t answers = 0;
+    const std::string body = "{\"Implements\":[\"authz\"]}";
+    for (auto at = two.find(body); at != std::string::npos; at = two.find(body, at + body.size())) ++answers;
+    CHECK(answers == 2);
+    CHECK(two.find("application/vnd.docker.plugins.v1.2+json") != std::string::npos);
+
+    const std::string huge = "POST /AuthZPlugin.AuthZReq HTTP/1.1\r\nHost: p\r\nContent-Length: " +
+                             std::to_string(max_plugin_request_bytes + 1) + "\r\n\r\n";
+    auto got = exchange(huge);
+    REQUIRE(got.starts_with("HTTP/1.1 200"));
+    auto answer = json::parse(got.substr(got.find("\r\n\r\n") + 4));
+    CHECK(answer["Allow"] == false);
+    CHECK(answer["Err"] == "bad plugin request: the plugin request is larger than 8388608 bytes");
+    REQUIRE(lines.size() == 1);
+    CHECK(json::parse(lines[0])["decision"] == "deny");
+
+    auto get = exchange("GET /Plugin.Activate HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n");
+    CHECK(get.starts_with("HTTP/1.1 405"));
 }
 
 // ---- flags --------------------------------------------------------------------
