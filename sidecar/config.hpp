@@ -54,6 +54,10 @@ inline constexpr std::uint64_t max_conns = 1u << 20;
 inline constexpr duration max_timeout = std::chrono::hours(24);
 // Spinning longer than 10 ms after the last event only burns CPU.
 inline constexpr std::uint64_t max_busy_poll_us = 10000;
+// --local-user and --local-groups name callers as a certificate would: the bounds of identity.hpp
+// (max_identity_text, max_groups), so a local caller is no bigger than a TLS one.
+inline constexpr std::size_t max_local_name_bytes = 256;
+inline constexpr std::size_t max_local_groups = 64;
 } // namespace flag_limits
 
 struct listen_address {
@@ -362,7 +366,8 @@ inline const flag_spec flag_table[] = {
      }, no_default},
     {"--local-user", "NAME", "plugin: the user of requests on dockerd's UNIX socket",
      [](config& c, std::string_view f, const std::string& v) -> flag_error {
-         if (!valid_label_text(v, false) || v.size() > 256) return invalid(f, v, "use a non-empty name without control characters");
+         if (!valid_label_text(v, false) || v.size() > flag_limits::max_local_name_bytes)
+             return invalid(f, v, "use a non-empty name of at most 256 bytes without control characters");
          c.local_user = v;
          return std::nullopt;
      },
@@ -374,9 +379,9 @@ inline const flag_spec flag_table[] = {
          while (!rest.empty()) {
              auto comma = rest.find(',');
              auto g = rest.substr(0, comma);
-             if (!valid_label_text(g, false) || g.size() > 256) return invalid(f, v, "use comma-separated non-empty group names");
-             // The same bound as groups from a certificate (identity.hpp).
-             if (c.local_groups.size() >= 64) return invalid(f, v, "use at most 64 groups");
+             if (!valid_label_text(g, false) || g.size() > flag_limits::max_local_name_bytes)
+                 return invalid(f, v, "use comma-separated non-empty group names of at most 256 bytes");
+             if (c.local_groups.size() >= flag_limits::max_local_groups) return invalid(f, v, "use at most 64 groups");
              c.local_groups.emplace_back(g);
              if (comma == std::string_view::npos) break;
              rest.remove_prefix(comma + 1);

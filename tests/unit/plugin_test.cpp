@@ -437,6 +437,17 @@ TEST_CASE("plugin: flags come from the shared table; each mode refuses the other
     CHECK(err({"--bundle", "b"}).starts_with("--socket is required"));
     CHECK(err({"--socket", "rel.sock", "--bundle", "b"}).starts_with("--socket: invalid value"));
     CHECK(err({"--socket", "/s", "--bundle", "b", "--local-groups", "dev,,ops"}).starts_with("--local-groups: invalid value"));
+    CHECK(err({"--socket", "/s", "--bundle", "b", "--local-groups", "dev,"}).starts_with("--local-groups: invalid value"));
+    // The bounds of a certificate's identity (identity.hpp) hold for local callers too.
+    std::string groups = "g0";
+    for (std::size_t i = 1; i < flag_limits::max_local_groups; ++i) groups += ",g" + std::to_string(i);
+    CHECK(std::get<config>(parse_plugin_config({"--socket", "/s", "--bundle", "b", "--local-groups", groups})).local_groups.size() ==
+          max_groups);
+    CHECK(err({"--socket", "/s", "--bundle", "b", "--local-groups", groups + ",one_more"}).ends_with("use at most 64 groups"));
+    const std::string longest(flag_limits::max_local_name_bytes, 'u');
+    CHECK(std::get<config>(parse_plugin_config({"--socket", "/s", "--bundle", "b", "--local-user", longest})).local_user == longest);
+    CHECK(err({"--socket", "/s", "--bundle", "b", "--local-user", longest + "u"}).starts_with("--local-user: invalid value"));
+    CHECK(flag_limits::max_local_name_bytes == max_identity_text);
     CHECK(err({"--socket", "/s", "--bundle", "b", "--listen", "0.0.0.0:1"}) ==
           "--listen is not a flag of `dockpold plugin` (see dockpold --help)");
     auto proxy = parse_config({"--socket", "/s"});
