@@ -39,6 +39,7 @@ inline constexpr std::size_t audit_keep_buffer_bytes = 1024 * 1024;
 struct audit_event {
     std::chrono::system_clock::time_point time;
     std::string_view id;
+    std::string_view mode;       // "plugin" when `dockpold plugin` decided; left out for the proxy
     std::string_view user;
     const std::vector<std::string>* groups = nullptr;
     std::string_view peer;
@@ -85,6 +86,7 @@ inline std::string format_audit_line(const audit_event& e) {
     };
     str("time", rfc3339_ms(e.time));
     str("id", e.id);
+    if (!e.mode.empty()) str("mode", e.mode);
     str("user", e.user);
     key("groups");
     out.push_back('[');

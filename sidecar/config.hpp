@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,8 @@ inline constexpr duration max_conn_age = std::chrono::hours(1);
 inline constexpr duration poll_interval = std::chrono::seconds(30);
 // Covers dockerd's answer to a small request and a keep-alive client's next one (see io_pool.hpp).
 inline constexpr std::uint64_t busy_poll_us = 300;
+// Requests on dockerd's UNIX socket carry no identity; policies name them by this user unless told otherwise.
+inline constexpr std::string_view local_user = "local";
 } // namespace defaults
 
 // Upper bounds for numeric flags, so a typo cannot ask for absurd resources.
@@ -51,6 +54,10 @@ inline constexpr std::uint64_t max_conns = 1u << 20;
 inline constexpr duration max_timeout = std::chrono::hours(24);
 // Spinning longer than 10 ms after the last event only burns CPU.
 inline constexpr std::uint64_t max_busy_poll_us = 10000;
+// --local-user and --local-groups name callers as a certificate would: the bounds of identity.hpp
+// (max_identity_text, max_groups), so a local caller is no bigger than a TLS one.
+inline constexpr std::size_t max_local_name_bytes = 256;
+inline constexpr std::size_t max_local_groups = 64;
 } // namespace flag_limits
 
 struct listen_address {
@@ -90,6 +97,11 @@ struct config {
     duration body_timeout = defaults::body_timeout;     // an inspected body must arrive within this
     duration max_conn_age = defaults::max_conn_age;     // keep-alive connections close after a request once older
     std::uint64_t busy_poll_us = defaults::busy_poll_us;   // 0: always sleep in epoll_wait
+
+    // `dockpold plugin` (docs/plugin.md): Docker's authorization-plugin protocol on a UNIX socket.
+    std::string plugin_socket;                    // --socket PATH
+    std::string local_user{defaults::local_user};   // the user of requests on dockerd's UNIX socket
+    std::vector<std::string> local_groups;        // ... and their groups
 };
 
 namespace detail {
@@ -271,7 +283,7 @@ inline const flag_spec flag_table[] = {
     {"--bundle-pubkey", "FILE", "accept only bundles signed by this Ed25519 key (repeatable)",
      [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_pubkeys.push_back(v); return std::nullopt; },
      no_default},
-    {"--docker", "unix:///PATH", "dockerd's socket (required)",
+    {"--docker", "unix:///PATH", "dockerd's socket (required by the proxy; in plugin mode only for --admin's /readyz)",
      [](config& c, std::string_view f, const std::string& v) -> flag_error {
          constexpr std::string_view scheme = "unix://";
          if (!std::string_view(v).starts_with(scheme) || v.size() <= scheme.size() || v[scheme.size()] != '/')
@@ -346,6 +358,37 @@ inline const flag_spec flag_table[] = {
                           "use microseconds between 0 (off) and " + std::to_string(flag_limits::max_busy_poll_us));
      },
      [](const config& c) { return std::to_string(c.busy_poll_us); }},
+    {"--socket", "PATH", "plugin: the UNIX socket dockerd calls (e.g. /run/docker/plugins/dockpol.sock; required)",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         if (v.empty() || v.front() != '/') return invalid(f, v, "use an absolute path");
+         c.plugin_socket = v;
+         return std::nullopt;
+     }, no_default},
+    {"--local-user", "NAME", "plugin: the user of requests on dockerd's UNIX socket",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         if (!valid_label_text(v, false) || v.size() > flag_limits::max_local_name_bytes)
+             return invalid(f, v, "use a non-empty name of at most 256 bytes without control characters");
+         c.local_user = v;
+         return std::nullopt;
+     },
+     [](const config& c) { return c.local_user; }},
+    {"--local-groups", "G,...", "plugin: the groups of requests on dockerd's UNIX socket (comma-separated)",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         c.local_groups.clear();
+         std::string_view rest = v;
+         while (!rest.empty()) {
+             auto comma = rest.find(',');
+             auto g = rest.substr(0, comma);
+             if (!valid_label_text(g, false) || g.size() > flag_limits::max_local_name_bytes)
+                 return invalid(f, v, "use comma-separated non-empty group names of at most 256 bytes");
+             if (c.local_groups.size() >= flag_limits::max_local_groups) return invalid(f, v, "use at most 64 groups");
+             c.local_groups.emplace_back(g);
+             if (comma == std::string_view::npos) break;
+             rest.remove_prefix(comma + 1);
+             if (rest.empty()) return invalid(f, v, "use comma-separated non-empty group names");
+         }
+         return std::nullopt;
+     }, no_default},
     {"--version", "", "print the version and exit",
      [](config& c, std::string_view, const std::string&) -> flag_error { c.show_version = true; return std::nullopt; },
      no_default},
@@ -353,6 +396,26 @@ inline const flag_spec flag_table[] = {
      [](config& c, std::string_view, const std::string&) -> flag_error { c.show_help = true; return std::nullopt; },
      no_default},
 };
+
+// Flags only one mode reads; the others are shared by the proxy and `dockpold plugin`.
+inline constexpr std::string_view proxy_only_flags[] = {
+    "--listen", "--tls-cert", "--tls-key", "--tls-client-ca", "--tls-crl", "--max-conns", "--max-header-bytes",
+    "--handshake-timeout", "--header-timeout", "--idle-timeout", "--drain-timeout", "--body-timeout", "--max-conn-age",
+    "--busy-poll-us",
+};
+inline constexpr std::string_view plugin_only_flags[] = {"--socket", "--local-user", "--local-groups"};
+
+enum class run_mode : std::uint8_t { proxy, plugin };
+
+inline bool flag_in(std::string_view name, std::span<const std::string_view> list) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+// Whether `mode` reads the flag.
+inline bool flag_used_by(std::string_view name, run_mode mode) {
+    return !flag_in(name, mode == run_mode::proxy ? std::span<const std::string_view>(plugin_only_flags)
+                                                  : std::span<const std::string_view>(proxy_only_flags));
+}
 
 inline const flag_spec* find_flag(std::string_view name) {
     for (const auto& f : flag_table)
@@ -363,33 +426,59 @@ inline const flag_spec* find_flag(std::string_view name) {
 
 } // namespace detail
 
-// `dockpold --help`: every flag with its value, its default and one line, from the flag table.
-inline std::string flags_help() {
+namespace detail {
+
+// One line per flag `keep` accepts: name, value, help and default, aligned.
+inline std::string flag_lines(bool (*keep)(std::string_view)) {
     const config defaults_config;
-    std::string out =
-        "usage: dockpold --listen ADDR:PORT --tls-cert F --tls-key F --tls-client-ca F\n"
-        "                (--bundle F | --bundle-url URL) --docker unix:///PATH [flags]\n"
-        "       dockpold doctor [--docker URL] [--format text|json]   audit this host for ways around dockpold\n"
-        "       dockpold probe URL                                     healthcheck: exit 0 on a 2xx answer\n\n"
-        "flags (DURATION: 500ms, 10s, 2m, 1h; SIZE: bytes or K, KiB, M, MiB, G, GiB):\n";
+    std::string out;
     std::size_t width = 0;
-    for (const auto& f : detail::flag_table)
-        width = std::max(width, f.name.size() + (f.value.empty() ? 0 : f.value.size() + 1));
-    for (const auto& f : detail::flag_table) {
+    for (const auto& f : flag_table)
+        if (keep(f.name)) width = std::max(width, f.name.size() + (f.value.empty() ? 0 : f.value.size() + 1));
+    for (const auto& f : flag_table) {
+        if (!keep(f.name)) continue;
         std::string label(f.name);
         if (!f.value.empty()) label += " " + std::string(f.value);
         out += "  " + label + std::string(width - label.size() + 2, ' ') + std::string(f.help);
         if (auto d = f.shown_default(defaults_config); !d.empty()) out += " (default " + d + ")";
         out += "\n";
     }
+    return out;
+}
+
+} // namespace detail
+
+// `dockpold --help`: every flag with its value, its default and one line, from the flag table.
+inline std::string flags_help() {
+    std::string out =
+        "usage: dockpold --listen ADDR:PORT --tls-cert F --tls-key F --tls-client-ca F\n"
+        "                (--bundle F | --bundle-url URL) --docker unix:///PATH [flags]\n"
+        "       dockpold plugin --socket PATH (--bundle F | --bundle-url URL) [flags]   decide inside dockerd (AuthZ plugin)\n"
+        "       dockpold doctor [--docker URL] [--format text|json]   audit this host for ways around dockpold\n"
+        "       dockpold probe URL                                     healthcheck: exit 0 on a 2xx answer\n\n"
+        "flags (DURATION: 500ms, 10s, 2m, 1h; SIZE: bytes or K, KiB, M, MiB, G, GiB; \"plugin:\" only for dockpold plugin):\n";
+    out += detail::flag_lines([](std::string_view) { return true; });
     out += "\nSignals: SIGHUP reloads the bundle, certificate, key, CA and CRL; SIGUSR1 reopens the audit log;\n"
            "SIGTERM/SIGINT drain and exit. Exit status: 0 after a clean drain, 2 for usage and start-up errors.\n";
     return out;
 }
 
-// Parses argv (without argv[0]). Errors are one line that names the flag and the fix.
-inline std::variant<config, std::string> parse_config(const std::vector<std::string>& args) {
-    config c;
+// `dockpold plugin --help`: the flags plugin mode reads, from the same table.
+inline std::string plugin_flags_help() {
+    std::string out =
+        "usage: dockpold plugin --socket PATH (--bundle F | --bundle-url URL) [flags]\n"
+        "Serves Docker's authorization-plugin protocol: start dockerd with --authorization-plugin=dockpol.\n\n"
+        "flags (DURATION: 500ms, 10s, 2m, 1h; SIZE: bytes or K, KiB, M, MiB, G, GiB):\n";
+    out += detail::flag_lines([](std::string_view n) { return detail::flag_used_by(n, detail::run_mode::plugin); });
+    out += "\nSignals: SIGHUP reloads the bundle; SIGUSR1 reopens the audit log; SIGTERM/SIGINT stop.\n"
+           "Exit status: 0 after a clean stop, 2 for usage and start-up errors.\n";
+    return out;
+}
+
+namespace detail {
+
+// Applies every flag of argv to `c`; a flag the mode does not read is an error, never ignored.
+inline std::optional<std::string> apply_flags(config& c, const std::vector<std::string>& args, run_mode mode) {
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string_view arg = args[i];
         std::string value;
@@ -401,8 +490,12 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
             value = std::string(arg.substr(eq + 1));
             inline_value = true;
         }
-        const auto* spec = detail::find_flag(name);
+        const auto* spec = find_flag(name);
         if (!spec) return "unknown argument '" + std::string(arg) + "' (see dockpold --help)";
+        if (!flag_used_by(spec->name, mode))
+            return std::string(spec->name) + (mode == run_mode::plugin ? " is not a flag of `dockpold plugin`"
+                                                                      : " is a flag of `dockpold plugin`") +
+                   " (see dockpold --help)";
         const bool takes_value = !spec->value.empty();
         if (takes_value && !inline_value) {
             if (i + 1 >= args.size()) return std::string(name) + ": missing value";
@@ -412,6 +505,15 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
         }
         if (auto err = spec->apply(c, spec->name, value)) return *err;
     }
+    return std::nullopt;
+}
+
+} // namespace detail
+
+// Parses argv (without argv[0]). Errors are one line that names the flag and the fix.
+inline std::variant<config, std::string> parse_config(const std::vector<std::string>& args) {
+    config c;
+    if (auto e = detail::apply_flags(c, args, detail::run_mode::proxy)) return *e;
     if (c.show_version || c.show_help) return c;
     if (!c.have_listen) return std::string("--listen is required (e.g. --listen 0.0.0.0:9998)");
     if (c.tls_cert.empty()) return std::string("--tls-cert is required (the server certificate chain, PEM)");
@@ -420,6 +522,21 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
     if (!c.bundle && !c.bundle_url) return std::string("--bundle is required (a bundle built by `dockpolc build`)");
     if (c.bundle && c.bundle_url) return std::string("--bundle and --bundle-url are mutually exclusive: pick one");
     if (c.docker_socket.empty()) return std::string("--docker is required (e.g. --docker unix:///var/run/docker.sock)");
+    return c;
+}
+
+// `dockpold plugin ARGS` (argv after "plugin"): the shared flags and the plugin's own.
+inline std::variant<config, std::string> parse_plugin_config(const std::vector<std::string>& args) {
+    config c;
+    if (auto e = detail::apply_flags(c, args, detail::run_mode::plugin)) return *e;
+    if (c.show_version || c.show_help) return c;
+    if (c.plugin_socket.empty())
+        return std::string("--socket is required (e.g. --socket /run/docker/plugins/dockpol.sock)");
+    if (!c.bundle && !c.bundle_url) return std::string("--bundle is required (a bundle built by `dockpolc build`)");
+    if (c.bundle && c.bundle_url) return std::string("--bundle and --bundle-url are mutually exclusive: pick one");
+    // /readyz asks dockerd whether it answers.
+    if (c.admin && c.docker_socket.empty())
+        return std::string("--admin needs --docker in plugin mode (its /readyz asks dockerd)");
     return c;
 }
 

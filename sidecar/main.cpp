@@ -29,6 +29,7 @@
 #include "proxy/io_pool.hpp"
 #include "proxy/listener.hpp"
 #include "metrics.hpp"
+#include "plugin/plugin_main.hpp"
 #include "bundles/policy_store.hpp"
 #include "admin/probe.hpp"
 #include "proxy/resource_lookup.hpp"
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (!args.empty() && args[0] == "probe") return ds::run_probe({args.begin() + 1, args.end()});
     if (!args.empty() && args[0] == "doctor") return ds::run_doctor({args.begin() + 1, args.end()});
+    if (!args.empty() && args[0] == "plugin") return ds::plugin::run_plugin({args.begin() + 1, args.end()});
     auto parsed = ds::parse_config(args);
     if (auto* e = std::get_if<std::string>(&parsed)) return fail(*e);
     const ds::config cfg = std::get<ds::config>(std::move(parsed));

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,8 @@ inline constexpr std::size_t max_proc_entries = 1 << 20;
 inline const std::string fix_tcp =
     "remove the tcp:// host (users reach dockerd through dockpold), or require client certificates with "
     "--tlsverify and a CA only dockpold's certificate comes from; then restart dockerd";
+// The name dockerd knows `dockpold plugin` by (--authorization-plugin=dockpol).
+inline constexpr std::string_view dockpol_plugin_name = "dockpol";
 inline const std::string fix_authz =
     "dockpol replaces dockerd authorization plugins: remove them once the policy covers what they decided "
     "(plugins see request bodies only up to their limit, CVE-2024-41110)";
@@ -82,9 +85,13 @@ inline void check_flags(const dockerd_flags& f, const std::string& where, findin
                                    "): anyone who reaches the port is root on this host, past dockpol",
                                fix_tcp});
     }
-    if (!f.authz_plugins.empty())
+    // `dockpold plugin` (docs/plugin.md) is dockpol itself, not a way around it.
+    std::vector<std::string> others;
+    for (const auto& p : f.authz_plugins)
+        if (p != dockpol_plugin_name) others.push_back(p);
+    if (!others.empty())
         out.push_back({"authz_plugin", severity::warning,
-                       "dockerd runs authorization plugin(s) " + join(f.authz_plugins) + " (" + where + ")", fix_authz});
+                       "dockerd runs authorization plugin(s) " + join(others) + " (" + where + ")", fix_authz});
 }
 
 } // namespace detail

@@ -33,10 +33,11 @@ inline std::string denial_body(std::string_view action, std::string_view user, s
     return error_body(denial_message(action, user, rule));
 }
 
+// The message for a malformed or ambiguous request (the proxy's 400, the plugin's denial).
+inline std::string bad_request_message(std::string_view reason) { return "[dockpol] bad request: " + std::string(reason); }
+
 // Body of the 400 for a malformed or ambiguous request.
-inline std::string bad_request_body(std::string_view reason) {
-    return error_body("[dockpol] bad request: " + std::string(reason));
-}
+inline std::string bad_request_body(std::string_view reason) { return error_body(bad_request_message(reason)); }
 
 // Body of the 502 when dockerd cannot be reached or answers garbage.
 inline std::string upstream_error_body(std::string_view reason) {

@@ -271,6 +271,16 @@ TEST_CASE("doctor: dockerd authorization plugins in daemon.json") {
     CHECK(mentions(found[0], "opa-docker-authz"));
 }
 
+TEST_CASE("doctor: dockpol's own plugin (dockpold plugin) is not a way around dockpol") {
+    fake_host h;
+    put(h.root / "etc/docker/daemon.json", slurp(fixtures / "daemon_authz_dockpol.json"));
+    CHECK(of_check(dd::run_checks(h.env), "authz_plugin").empty());
+    put(h.root / "etc/docker/daemon.json", slurp(fixtures / "daemon_authz_dockpol_and_opa.json"));
+    const auto found = of_check(dd::run_checks(h.env), "authz_plugin");
+    REQUIRE(found.size() == 1);
+    CHECK(mentions(found[0], "plugin(s) opa-docker-authz ("));
+}
+
 TEST_CASE("doctor: running containers that bind-mount the socket") {
     fake_host h;
     fake_dockerd d(h.socket(), {{"/containers/json", slurp(fixtures / "containers.json")},

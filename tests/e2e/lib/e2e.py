@@ -240,9 +240,12 @@ def _pids_mentioning(text):
 class Dockerd:
     """A private dockerd in a fresh temp dir; never the system one."""
 
-    def __init__(self, ws, debug=False):
+    def __init__(self, ws, debug=False, extra=(), prefix=()):
         self.ws = ws
         self.debug = debug
+        # extra: more dockerd flags; prefix: a command that execs dockerd (e.g. in a private mount namespace).
+        self.extra = list(extra)
+        self.prefix = list(prefix)
         self.dir = tempfile.mkdtemp(prefix="d.", dir=ws.dir)
         self.sock = os.path.join(self.dir, "docker.sock")
         self.host = "unix://" + self.sock
@@ -256,6 +259,7 @@ class Dockerd:
                 "--pidfile", self.dir + "/pid", "--shutdown-timeout", "2"]
         if self.debug:
             args.append("-D")
+        args = self.prefix + args + self.extra
         self.logf = open(self.log_path, "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.logf,
                                      stderr=subprocess.STDOUT)

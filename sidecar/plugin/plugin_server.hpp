@@ -1,0 +1,293 @@
+// The plugin's HTTP/1.1 server on a UNIX socket (docs/plugin.md): dockerd
+// connects, POSTs one JSON call per request (keep-alive), and waits for the
+// answer. `handle_call` is the whole protocol without sockets (unit-tested);
+// the session around it only reads a bounded request within a deadline and
+// writes the answer. Every AuthZReq — decided, denied or malformed — writes
+// one audit line ("mode":"plugin") at the time of the call: the protocol has
+// no request id and no end of stream to wait for.
+#pragma once
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "audit_log.hpp"
+#include "bundles/policy_store.hpp"
+#include "metrics.hpp"
+#include "plugin_decide.hpp"
+
+namespace dockpol::sidecar::plugin {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using unix_protocol = net::local::stream_protocol;
+
+// dockerd sends at most 4 MiB of body, base64-encoded (5.4 MiB), plus headers and certificates; 8 MiB holds that.
+inline constexpr std::uint64_t max_plugin_request_bytes = 8u << 20;
+// dockerd's plugin call head is a few hundred bytes.
+inline constexpr std::uint32_t max_plugin_header_bytes = 64u << 10;
+// Go's HTTP client keeps an idle plugin connection up to 90 s; a request is written at once, so one deadline
+// covers waiting for it and reading it.
+inline constexpr std::chrono::seconds plugin_read_timeout{120};
+// dockerd reads our answer at once (it is waiting for it); a stalled reader is not dockerd.
+inline constexpr std::chrono::seconds plugin_write_timeout{30};
+// Pause before accepting again after EMFILE and similar.
+inline constexpr std::chrono::milliseconds plugin_accept_retry_delay{100};
+// dockerd opens a few connections per plugin; more is a runaway local client.
+inline constexpr std::size_t max_plugin_connections = 256;
+
+// What every call needs: the live bundle, counters, where audit lines go, and the plugin's settings.
+struct plugin_context {
+    policy_store& policy;
+    metrics& stats;
+    std::function<void(std::string)> audit;   // one formatted line; empty: no audit log
+    plugin_settings settings;
+    std::atomic<std::uint64_t> next_id{1};
+    std::atomic<std::size_t> connections{0};
+};
+
+struct plugin_answer {
+    http::status status = http::status::ok;
+    std::string body;
+};
+
+namespace detail {
+
+inline void audit_call(plugin_context& ctx, const plugin_outcome& o, const authz_request* r, const rt::program* prog,
+                       std::chrono::system_clock::time_point wall, std::chrono::steady_clock::time_point start) {
+    ctx.stats.count_request(o.allow ? decision_label::allow : decision_label::deny, o.action_id);
+    if (!ctx.audit) return;
+    const std::string id = fmt::format("{:016x}", ctx.next_id.fetch_add(1, std::memory_order_relaxed));
+    std::string path;
+    if (o.route.ok) path = o.route.path;
+    else if (r) path = r->uri.substr(0, r->uri.find('?'));
+    audit_event e;
+    e.time = wall;
+    e.id = id;
+    e.mode = "plugin";
+    e.user = o.id.user;
+    e.groups = &o.id.groups;
+    e.peer = "dockerd";
+    e.host = ctx.settings.host;
+    e.method = r ? std::string_view(r->method) : std::string_view();
+    e.path = path;
+    e.action = o.action;
+    e.resource = o.route.resource_id;
+    e.decision = o.allow ? "allow" : "deny";
+    e.rule = o.rule;
+    e.reason = o.reason;
+    e.revision = prog ? std::string_view(rt::image_of(*prog).man.revision) : std::string_view();
+    // dockerd answers a denial with 403; an allowed request's status comes later, in AuthZRes.
+    e.status = o.allow ? 0 : 403;
+    e.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    ctx.audit(format_audit_line(e));
+}
+
+inline plugin_answer json_answer(std::string body) { return {http::status::ok, std::move(body)}; }
+
+} // namespace detail
+
+// One AuthZReq: decided by the live bundle, counted and audited; never an allow unless a rule allowed it.
+inline plugin_answer authorize_request(plugin_context& ctx, std::string_view body) {
+    const auto wall = std::chrono::system_clock::now();
+    const auto start = std::chrono::steady_clock::now();
+    auto parsed = parse_authz_request(body);
+    if (auto* e = std::get_if<1>(&parsed)) {
+        auto o = malformed_outcome(*e);
+        detail::audit_call(ctx, o, nullptr, nullptr, wall, start);
+        return detail::json_answer(serialize(response_of(o, true)));
+    }
+    const auto& r = std::get<0>(parsed);
+    auto prog = ctx.policy.snapshot();
+    if (!prog) {
+        // Unreachable after start-up (the first bundle must load); fail closed anyway.
+        auto o = malformed_outcome("no policy bundle is loaded");
+        detail::audit_call(ctx, o, &r, nullptr, wall, start);
+        return detail::json_answer(serialize(response_of(o, true)));
+    }
+    const auto decide_start = std::chrono::steady_clock::now();
+    auto o = plugin_decide(*prog, r, ctx.settings);
+    ctx.stats.latency.decision_seconds.observe(std::chrono::steady_clock::now() - decide_start);
+    detail::audit_call(ctx, o, &r, prog.get(), wall, start);
+    return detail::json_answer(serialize(response_of(o)));
+}
+
+// One plugin call: the endpoint named by `target` with its JSON body.
+inline plugin_answer handle_call(plugin_context& ctx, std::string_view target, std::string_view body) {
+    if (target == activate_path) return detail::json_answer(activate_body());
+    if (target == authz_request_path) return authorize_request(ctx, body);
+    // The response phase cannot undo a request dockerd already ran; dockpol decides at AuthZReq only.
+    if (target == authz_response_path) return detail::json_answer(serialize(authz_response{true, {}, {}}));
+    authz_response r;
+    r.err = "unknown plugin endpoint " + std::string(target);
+    return {http::status::not_found, serialize(r)};
+}
+
+// One connection from dockerd: read a bounded request, answer it, repeat while keep-alive.
+class plugin_session : public std::enable_shared_from_this<plugin_session> {
+public:
+    using stream_type = beast::basic_stream<unix_protocol, net::any_io_executor, beast::unlimited_rate_policy>;
+
+    plugin_session(plugin_context& ctx, unix_protocol::socket sock) : ctx_(ctx), stream_(std::move(sock)) {
+        ctx_.connections.fetch_add(1, std::memory_order_relaxed);
+    }
+    plugin_session(const plugin_session&) = delete;
+    plugin_session& operator=(const plugin_session&) = delete;
+    ~plugin_session() { ctx_.connections.fetch_sub(1, std::memory_order_relaxed); }
+
+    void run() { do_read(); }
+
+private:
+    static std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+    void do_read() {
+        parser_.emplace();
+        parser_->header_limit(max_plugin_header_bytes);
+        parser_->body_limit(max_plugin_request_bytes);
+        stream_.expires_after(plugin_read_timeout);
+        http::async_read(stream_, buf_, *parser_, beast::bind_front_handler(&plugin_session::on_read, shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        // A Content-Length over the limit fails while the head is read; the request line is parsed by then.
+        if (ec == http::error::body_limit && sv(parser_->get().target()) == authz_request_path) {
+            // Too big to decide on means denied, with an audit line; the rest of it is not read.
+            auto o = malformed_outcome(fmt::format("the plugin request is larger than {} bytes", max_plugin_request_bytes));
+            detail::audit_call(ctx_, o, nullptr, nullptr, std::chrono::system_clock::now(), std::chrono::steady_clock::now());
+            return respond(detail::json_answer(serialize(response_of(o, true))), false);
+        }
+        if (ec) return close();   // EOF between calls, a timeout, or bytes that are not HTTP
+        const auto& req = parser_->get();
+        plugin_answer a;
+        if (req.method() != http::verb::post) {
+            authz_response r;
+            r.err = "plugin calls are POST";
+            a = {http::status::method_not_allowed, serialize(r)};
+        } else {
+            a = handle_call(ctx_, sv(req.target()), req.body());
+        }
+        respond(std::move(a), parser_->keep_alive());
+    }
+
+    void respond(plugin_answer a, bool keep_alive) {
+        res_.emplace(a.status, 11);
+        res_->set(http::field::content_type, plugin_media_type);
+        res_->set(http::field::server, "dockpold");
+        res_->body() = std::move(a.body);
+        res_->keep_alive(keep_alive);
+        res_->prepare_payload();
+        stream_.expires_after(plugin_write_timeout);
+        http::async_write(stream_, *res_, beast::bind_front_handler(&plugin_session::on_write, shared_from_this()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t) {
+        const bool keep = res_->keep_alive();
+        res_.reset();
+        if (ec || !keep) return close();
+        do_read();
+    }
+
+    void close() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(unix_protocol::socket::shutdown_both, ignored);
+        stream_.close();
+    }
+
+    plugin_context& ctx_;
+    stream_type stream_;
+    beast::flat_buffer buf_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<http::response<http::string_body>> res_;
+};
+
+// Listens on the plugin socket; each connection on its own strand.
+class plugin_listener : public std::enable_shared_from_this<plugin_listener> {
+public:
+    plugin_listener(net::io_context& ioc, plugin_context& ctx) : ioc_(ioc), ctx_(ctx), acceptor_(ioc), retry_(ioc) {}
+
+    // Binds `path`, replacing a stale socket file (one nobody answers on); the error names the path.
+    std::optional<std::string> open(const std::string& path) {
+        struct stat st{};
+        if (::lstat(path.c_str(), &st) == 0) {
+            if (!S_ISSOCK(st.st_mode)) return "--socket " + path + ": exists and is not a socket";
+            unix_protocol::socket probe(ioc_);
+            beast::error_code ec;
+            probe.connect(unix_protocol::endpoint(path), ec);
+            if (!ec) return "--socket " + path + ": another process is serving it";
+            ::unlink(path.c_str());
+        }
+        beast::error_code ec;
+        acceptor_.open(unix_protocol(), ec);
+        if (!ec) acceptor_.bind(unix_protocol::endpoint(path), ec);
+        // Only dockerd (root, or the socket's owner) needs to connect.
+        if (!ec && ::chmod(path.c_str(), 0660) != 0) ec.assign(errno, boost::system::system_category());
+        if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+        if (ec) return "--socket " + path + ": " + ec.message();
+        path_ = path;
+        return std::nullopt;
+    }
+
+    void run() { do_accept(); }
+
+    // Stops accepting and removes the socket file; safe from any thread.
+    void stop() {
+        net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+            beast::error_code ec;
+            self->acceptor_.close(ec);
+            self->retry_.cancel();
+            if (!self->path_.empty()) ::unlink(self->path_.c_str());
+        });
+    }
+
+private:
+    void do_accept() {
+        acceptor_.async_accept(net::make_strand(ioc_),
+                               beast::bind_front_handler(&plugin_listener::on_accept, shared_from_this()));
+    }
+
+    void on_accept(beast::error_code ec, unix_protocol::socket sock) {
+        if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+        if (ec) {
+            // EMFILE and the like: pause instead of spinning on the same error.
+            retry_.expires_after(plugin_accept_retry_delay);
+            return retry_.async_wait([self = shared_from_this()](beast::error_code e) {
+                if (!e) self->do_accept();
+            });
+        }
+        {
+            if (ctx_.connections.load(std::memory_order_relaxed) >= max_plugin_connections) {
+                beast::error_code ignored;
+                sock.close(ignored);
+            } else {
+                std::make_shared<plugin_session>(ctx_, std::move(sock))->run();
+            }
+        }
+        do_accept();
+    }
+
+    net::io_context& ioc_;
+    plugin_context& ctx_;
+    unix_protocol::acceptor acceptor_;
+    net::steady_timer retry_;
+    std::string path_;
+};
+
+} // namespace dockpol::sidecar::plugin
