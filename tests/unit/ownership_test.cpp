@@ -7,15 +7,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dockpol/rt/ownership.hpp"
+#include "runtime_test_util.hpp"
 #include "tests/support/owner_label_oracle.hpp"
 
 // Each test file is its own namespace: the test executables are unity builds.
@@ -24,6 +23,7 @@ namespace ownership_test {
 using namespace dockpol::rt;
 using json = nlohmann::json;
 using dockpol::test_support::expected_after_splice;
+using runtime_test::read_file;
 
 namespace {
 
@@ -34,13 +34,6 @@ std::uint16_t act(std::string_view name) {
 }
 
 constexpr std::string_view owner = "dockpol.owner";
-
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 } // namespace
 
