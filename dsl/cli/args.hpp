@@ -122,7 +122,7 @@ inline std::variant<doc_format, std::string> doc_format_of(const parsed_args& a)
     return "unknown --format \"" + *f + "\" (expected text, json or markdown)";
 }
 
-// The whole command line of a reference listing (actions, facts, limits):
+// The whole command line of a reference listing (actions, diagnostics, facts, limits):
 // `--format` and no other word.
 inline std::variant<doc_format, std::string> parse_doc_args(std::span<const std::string> args,
                                                             std::span<const option_spec> specs) {
