@@ -15,13 +15,13 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "dockpol/rt/detail/query.hpp"
 #include "dockpol/rt/ownership.hpp"
 #include "fuzz_support.hpp"
+#include "tests/support/owner_label_oracle.hpp"
 
 namespace {
 
@@ -34,66 +34,19 @@ constexpr std::string_view user = "al\"ice\xC3\xA9";
 constexpr std::array<std::string_view, 6> creates = {"container_create", "volume_create", "network_create",
                                                      "service_create", "secret_create", "config_create"};
 
-// Go's key folding for struct fields (ASCII, `ſ` → S, Kelvin sign → K), written apart from the runtime's.
-std::string go_fold(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s.substr(i).starts_with("\xC5\xBF")) { out += 'S'; ++i; continue; }
-        if (s.substr(i).starts_with("\xE2\x84\xAA")) { out += 'K'; i += 2; continue; }
-        const char c = s[i];
-        out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-    }
-    return out;
-}
-
-std::optional<std::string> go_key(const json& obj, std::string_view field) {
-    if (!obj.is_object()) return std::nullopt;
-    if (obj.contains(std::string(field))) return std::string(field);
-    for (auto it = obj.begin(); it != obj.end(); ++it)
-        if (go_fold(it.key()) == go_fold(field)) return it.key();
-    return std::nullopt;
-}
-
-void expect_label(json& obj) {
-    const auto k = go_key(obj, "Labels");
-    if (!k || obj[*k].is_null()) obj[k.value_or("Labels")] = json{{std::string(owner), user}};
-    else obj[*k][std::string(owner)] = user;
-}
-
-void expect_mounts(json& parent) {
-    const auto mk = go_key(parent, "Mounts");
-    if (!mk || !parent[*mk].is_array()) return;
-    for (auto& m : parent[*mk]) {
-        const auto tk = go_key(m, "Type");
-        if (!tk || m[*tk] != "volume") continue;
-        const auto vk = go_key(m, "VolumeOptions");
-        if (!vk || m[*vk].is_null()) m[vk.value_or("VolumeOptions")] = json{{"Labels", {{std::string(owner), user}}}};
-        else expect_label(m[*vk]);
-    }
-}
-
 void splice(std::string_view action, std::string_view body) {
     const auto a = *rt::find_action(action);
     const auto r = rt::splice_owner_label(a, body, owner, user);
     if (r.error != rt::owner_errc::none) return;
     DOCKPOL_FUZZ_CHECK(r.changed == !r.rewrites.empty(), std::string(body));
     const std::string out = r.changed ? r.body : std::string(body);
-    json want = json::parse(body, nullptr, false);
+    const json want = json::parse(body, nullptr, false);
     // Valid JSON nlohmann refuses (a number beyond double range): nothing to compare.
     if (want.is_discarded()) return;
     const json got = json::parse(out, nullptr, false);
     DOCKPOL_FUZZ_CHECK(!got.is_discarded() && got.is_object(), out);
-    expect_label(want);
-    if (action == "container_create") {
-        if (const auto h = go_key(want, "HostConfig"); h && want[*h].is_object()) expect_mounts(want[*h]);
-    } else if (action == "service_create") {
-        if (const auto t = go_key(want, "TaskTemplate"); t && want[*t].is_object())
-            if (const auto c = go_key(want[*t], "ContainerSpec"); c && want[*t][*c].is_object()) {
-                expect_label(want[*t][*c]);
-                expect_mounts(want[*t][*c]);
-            }
-    }
-    DOCKPOL_FUZZ_CHECK(got == want, std::string(body) + "\n  forwarded: " + out);
+    DOCKPOL_FUZZ_CHECK(got == test_support::expected_after_splice(want, action, {owner, user}),
+                       std::string(body) + "\n  forwarded: " + out);
     const auto again = rt::splice_owner_label(a, out, owner, user);
     DOCKPOL_FUZZ_CHECK(again.error == rt::owner_errc::none && !again.changed, out);
 }

@@ -43,11 +43,7 @@ inline constexpr option_spec actions_options[] = {
 };
 
 inline int run_actions(std::span<const std::string> args) {
-    auto pa = parse_args(args, actions_options);
-    if (auto* e = std::get_if<std::string>(&pa)) return fail("actions: " + *e);
-    const auto& a = std::get<parsed_args>(pa);
-    if (!a.positional.empty()) return fail("actions: unexpected argument " + a.positional.front());
-    auto f = doc_format_of(a);
+    const auto f = parse_doc_args(args, actions_options);
     if (auto* e = std::get_if<std::string>(&f)) return fail("actions: " + *e);
     const auto rows = action_rows();
 

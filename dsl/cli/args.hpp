@@ -122,6 +122,17 @@ inline std::variant<doc_format, std::string> doc_format_of(const parsed_args& a)
     return "unknown --format \"" + *f + "\" (expected text, json or markdown)";
 }
 
+// The whole command line of a reference listing (actions, diagnostics, facts, limits):
+// `--format` and no other word.
+inline std::variant<doc_format, std::string> parse_doc_args(std::span<const std::string> args,
+                                                            std::span<const option_spec> specs) {
+    auto pa = parse_args(args, specs);
+    if (auto* e = std::get_if<std::string>(&pa)) return *e;
+    const auto& a = std::get<parsed_args>(pa);
+    if (!a.positional.empty()) return "unexpected argument " + a.positional.front();
+    return doc_format_of(a);
+}
+
 // The options shared by build, check, test and eval (docs/cli.md).
 inline constexpr option_spec common_options[] = {
     {"--data", arg_kind::repeated, "F.json", "merge JSON constants (e.g. group lists) into the policy; repeatable"},

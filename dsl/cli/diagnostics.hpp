@@ -45,11 +45,7 @@ inline constexpr option_spec diagnostics_options[] = {
 };
 
 inline int run_diagnostics(std::span<const std::string> args) {
-    auto pa = parse_args(args, diagnostics_options);
-    if (auto* e = std::get_if<std::string>(&pa)) return fail("diagnostics: " + *e);
-    const auto& a = std::get<parsed_args>(pa);
-    if (!a.positional.empty()) return fail("diagnostics: unexpected argument " + a.positional.front());
-    auto f = doc_format_of(a);
+    const auto f = parse_doc_args(args, diagnostics_options);
     if (auto* e = std::get_if<std::string>(&f)) return fail("diagnostics: " + *e);
 
     switch (std::get<doc_format>(f)) {

@@ -126,11 +126,7 @@ inline constexpr option_spec facts_options[] = {
 };
 
 inline int run_facts(std::span<const std::string> args) {
-    auto pa = parse_args(args, facts_options);
-    if (auto* e = std::get_if<std::string>(&pa)) return fail("facts: " + *e);
-    const auto& a = std::get<parsed_args>(pa);
-    if (!a.positional.empty()) return fail("facts: unexpected argument " + a.positional.front());
-    auto f = doc_format_of(a);
+    const auto f = parse_doc_args(args, facts_options);
     if (auto* e = std::get_if<std::string>(&f)) return fail("facts: " + *e);
     const auto rows = detail::fact_rows();
 

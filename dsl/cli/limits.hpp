@@ -75,11 +75,7 @@ inline constexpr option_spec limits_options[] = {
 };
 
 inline int run_limits(std::span<const std::string> args) {
-    auto pa = parse_args(args, limits_options);
-    if (auto* e = std::get_if<std::string>(&pa)) return fail("limits: " + *e);
-    const auto& a = std::get<parsed_args>(pa);
-    if (!a.positional.empty()) return fail("limits: unexpected argument " + a.positional.front());
-    auto f = doc_format_of(a);
+    const auto f = parse_doc_args(args, limits_options);
     if (auto* e = std::get_if<std::string>(&f)) return fail("limits: " + *e);
 
     switch (std::get<doc_format>(f)) {

@@ -31,7 +31,7 @@ struct tunnel_result {
 class tunnel : public std::enable_shared_from_this<tunnel> {
     template <class F>
     auto bind(F&& f) {
-        return net::bind_executor(strand_, std::forward<F>(f));
+        return net::bind_executor(executor_, std::forward<F>(f));
     }
 
 public:
@@ -39,10 +39,10 @@ public:
     using upstream_done_handler = std::function<void()>;
 
     // All references must outlive the tunnel (the session owns them and the tunnel's handler keeps the session alive).
-    tunnel(net::any_io_executor strand, tls_stream& client, unix_socket& up, beast::flat_buffer& client_pending,
+    tunnel(net::any_io_executor executor, tls_stream& client, unix_socket& up, beast::flat_buffer& client_pending,
            beast::flat_buffer& up_pending, std::span<char> c2u_buf, std::span<char> u2c_buf)
-        : strand_(std::move(strand)), client_(client), up_(up), client_pending_(client_pending), up_pending_(up_pending),
-          c2u_buf_(c2u_buf), u2c_buf_(u2c_buf) {}
+        : executor_(std::move(executor)), client_(client), up_(up), client_pending_(client_pending),
+          up_pending_(up_pending), c2u_buf_(c2u_buf), u2c_buf_(u2c_buf) {}
 
     // `upstream_done` runs when dockerd's side has ended (the session may then bound the client's remaining time).
     void start(done_handler done, upstream_done_handler upstream_done) {
@@ -135,7 +135,8 @@ private:
         }
     }
 
-    net::any_io_executor strand_;
+    // The session's executor: every handler of both directions runs on it.
+    net::any_io_executor executor_;
     tls_stream& client_;
     unix_socket& up_;
     beast::flat_buffer& client_pending_;

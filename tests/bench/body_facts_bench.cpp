@@ -14,27 +14,24 @@
 //   18.1k), nlohmann::json DOM parse 275.6k Ir/op: 6.7x fewer instructions.
 //   CPU time: fill_facts ~2.2-2.9 us/op, validation-only scan ~0.8-0.9 us/op,
 //   nlohmann DOM parse ~17-19 us/op.
-#include <algorithm>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
-#include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dockpol/rt/body_facts.hpp"
+#include "per_op_bench.hpp"
 
 using namespace dockpol::rt;
+using namespace per_op_bench;
 
 namespace {
 
 // docs/request-model.md: the per-request budget for one container_create body.
 constexpr double budget_ns = 5000;
-// Operations per timed batch: long enough to dwarf the clock, short enough
-// that a busy machine's interruptions land in few batches (we keep the min).
+// Operations per timed batch (see batch_ns); the DOM parse is ~10x slower.
 constexpr int facts_batch = 2000;
 constexpr int dom_batch = 200;
 
@@ -53,64 +50,17 @@ std::vector<slot_desc> hardening_slots() {
     return slots;
 }
 
-struct stats {
-    double min = 0;
-    double median = 0;
-};
-
-stats summarize(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return {v.front(), v[v.size() / 2]};
-}
-
-// This thread's CPU time: on a shared 2-core machine, wall time mostly
-// measures the other processes; CPU time is what one request costs.
-double thread_cpu_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
-
-template <class Op>
-double batch_ns(Op op, int batch) {
-    const double t0 = thread_cpu_ns();
-    for (int i = 0; i < batch; ++i) op();
-    return (thread_cpu_ns() - t0) / batch;
-}
-
-[[noreturn]] void usage() {
-    std::fprintf(stderr, "usage: body_facts_bench [--body FILE] [--rounds N] [--mode facts|dom|scan --iterations N]\n");
-    std::exit(2);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string body_path = std::string(DOCKPOL_SOURCE_ROOT) + "/tests/unit/fixtures/bodies/container_create.json";
-    std::string mode;
-    long iterations = 0;
-    int rounds = 30;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (i + 1 >= argc) usage();
-        if (a == "--body") body_path = argv[++i];
-        else if (a == "--mode") mode = argv[++i];
-        else if (a == "--iterations") iterations = std::atol(argv[++i]);
-        else if (a == "--rounds") rounds = std::max(1, std::atoi(argv[++i]));
-        else usage();
-    }
-    std::ifstream in(body_path, std::ios::binary);
-    if (!in) {
-        std::fprintf(stderr, "cannot read %s\n", body_path.c_str());
-        return 2;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
+    const auto [body_path, mode, iterations, rounds] = parse_args(argc, argv, "body_facts_bench", "facts|dom|scan");
+    auto body = read_body(body_path);
+    if (!body) return 2;
 
     request req;
     req.method = "POST";
     req.action = "container_create";
-    req.body = text.str();
+    req.body = std::move(*body);
     req.objects_known = true;
     const auto slots = hardening_slots();
     std::vector<value> out(slots.size());
@@ -140,12 +90,11 @@ int main(int argc, char** argv) {
     };
 
     if (!mode.empty()) {
-        if (iterations <= 0) usage();
         for (long i = 0; i < iterations; ++i) {
             if (mode == "facts") facts_op();
             else if (mode == "dom") dom_op();
             else if (mode == "scan") scan_op();
-            else usage();
+            else usage("body_facts_bench", "facts|dom|scan");
         }
         return 0;
     }

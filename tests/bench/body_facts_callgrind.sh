@@ -1,8 +1,6 @@
 #!/bin/sh
-# Instructions per operation of the body-facts bench, counted by callgrind:
-# each mode runs twice (N and 2N operations) and the difference divided by N
-# is the per-operation cost, free of start-up and setup. Instruction counts
-# do not depend on machine load, unlike the timings of body_facts_bench.
+# Instructions per operation of the body-facts bench, counted by callgrind
+# (how: per_op_callgrind.sh).
 #   tests/bench/body_facts_callgrind.sh [BUILD_DIR] [N]
 set -eu
 build=${1:-build}
@@ -11,18 +9,7 @@ bench="$build/tests/bench/body_facts_bench"
 [ -x "$bench" ] || { echo "no $bench: build it first (ninja -C $build tests/bench/body_facts_bench)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }
 
-# Total instructions (Ir) of one run of MODE with COUNT operations.
-ir() {
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bench" --mode "$1" --iterations "$2" 2>&1 |
-        sed -n 's/.*refs: *//p' | tr -d ','
-}
-
-# Ir per operation of MODE, from runs of COUNT and 2*COUNT operations.
-per_op() {
-    a=$(ir "$1" "$2")
-    b=$(ir "$1" $((2 * $2)))
-    echo $(((b - a) / $2))
-}
+. "$(dirname "$0")/per_op_callgrind.sh"
 
 facts=$(per_op facts "$n")
 scan=$(per_op scan "$n")

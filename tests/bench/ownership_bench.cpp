@@ -16,41 +16,19 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "dockpol/rt/ownership.hpp"
+#include "per_op_bench.hpp"
 
 using namespace dockpol::rt;
+using namespace per_op_bench;
 
 namespace {
 
 constexpr double budget_ns = 2000;
 constexpr int batch = 2000;
-
-double thread_cpu_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
-
-template <class Op>
-double batch_ns(Op op) {
-    const double t0 = thread_cpu_ns();
-    for (int i = 0; i < batch; ++i) op();
-    return (thread_cpu_ns() - t0) / batch;
-}
-
-struct stats {
-    double min = 0, median = 0;
-};
-stats summarize(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return {v.front(), v[v.size() / 2]};
-}
 
 // A `filters` value of the size a busy `docker ps --filter ...` script
 // sends: many label filters and some other keys. `cli_form`: as the docker
@@ -77,35 +55,14 @@ std::string big_filters(bool cli_form) {
     return f;
 }
 
-[[noreturn]] void usage() {
-    std::fprintf(stderr, "usage: ownership_bench [--body FILE] [--rounds N] [--mode splice|filters|legacy|target --iterations N]\n");
-    std::exit(2);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string body_path = std::string(DOCKPOL_SOURCE_ROOT) + "/tests/unit/fixtures/bodies/container_create.json";
-    std::string mode;
-    long iterations = 0;
-    int rounds = 30;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (i + 1 >= argc) usage();
-        if (a == "--body") body_path = argv[++i];
-        else if (a == "--mode") mode = argv[++i];
-        else if (a == "--iterations") iterations = std::atol(argv[++i]);
-        else if (a == "--rounds") rounds = std::max(1, std::atoi(argv[++i]));
-        else usage();
-    }
-    std::ifstream in(body_path, std::ios::binary);
-    if (!in) {
-        std::fprintf(stderr, "cannot read %s\n", body_path.c_str());
-        return 2;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    const std::string body = text.str();
+    const auto [body_path, mode, iterations, rounds] =
+        parse_args(argc, argv, "ownership_bench", "splice|filters|legacy|target");
+    const auto read = read_body(body_path);
+    if (!read) return 2;
+    const std::string& body = *read;
     const std::string filters = big_filters(true);
     const std::string legacy = big_filters(false);
     const std::string target = "/v1.43/containers/json?all=1&size=0&filters=" + filters;   // raw bytes suffice here
@@ -141,23 +98,22 @@ int main(int argc, char** argv) {
     }
 
     if (!mode.empty()) {
-        if (iterations <= 0) usage();
         for (long i = 0; i < iterations; ++i) {
             if (mode == "splice") splice_op();
             else if (mode == "filters") filters_op();
             else if (mode == "legacy") legacy_op();
             else if (mode == "target") target_op();
-            else usage();
+            else usage("ownership_bench", "splice|filters|legacy|target");
         }
         return 0;
     }
 
     std::vector<double> s_ns, f_ns, l_ns, t_ns;
     for (int r = 0; r < rounds; ++r) {
-        s_ns.push_back(batch_ns(splice_op));
-        f_ns.push_back(batch_ns(filters_op));
-        l_ns.push_back(batch_ns(legacy_op));
-        t_ns.push_back(batch_ns(target_op));
+        s_ns.push_back(batch_ns(splice_op, batch));
+        f_ns.push_back(batch_ns(filters_op, batch));
+        l_ns.push_back(batch_ns(legacy_op, batch));
+        t_ns.push_back(batch_ns(target_op, batch));
     }
     const stats s = summarize(s_ns), f = summarize(f_ns), l = summarize(l_ns), t = summarize(t_ns);
     std::printf("body: %s (%zu bytes); filters: %zu bytes (CLI form), %zu bytes (legacy form)\n", body_path.c_str(),

@@ -2,29 +2,20 @@
 // spellings included), raw body paths, action gating, errors that deny.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "dockpol/rt/body_facts.hpp"
 #include "dockpol/rt/image_ref.hpp"
+#include "runtime_test_util.hpp"
 
 // Each test file is its own namespace: the test executables are unity builds.
 namespace body_facts_test {
 
 using namespace dockpol::rt;
+using runtime_test::body_fixture;
 
 namespace {
-
-std::string fixture(const std::string& name) {
-    const std::string path = std::string(DOCKPOL_SOURCE_ROOT) + "/tests/unit/fixtures/bodies/" + name;
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in.good());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 slot_desc slot(std::string_view field, std::string key = "", std::vector<std::string> subpaths = {}) {
     const auto id = find_field(field);
@@ -84,7 +75,7 @@ enum : std::size_t { privileged, host_paths, volumes, host_namespaces, joins, ca
 }
 
 facts create_facts(const std::string& file) {
-    return fill(req_for("container_create", fixture(file)), container_slots());
+    return fill(req_for("container_create", body_fixture(file)), container_slots());
 }
 
 } // namespace
@@ -135,7 +126,7 @@ TEST_CASE("body facts: privileges however they are spelled", "[body_facts]") {
     CHECK(f[ci::image_registry] == str("localhost:5000"));
     CHECK(f[ci::label_owner] == str("bruce"));
 
-    const auto labels = fill(req_for("container_create", fixture("create_privileges.json")),
+    const auto labels = fill(req_for("container_create", body_fixture("create_privileges.json")),
                              {slot("container.labels", "Owner"), slot("container.labels", "com.example.team"),
                               slot("container.labels", "empty"), slot("container.labels", "missing")});
     REQUIRE_FALSE(labels.error);
@@ -253,7 +244,7 @@ TEST_CASE("body facts: structural limits reach fill_facts as denials", "[body_fa
     CHECK(b.error->find("too many array elements") != std::string::npos);
 
     // Every proper prefix of a valid body is refused.
-    const std::string body = fixture("create_privileges.json");
+    const std::string body = body_fixture("create_privileges.json");
     for (std::size_t n = 1; n + 1 < body.size(); n += 7) {
         INFO(n);
         CHECK(fill(req_for("container_create", body.substr(0, n)), container_slots()).error);
@@ -279,7 +270,7 @@ TEST_CASE("body facts: a body is required for body facts of the action", "[body_
 }
 
 TEST_CASE("body facts: facts of other actions stay absent; other slots are untouched", "[body_facts]") {
-    const auto f = fill(req_for("container_exec", fixture("exec_root.json")),
+    const auto f = fill(req_for("container_exec", body_fixture("exec_root.json")),
                         {slot("container.privileged"), slot("volume.driver"), slot("image.ref"), slot("user"),
                          slot("exec.privileged")});
     REQUIRE_FALSE(f.error);
@@ -297,38 +288,38 @@ TEST_CASE("body facts: facts of other actions stay absent; other slots are untou
 TEST_CASE("body facts: exec", "[body_facts]") {
     const std::vector<slot_desc> slots = {slot("exec.privileged"), slot("exec.user"), slot("exec.uid"),
                                           slot("exec.cmd")};
-    const auto root = fill(req_for("container_exec", fixture("exec_root.json")), slots);
+    const auto root = fill(req_for("container_exec", body_fixture("exec_root.json")), slots);
     REQUIRE_FALSE(root.error);
     CHECK(root[0] == value::boolean(true));
     CHECK(root[1] == str("+0:0"));
     CHECK(root[2] == value::number(0));
     CHECK(root[3] == strs({"sh", "-c", "id"}));
 
-    const auto dflt = fill(req_for("container_exec", fixture("exec_default.json")), slots);
+    const auto dflt = fill(req_for("container_exec", body_fixture("exec_default.json")), slots);
     REQUIRE_FALSE(dflt.error);
     CHECK(dflt[0] == value::boolean(false));
     CHECK(dflt[1] == str(""));   // the container's own user
     CHECK(dflt[2].is_absent());
     CHECK(dflt[3] == strs({"ls"}));
 
-    const auto named = fill(req_for("container_exec", fixture("exec_named.json")), slots);
+    const auto named = fill(req_for("container_exec", body_fixture("exec_named.json")), slots);
     REQUIRE_FALSE(named.error);
     CHECK(named[1] == str("postgres"));
     CHECK(named[2].is_absent());
 
     // ExecConfig.Cmd is a plain []string: a string is refused by dockerd.
-    const auto cmd = fill(req_for("container_exec", fixture("exec_cmd_string.json")), slots);
+    const auto cmd = fill(req_for("container_exec", body_fixture("exec_cmd_string.json")), slots);
     REQUIRE(cmd.error);
     CHECK(cmd.error->find("Cmd: expected an array, got string") != std::string::npos);
 }
 
 TEST_CASE("body facts: volume_create", "[body_facts]") {
     const std::vector<slot_desc> slots = {slot("volume.driver"), slot("volume.host_path")};
-    const auto bind = fill(req_for("volume_create", fixture("volume_bind.json")), slots);
+    const auto bind = fill(req_for("volume_create", body_fixture("volume_bind.json")), slots);
     REQUIRE_FALSE(bind.error);
     CHECK(bind[0] == str("local"));
     CHECK(bind[1] == str("/etc"));
-    const auto plain = fill(req_for("volume_create", fixture("volume_plain.json")), slots);
+    const auto plain = fill(req_for("volume_create", body_fixture("volume_plain.json")), slots);
     REQUIRE_FALSE(plain.error);
     CHECK(plain[0] == str("rexray"));
     CHECK(plain[1].is_absent());
@@ -377,7 +368,7 @@ TEST_CASE("body facts: raw body paths", "[body_facts]") {
         slot("body", "Missing.Deeper"),
         slot("body", "image"),
     };
-    const auto f = fill(req_for("container_create", fixture("raw_paths.json")), slots);
+    const auto f = fill(req_for("container_create", body_fixture("raw_paths.json")), slots);
     REQUIRE_FALSE(f.error);
     CHECK(f[0] == str("alpine"));
     CHECK(f[1] == value::number(10));
@@ -396,7 +387,7 @@ TEST_CASE("body facts: raw body paths", "[body_facts]") {
 TEST_CASE("body facts: raw paths and facts share one scan and one plan", "[body_facts]") {
     // Facts and raw paths together, then the same request with other label
     // keys: the per-thread plan must follow the slots, never go stale.
-    const request r = req_for("container_create", fixture("create_privileges.json"));
+    const request r = req_for("container_create", body_fixture("create_privileges.json"));
     auto slots = container_slots();
     slots.push_back(slot("body", "HostConfig.CapAdd"));
     const auto a = fill(r, slots);

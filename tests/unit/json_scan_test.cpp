@@ -2,28 +2,20 @@
 // matching, ambiguity, extraction shapes and every named limit.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "dockpol/rt/json_scan.hpp"
+#include "runtime_test_util.hpp"
 
 // Each test file is its own namespace: the test executables are unity builds.
 namespace json_scan_test {
 
 using namespace dockpol::rt;
+using runtime_test::body_fixture;
 
 namespace {
-
-std::string fixture(const std::string& name) {
-    const std::string path = std::string(DOCKPOL_SOURCE_ROOT) + "/tests/unit/fixtures/bodies/" + name;
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in.good());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // Scans with a projection of the given dotted field paths (no map keys).
 struct scan_result {
@@ -55,7 +47,7 @@ path_step exact(std::string_view n) { return {n, key_match::exact}; }
 } // namespace
 
 TEST_CASE("json scan: strict RFC 8259 validation, fixture table", "[json_scan]") {
-    std::istringstream table(fixture("scan/cases.tsv"));
+    std::istringstream table(body_fixture("scan/cases.tsv"));
     std::string line;
     int cases = 0;
     while (std::getline(table, line)) {
@@ -65,7 +57,7 @@ TEST_CASE("json scan: strict RFC 8259 validation, fixture table", "[json_scan]")
         std::getline(cols, file, '\t');
         std::getline(cols, expect, '\t');
         std::getline(cols, offset, '\t');
-        const std::string text = fixture("scan/" + file);
+        const std::string text = body_fixture("scan/" + file);
         INFO(file);
         for (const bool with_projection : {false, true}) {
             // Validation must not depend on what is extracted.
@@ -84,7 +76,7 @@ TEST_CASE("json scan: strict RFC 8259 validation, fixture table", "[json_scan]")
 }
 
 TEST_CASE("json scan: every proper prefix of a valid body is rejected", "[json_scan]") {
-    const std::string body = fixture("container_create.json");
+    const std::string body = body_fixture("container_create.json");
     REQUIRE_FALSE(scan(body, {{field("HostConfig"), field("Binds")}}).err);
     // Stop before the trailing newline: the object is complete there.
     const std::size_t end = body.find_last_not_of("\n") + 1;
@@ -97,7 +89,7 @@ TEST_CASE("json scan: every proper prefix of a valid body is rejected", "[json_s
 }
 
 TEST_CASE("json scan: extraction of scalars, lists and element fields", "[json_scan]") {
-    const std::string text = fixture("raw_paths.json");
+    const std::string text = body_fixture("raw_paths.json");
     auto r = scan(text, {{field("Image")},
                          {field("StopTimeout")},
                          {field("Env")},
@@ -138,7 +130,7 @@ TEST_CASE("json scan: decoded strings", "[json_scan]") {
     json_projection proj;
     proj.seal();
     json_value root;
-    REQUIRE_FALSE(scan_json(fixture("scan/ok_escapes.json"), proj, root));
+    REQUIRE_FALSE(scan_json(body_fixture("scan/ok_escapes.json"), proj, root));
     REQUIRE(root.type == json_type::array);
     REQUIRE(root.elements.size() == 4);
     CHECK(root.elements[0].text == "\"\\/\b\f\n\r\t");
@@ -200,7 +192,7 @@ TEST_CASE("json scan: keys match like Go's encoding/json", "[json_scan]") {
         CHECK(at(r, 1)->type == json_type::object);
     }
     SECTION("sealed and unsealed projections agree") {
-        const std::string text = fixture("create_fold_keys.json");
+        const std::string text = body_fixture("create_fold_keys.json");
         for (const bool seal : {true, false}) {
             auto r = scan(text, {{field("HostConfig"), field("Privileged")}, {field("HostConfig"), field("Binds")},
                                  {field("HostConfig"), field("NetworkMode")}, {field("HostConfig"), field("PidMode")},
@@ -229,7 +221,7 @@ TEST_CASE("json scan: two keys for one wanted field are ambiguous", "[json_scan]
         {"create_dup_label.json", "\"owner\":\"b\""},
     };
     for (const auto& [file, needle] : cases) {
-        const std::string text = fixture(file);
+        const std::string text = body_fixture(file);
         auto r = scan(text, paths);
         INFO(file);
         REQUIRE(r.err);
@@ -238,7 +230,7 @@ TEST_CASE("json scan: two keys for one wanted field are ambiguous", "[json_scan]
         CHECK(r.err->message().find("ambiguous key") == 0);
     }
     // Duplicates nobody reads are dockerd's business, not an error here.
-    CHECK_FALSE(scan(fixture("create_dup_unwanted.json"), paths).err);
+    CHECK_FALSE(scan(body_fixture("create_dup_unwanted.json"), paths).err);
     // An ambiguous key with a null value still counts (null is a value for Go).
     CHECK(scan(R"({"HostConfig":{"Privileged":true,"privileged":null}})", paths).err);
 }

@@ -7,21 +7,23 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dockpol/rt/ownership.hpp"
+#include "runtime_test_util.hpp"
+#include "tests/support/owner_label_oracle.hpp"
 
 // Each test file is its own namespace: the test executables are unity builds.
 namespace ownership_test {
 
 using namespace dockpol::rt;
 using json = nlohmann::json;
+using dockpol::test_support::expected_after_splice;
+using runtime_test::read_file;
 
 namespace {
 
@@ -32,70 +34,6 @@ std::uint16_t act(std::string_view name) {
 }
 
 constexpr std::string_view owner = "dockpol.owner";
-
-// Go's encoding/json key folding, written independently of the runtime's:
-// ASCII letters, `ſ` as s and the Kelvin sign as k.
-std::string go_fold(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s.substr(i).starts_with("\xC5\xBF")) { out += 'S'; ++i; continue; }
-        if (s.substr(i).starts_with("\xE2\x84\xAA")) { out += 'K'; i += 2; continue; }
-        const char c = s[i];
-        out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-    }
-    return out;
-}
-
-// The key of `obj` dockerd reads as struct field `field`: exact first, else folded.
-std::optional<std::string> go_key(const json& obj, std::string_view field) {
-    if (!obj.is_object()) return std::nullopt;
-    if (obj.contains(std::string(field))) return std::string(field);
-    for (auto it = obj.begin(); it != obj.end(); ++it)
-        if (go_fold(it.key()) == go_fold(field)) return it.key();
-    return std::nullopt;
-}
-
-// `obj` with the owner label set in its Labels, as dockerd would read it.
-void expect_label(json& obj, std::string_view user) {
-    const auto k = go_key(obj, "Labels");
-    if (!k) obj["Labels"] = json{{std::string(owner), user}};
-    else if (obj[*k].is_null()) obj[*k] = json{{std::string(owner), user}};
-    else obj[*k][std::string(owner)] = user;
-}
-
-void expect_mounts(json& parent, std::string_view user) {
-    const auto mk = go_key(parent, "Mounts");
-    if (!mk || !parent[*mk].is_array()) return;
-    for (auto& m : parent[*mk]) {
-        const auto tk = go_key(m, "Type");
-        if (!tk || m[*tk] != "volume") continue;
-        const auto vk = go_key(m, "VolumeOptions");
-        if (!vk || m[*vk].is_null()) m[vk.value_or("VolumeOptions")] = json{{"Labels", {{std::string(owner), user}}}};
-        else expect_label(m[*vk], user);
-    }
-}
-
-// What the forwarded body must decode to: the original plus the label in every place.
-json expected_after_splice(json j, std::string_view action, std::string_view user) {
-    expect_label(j, user);
-    if (action == "container_create") {
-        if (const auto h = go_key(j, "HostConfig"); h && j[*h].is_object()) expect_mounts(j[*h], user);
-    } else if (action == "service_create") {
-        if (const auto t = go_key(j, "TaskTemplate"); t && j[*t].is_object())
-            if (const auto c = go_key(j[*t], "ContainerSpec"); c && j[*t][*c].is_object()) {
-                expect_label(j[*t][*c], user);
-                expect_mounts(j[*t][*c], user);
-            }
-    }
-    return j;
-}
-
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 } // namespace
 
@@ -183,7 +121,7 @@ TEST_CASE("ownership: the owner label is spliced where dockerd reads it", "[owne
         CHECK(r.rewrites.empty() == !r.changed);
         // The spliced body decodes to the original plus exactly the label in every place.
         const json got = json::parse(out);
-        CHECK(got == expected_after_splice(json::parse(c.body), c.action, "alice"));
+        CHECK(got == expected_after_splice(json::parse(c.body), c.action, {owner, "alice"}));
         // Splicing again changes nothing: the label is where dockerd reads it.
         const auto again = splice_owner_label(act(c.action), out, owner, "alice");
         CHECK(again.error == owner_errc::none);
@@ -571,7 +509,7 @@ TEST_CASE("ownership: spliced corpus bodies decode to the original plus the labe
             const std::string& out = r.changed ? r.body : body;
             const json got = json::parse(out, nullptr, false);
             REQUIRE_FALSE(got.is_discarded());
-            CHECK(got == expected_after_splice(json::parse(body), action, "alice"));
+            CHECK(got == expected_after_splice(json::parse(body), action, {owner, "alice"}));
             ++spliced;
         }
     }

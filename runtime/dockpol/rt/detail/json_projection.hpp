@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "dockpol/rt/detail/json_limits.hpp"
-#include "dockpol/rt/detail/json_text.hpp"
+#include "dockpol/rt/detail/json_bytes.hpp"
 
 namespace dockpol::rt {
 

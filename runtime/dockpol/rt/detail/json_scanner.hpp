@@ -15,7 +15,7 @@
 #include "dockpol/rt/detail/hex.hpp"
 #include "dockpol/rt/detail/json_limits.hpp"
 #include "dockpol/rt/detail/json_projection.hpp"
-#include "dockpol/rt/detail/json_text.hpp"
+#include "dockpol/rt/detail/json_bytes.hpp"
 #include "dockpol/rt/detail/json_value.hpp"
 
 namespace dockpol::rt::detail {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "dockpol/rt/detail/json_text.hpp"
+#include "dockpol/rt/detail/json_bytes.hpp"
 
 namespace dockpol::rt {
 
