@@ -2,7 +2,7 @@
 // what dockerd would read differently (request_refusals.hpp) → [read body] →
 // [look up the target (lookup_op.hpp), forward its full id (forward_target.hpp)]
 // → decide → forward or deny → audit (request_audit.hpp))* → close.
-// Each step is a do_/on_ pair; every handler runs on the connection's strand
+// Each step is a do_/on_ pair; every handler runs on the connection's executor
 // and holds the session alive. A deadline guards every client read except
 // established streams and tunnels. A CA/CRL reload re-checks the peer
 // (peer_recheck.hpp) and closes a client no longer accepted.
@@ -67,14 +67,14 @@ class client_session : public drainable, public std::enable_shared_from_this<cli
     // Every handler runs on this connection's executor (one thread per io_context) and keeps the session alive.
     template <class F>
     auto bind(F f) {
-        return net::bind_executor(strand_, beast::bind_front_handler(f, shared_from_this()));
+        return net::bind_executor(executor_, beast::bind_front_handler(f, shared_from_this()));
     }
 
 public:
     // `io_index` is the io_context the socket lives on; upstream connections come from that context's pool.
     client_session(server_context& srv, tcp::socket sock, SSL_CTX* ctx, std::size_t io_index)
         : srv_(srv), upstream_(*srv.upstreams[io_index]), peer_(peer_text(sock)), handshake_ctx_(ctx), tls_(std::move(sock), ctx),
-          strand_(tls_.get_executor()), timer_(strand_) {
+          executor_(tls_.get_executor()), timer_(executor_) {
         srv_.stats.connections_active.fetch_add(1, std::memory_order_relaxed);
         srv_.stats.connections_total.fetch_add(1, std::memory_order_relaxed);
     }
@@ -97,14 +97,14 @@ public:
 
     // From any thread: close now if between requests, else after the current one (the draining flag).
     void drain() override {
-        net::post(strand_, [self = shared_from_this()] {
+        net::post(executor_, [self = shared_from_this()] {
             if (self->phase_ == phase::idle || self->phase_ == phase::handshake) self->close_all();
         });
     }
 
     // From any thread: a newly loaded CA/CRL that refuses this client closes the connection, tunnels included.
     void recheck(std::shared_ptr<const tls_context> ctx) override {
-        net::post(strand_, [self = shared_from_this(), ctx = std::move(ctx)] {
+        net::post(executor_, [self = shared_from_this(), ctx = std::move(ctx)] {
             // A handshake in progress is checked against the current context when it completes.
             if (self->phase_ == phase::handshake || self->phase_ == phase::closing || self->phase_ == phase::closed) return;
             if (auto why = recheck_peer(ctx->native(), self->peer_chain_)) self->revoke(*why);
@@ -726,7 +726,7 @@ private:
         if (ec) return abort_request(ec);
         disarm();
         up_clean_ = false;
-        auto t = std::make_shared<tunnel>(strand_, tls_, *up_, cbuf_, ubuf_, relay_span(0), relay_span(1));
+        auto t = std::make_shared<tunnel>(executor_, tls_, *up_, cbuf_, ubuf_, relay_span(0), relay_span(1));
         auto self = shared_from_this();
         t->start(
             [self](const tunnel_result& r) {
@@ -838,7 +838,7 @@ private:
     std::string peer_;
     SSL_CTX* handshake_ctx_;         // the context this connection's handshake used
     tls_stream tls_;
-    net::any_io_executor strand_;
+    net::any_io_executor executor_;
     net::steady_timer timer_;
     std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     bool timer_armed_ = false;
