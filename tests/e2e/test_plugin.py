@@ -98,17 +98,22 @@ def body(ws, checks, argv):
     audit = ws.path("plugin-audit.jsonl")
     log_path = ws.path("plugin.log")
     logf = open(log_path, "wb")
-    proc = subprocess.Popen([dockpold, "plugin", "--socket", sock, "--bundle", bundle, "--audit-log", audit,
-                             "--host-name", "e2e-host"],
-                            stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
-    ws.on_cleanup(lambda: e2e.stop_process(proc, grace=10))
-    deadline = time.monotonic() + e2e.DOCKPOLD_START_TIMEOUT
-    while not os.path.exists(sock):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            logf.flush()
-            with open(log_path, "rb") as f:
-                raise e2e.Fatal("dockpold plugin did not start:\n" + f.read().decode("utf-8", "replace"))
-        time.sleep(0.1)
+
+    def start_plugin():
+        p = subprocess.Popen([dockpold, "plugin", "--socket", sock, "--bundle", bundle, "--audit-log", audit,
+                              "--host-name", "e2e-host"],
+                             stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+        ws.on_cleanup(lambda: e2e.stop_process(p, grace=10))
+        deadline = time.monotonic() + e2e.DOCKPOLD_START_TIMEOUT
+        while not os.path.exists(sock):
+            if p.poll() is not None or time.monotonic() > deadline:
+                logf.flush()
+                with open(log_path, "rb") as f:
+                    raise e2e.Fatal("dockpold plugin did not start:\n" + f.read().decode("utf-8", "replace"))
+            time.sleep(0.1)
+        return p
+
+    proc = start_plugin()
 
     status, text = plugin_call(sock, "/Plugin.Activate", b"{}")
     c.eq("activate", {"Implements": ["authz"]}, json.loads(text) if status == 200 else text)
@@ -156,6 +161,24 @@ def body(ws, checks, argv):
     c.check("audit: the allowed create", ev is not None and ev.get("rule") == "locals", f"event: {ev}")
     ev = wait_audit(audit, lambda e: e.get("reason", "").startswith("bad plugin request"))
     c.check("audit: the malformed call", ev is not None and ev.get("decision") == "deny", f"event: {ev}")
+
+    # The plugin down: dockerd cannot ask it and refuses every request (after retrying for a while).
+    e2e.stop_process(proc, grace=10)
+    r = d.docker("volume", "ls", timeout=90)
+    c.check("plugin down: dockerd refuses the request, naming the plugin", r.rc != 0 and "dockpol" in r.err,
+            r.describe())
+    # Back up: requests are decided again.
+    proc = start_plugin()
+    for _ in range(40):
+        r = d.docker("volume", "ls", "--format", "{{.Name}}", timeout=90)
+        if r.rc == 0:
+            break
+        time.sleep(0.5)
+    c.check("plugin restarted: requests are decided again", r.rc == 0 and "keepme" in r.out.split(), r.describe())
+    r = d.docker("volume", "rm", "keepme")
+    c.check("plugin restarted: the denial again",
+            r.rc != 0 and has_line(r.err, DENIAL.format(action="volume_delete", user="local", rule="no_volume_rm")),
+            r.describe())
     d.stop()
     e2e.stop_process(proc, grace=10)
     c.check("the plugin removes its socket when it stops", not os.path.exists(sock), "")
