@@ -16,8 +16,10 @@ import json
 import os
 import shutil
 import socket
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -179,6 +181,46 @@ def body(ws, checks, argv):
     c.check("plugin restarted: the denial again",
             r.rc != 0 and has_line(r.err, DENIAL.format(action="volume_delete", user="local", rule="no_volume_rm")),
             r.describe())
+
+    # Bundle swaps under load: the same policy under two revisions, swapped (rename + SIGHUP) while the
+    # docker CLI keeps asking; no request may fail, and both revisions must have decided some.
+    other = e2e.compile_policy(dockpolc, [os.path.join(HERE, "fixtures", "plugin_policy.dpol")],
+                               ws.path("plugin-b.dpb"), revision="e2e-plugin-b")
+    with open(bundle, "rb") as f:
+        versions = [f.read()]
+    with open(other, "rb") as f:
+        versions.append(f.read())
+    stop = threading.Event()
+    swaps = []
+
+    def swapper():
+        i = 0
+        while not stop.is_set():
+            i += 1
+            tmp = bundle + ".new"
+            with open(tmp, "wb") as f:
+                f.write(versions[i % 2])
+            os.replace(tmp, bundle)
+            proc.send_signal(signal.SIGHUP)
+            swaps.append(i)
+            time.sleep(0.2)
+
+    t = threading.Thread(target=swapper)
+    t.start()
+    failed = []
+    try:
+        for i in range(60):
+            r = d.docker("volume", "ls", "--format", "{{.Name}}")
+            if r.rc != 0 or "keepme" not in r.out.split():
+                failed.append(r.describe())
+    finally:
+        stop.set()
+        t.join()
+    c.eq("swaps under load: no request failed", [], failed[:3])
+    revisions = {e.get("revision") for e in audit_events(audit) if e.get("action") == "volume_list"}
+    c.check("swaps under load: both revisions decided requests",
+            len(swaps) >= 5 and {"e2e-plugin", "e2e-plugin-b"} <= revisions,
+            f"{len(swaps)} swaps; revisions seen: {sorted(r for r in revisions if r)}")
     d.stop()
     e2e.stop_process(proc, grace=10)
     c.check("the plugin removes its socket when it stops", not os.path.exists(sock), "")
