@@ -20,7 +20,7 @@
 #include "admin/admin_api.hpp"
 #include "admin/admin_server.hpp"
 #include "audit_log.hpp"
-#include "bundles/bundle_fetcher.hpp"
+#include "bundles/bundle_startup.hpp"
 #include "bundles/bundle_reloader.hpp"
 #include "bundles/bundle_watcher.hpp"
 #include "proxy/client_session.hpp"
@@ -57,12 +57,6 @@ int fail(const std::string& line) {
 
 void log_line(const std::string& line) { std::fprintf(stderr, "dockpold: %s\n", line.c_str()); }
 
-std::string machine_hostname() {
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-    return buf;
-}
-
 ds::tls_files tls_files_of(const ds::config& c) { return {c.tls_cert, c.tls_key, c.tls_client_ca, c.tls_crl}; }
 
 } // namespace
@@ -90,13 +84,9 @@ int main(int argc, char** argv) {
     if (auto* e = std::get_if<std::string>(&tls)) return fail(*e);
     ds::tls_context_store tls_store(std::get<0>(tls));
 
-    std::vector<dockpol::rt::public_key> keys;
-    for (const auto& path : cfg.bundle_pubkeys) {
-        auto k = dockpol::rt::load_public_key_pem(path);
-        if (auto* e = std::get_if<std::string>(&k)) return fail("--bundle-pubkey " + path + ": " + *e);
-        keys.push_back(std::get<0>(std::move(k)));
-    }
-    ds::policy_store policy(std::move(keys));
+    auto keys = ds::load_bundle_pubkeys(cfg);
+    if (auto* e = std::get_if<std::string>(&keys)) return fail(*e);
+    ds::policy_store policy(std::get<0>(std::move(keys)));
     ds::metrics stats;
 
     // The control plane (reloads, file watch, URL polls, admin listener) has its own thread, so a
@@ -114,15 +104,9 @@ int main(int argc, char** argv) {
         return fail("--docker: " + cfg.docker_socket + " is not a UNIX socket (start dockerd first, or fix --docker)");
 
     // One reloader for every trigger (start, SIGHUP, file change, admin, URL poll).
-    std::unique_ptr<ds::bundle_reloader> reloader;
-    if (cfg.bundle_url) {
-        auto f = ds::bundle_fetcher::create(*cfg.bundle_url, cfg.bundle_url_ca);
-        if (auto* e = std::get_if<std::string>(&f)) return fail(*e);
-        reloader = std::make_unique<ds::bundle_reloader>(ctl, policy, stats, std::get<0>(std::move(f)), cfg.bundle_cache,
-                                                         log_line);
-    } else {
-        reloader = std::make_unique<ds::bundle_reloader>(ctl, policy, stats, *cfg.bundle, log_line);
-    }
+    auto made = ds::make_bundle_reloader(ctl, policy, stats, cfg, log_line);
+    if (auto* e = std::get_if<std::string>(&made)) return fail(*e);
+    auto reloader = std::get<0>(std::move(made));
     if (auto e = reloader->initial_load()) {
         bool rejected = e->find(" rejected: ") != std::string::npos;
         return fail(rejected ? *e + " (rebuild it with `dockpolc build`, or check --bundle-pubkey)" : *e);
@@ -140,7 +124,7 @@ int main(int argc, char** argv) {
         upstreams.push_back(std::make_unique<ds::upstream_pool>(io.at(i), cfg.docker_socket));
     ds::resource_cache resources;
     ds::server_context srv{cfg,       io,    tls_store, policy, upstreams, resources, audit.get(), stats,
-                           cfg.host_name.empty() ? machine_hostname() : cfg.host_name, cfg.host_labels, {false}, {1}, {}};
+                           ds::host_name_of(cfg), cfg.host_labels, {false}, {1}, {}};
 
     auto lst = std::make_shared<ds::listener>(srv);
     if (auto e = lst->open(cfg.listen)) return fail(*e);
@@ -153,13 +137,7 @@ int main(int argc, char** argv) {
         admin = std::get<0>(std::move(a));
     }
 
-    // Without a watch (inotify limits) only automatic reloads are lost; SIGHUP and the admin call still work.
-    std::shared_ptr<ds::bundle_watcher> watcher;
-    if (cfg.bundle) {
-        auto w = ds::bundle_watcher::create(ctl, *cfg.bundle, [&reloader] { reloader->reload(ds::reload_trigger::file_change); });
-        if (auto* e = std::get_if<std::string>(&w)) log_line("warning: bundle file changes are not watched: " + *e);
-        else watcher = std::get<0>(std::move(w));
-    }
+    auto watcher = ds::watch_bundle_file(ctl, cfg, *reloader, log_line);
 
     // The server certificate, key, CA and CRL are read again on SIGHUP, and when the CA or CRL file is replaced.
     std::mutex tls_reload_mu;   // SIGHUP and the file watches run on different threads

@@ -17,9 +17,7 @@
 #include "admin/admin_api.hpp"
 #include "admin/admin_server.hpp"
 #include "audit_log.hpp"
-#include "bundles/bundle_fetcher.hpp"
-#include "bundles/bundle_reloader.hpp"
-#include "bundles/bundle_watcher.hpp"
+#include "bundles/bundle_startup.hpp"
 #include "bundles/policy_store.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
@@ -37,13 +35,6 @@ inline int plugin_fail(const std::string& line) {
 
 inline void plugin_log(const std::string& line) { std::fprintf(stderr, "dockpold plugin: %s\n", line.c_str()); }
 
-inline std::string host_name_of(const config& c) {
-    if (!c.host_name.empty()) return c.host_name;
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-    return buf;
-}
-
 } // namespace detail
 
 // argv after "plugin"; returns the exit status.
@@ -60,13 +51,9 @@ inline int run_plugin(const std::vector<std::string>& args) {
         return 0;
     }
 
-    std::vector<rt::public_key> keys;
-    for (const auto& path : cfg.bundle_pubkeys) {
-        auto k = rt::load_public_key_pem(path);
-        if (auto* e = std::get_if<std::string>(&k)) return detail::plugin_fail("--bundle-pubkey " + path + ": " + *e);
-        keys.push_back(std::get<0>(std::move(k)));
-    }
-    policy_store policy(std::move(keys));
+    auto keys = load_bundle_pubkeys(cfg);
+    if (auto* e = std::get_if<std::string>(&keys)) return detail::plugin_fail(*e);
+    policy_store policy(std::get<0>(std::move(keys)));
     metrics stats;
 
     // Reloads, file watch, URL polls and the admin listener run on their own thread, as in the proxy.
@@ -74,15 +61,9 @@ inline int run_plugin(const std::vector<std::string>& args) {
     auto control_guard = net::make_work_guard(control);
     auto ctl = control.get_executor();
 
-    std::unique_ptr<bundle_reloader> reloader;
-    if (cfg.bundle_url) {
-        auto f = bundle_fetcher::create(*cfg.bundle_url, cfg.bundle_url_ca);
-        if (auto* e = std::get_if<std::string>(&f)) return detail::plugin_fail(*e);
-        reloader = std::make_unique<bundle_reloader>(ctl, policy, stats, std::get<0>(std::move(f)), cfg.bundle_cache,
-                                                     detail::plugin_log);
-    } else {
-        reloader = std::make_unique<bundle_reloader>(ctl, policy, stats, *cfg.bundle, detail::plugin_log);
-    }
+    auto made = make_bundle_reloader(ctl, policy, stats, cfg, detail::plugin_log);
+    if (auto* e = std::get_if<std::string>(&made)) return detail::plugin_fail(*e);
+    auto reloader = std::get<0>(std::move(made));
     if (auto e = reloader->initial_load()) return detail::plugin_fail(*e);
 
     std::unique_ptr<audit_log> audit;
@@ -94,7 +75,7 @@ inline int run_plugin(const std::vector<std::string>& args) {
     plugin_settings settings;
     settings.local_user = cfg.local_user;
     settings.local_groups = cfg.local_groups;
-    settings.host = detail::host_name_of(cfg);
+    settings.host = host_name_of(cfg);
     settings.host_labels = cfg.host_labels;
     settings.max_body_inspect = cfg.max_body_inspect;
     plugin_context ctx{policy, stats, {}, std::move(settings), {1}, {0}};
@@ -114,12 +95,7 @@ inline int run_plugin(const std::vector<std::string>& args) {
         admin = std::get<0>(std::move(a));
     }
 
-    std::shared_ptr<bundle_watcher> watcher;
-    if (cfg.bundle) {
-        auto w = bundle_watcher::create(ctl, *cfg.bundle, [&reloader] { reloader->reload(reload_trigger::file_change); });
-        if (auto* e = std::get_if<std::string>(&w)) detail::plugin_log("warning: bundle file changes are not watched: " + *e);
-        else watcher = std::get<0>(std::move(w));
-    }
+    auto watcher = watch_bundle_file(ctl, cfg, *reloader, detail::plugin_log);
 
     if (audit) audit->start();
     signal_handler signals(ioc, signal_actions{
