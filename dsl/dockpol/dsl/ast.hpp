@@ -6,6 +6,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dockpol/dsl/source.hpp"
@@ -31,6 +32,25 @@ enum class expr_kind {
 };
 
 enum class compare_op { eq, ne, in, matches, covers, lt, le, gt, ge };
+
+// How each operator is written in a policy (indexed by compare_op): the one
+// table the formatter and the checker's messages share.
+inline std::string_view op_spelling(compare_op op) {
+    static constexpr std::string_view table[] = {"==", "!=", "in", "matches", "covers", "<", "<=", ">", ">="};
+    return table[static_cast<std::size_t>(op)];
+}
+
+// The operator that holds with the operands swapped (`3 < x` is `x > 3`); the
+// others are symmetric or, for `in`/`matches`/`covers`, never swapped.
+inline compare_op flipped(compare_op op) {
+    switch (op) {
+    case compare_op::lt: return compare_op::gt;
+    case compare_op::le: return compare_op::ge;
+    case compare_op::gt: return compare_op::lt;
+    case compare_op::ge: return compare_op::le;
+    default: return op;
+    }
+}
 
 struct expr {
     expr_kind kind = expr_kind::bool_lit;

@@ -54,11 +54,6 @@ inline std::string print_set(const expr& e) {
     return s + "}";
 }
 
-inline std::string_view op_spelling(compare_op op) {
-    static constexpr std::string_view table[] = {"==", "!=", "in", "matches", "covers", "<", "<=", ">", ">="};
-    return table[static_cast<std::size_t>(op)];
-}
-
 inline std::string print_expr(const expr& e, bool tail) {
     switch (e.kind) {
     case expr_kind::string_lit: return quote_string(e.str);

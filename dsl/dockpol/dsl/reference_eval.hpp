@@ -194,16 +194,6 @@ private:
         }
     }
 
-    static compare_op flipped(compare_op op) {
-        switch (op) {
-        case compare_op::lt: return compare_op::gt;
-        case compare_op::le: return compare_op::ge;
-        case compare_op::gt: return compare_op::lt;
-        case compare_op::ge: return compare_op::le;
-        default: return op;
-        }
-    }
-
     static bool is_field_like(const expr& e) { return e.kind == expr_kind::field || e.kind == expr_kind::loop_var; }
 
     // Field-to-field `==`/`!=`: two scalars of the same kind; anything else (absent included) is false.

@@ -1,7 +1,9 @@
 // Text helpers shared by the front-end stages: UTF-8 validation, byte offset
-// → line/column (code points) spans, and diagnostic construction.
+// → line/column (code points) spans, diagnostic construction, and the shapes
+// of string literals that the checker's hints look for.
 #pragma once
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -133,6 +135,15 @@ inline std::string quote_string(std::string_view s) {
         }
     }
     return out + "\"";
+}
+
+// A string with glob characters, written where a whole value is compared.
+inline bool looks_like_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+// A string literal that spells a number ("0", "-1.5"): the quotes are probably a slip.
+inline bool looks_numeric(std::string_view v) {
+    return !v.empty() && v.find_first_not_of("-0123456789.") == std::string_view::npos &&
+           std::isdigit(static_cast<unsigned char>(v.back()));
 }
 
 } // namespace dockpol::dsl::detail
