@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/actions.hpp"
+#include "cli/audit_verify.hpp"
 #include "cli/build.hpp"
 #include "cli/check.hpp"
 #include "cli/common.hpp"
@@ -29,10 +30,10 @@ namespace {
 using namespace dockpol::dsl::cli;
 
 // The commands in the order `dockpolc --help` lists them; each row lives beside its implementation.
-constexpr std::array<const command_info*, 13> commands = {
+constexpr std::array<const command_info*, 14> commands = {
     &build_command,   &check_command, &test_command,   &eval_command,        &inspect_command,
     &verify_command,  &fmt_command,   &keygen_command, &actions_command,     &facts_command,
-    &limits_command,  &diagnostics_command, nullptr};
+    &limits_command,  &diagnostics_command, &audit_verify_command, nullptr};
 
 std::span<const command_info* const> command_list() { return {commands.data(), commands.size() - 1}; }
 

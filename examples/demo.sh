@@ -159,10 +159,13 @@ for line in open(sys.argv[1]):
         e = json.loads(line)
     except ValueError:
         print(line.rstrip()); continue
+    if "checkpoint" in e:  # the chain's seals (docs/request-model.md#tamper-evident-chain)
+        continue
     print(f'{e.get("user","?"):6} {e.get("decision","?"):5} {e.get("action","?"):20} '
           f'rule={e.get("rule","?"):14} status={e.get("status","?")} {e.get("method","")} {e.get("path","")}')
 PY
-  echo "(raw first line: $(head -1 "$audit"))"
+  echo "(raw first request line: $(sed -n 2p "$audit"))"
+  "$DOCKPOLC" audit-verify "$audit" || failures=$((failures + 1))
 else
   echo "(audit log empty)"; failures=$((failures + 1))
 fi

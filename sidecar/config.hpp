@@ -86,6 +86,7 @@ struct config {
     std::vector<std::pair<std::string, std::string>> host_labels;
     std::optional<std::string> audit_log;         // PATH or "-"
     std::optional<std::string> handoff_key;       // --handoff-key FILE: the secret proxy and plugin share
+    std::optional<std::string> audit_key;         // Ed25519 private key (PEM) that signs audit checkpoints
     std::optional<listen_address> admin;
 
     std::uint64_t max_body_inspect = defaults::max_body_inspect;
@@ -319,6 +320,12 @@ inline const flag_spec flag_table[] = {
          c.handoff_key = v;
          return std::nullopt;
      }, no_default},
+    {"--audit-key", "FILE", "sign the audit log's checkpoints with this Ed25519 private key (dockpolc keygen)",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         if (v.empty()) return invalid(f, v, "use the path of a PEM private key");
+         c.audit_key = v;
+         return std::nullopt;
+     }, no_default},
     {"--admin", "ADDR:PORT", "health, status, metrics and reload endpoint (plain HTTP: keep it local)",
      [](config& c, std::string_view f, const std::string& v) { return set_address(c.admin, f, v, "127.0.0.1:9999"); },
      no_default},
@@ -515,6 +522,12 @@ inline std::optional<std::string> apply_flags(config& c, const std::vector<std::
     return std::nullopt;
 }
 
+// A key signs the audit log's checkpoints: without the log it would be silently unused.
+inline std::optional<std::string> audit_key_check(const config& c) {
+    if (c.audit_key && !c.audit_log) return std::string("--audit-key needs --audit-log (it signs the audit log's checkpoints)");
+    return std::nullopt;
+}
+
 } // namespace detail
 
 // Parses argv (without argv[0]). Errors are one line that names the flag and the fix.
@@ -529,6 +542,7 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
     if (!c.bundle && !c.bundle_url) return std::string("--bundle is required (a bundle built by `dockpolc build`)");
     if (c.bundle && c.bundle_url) return std::string("--bundle and --bundle-url are mutually exclusive: pick one");
     if (c.docker_socket.empty()) return std::string("--docker is required (e.g. --docker unix:///var/run/docker.sock)");
+    if (auto e = detail::audit_key_check(c)) return *e;
     return c;
 }
 
@@ -544,6 +558,7 @@ inline std::variant<config, std::string> parse_plugin_config(const std::vector<s
     // /readyz asks dockerd whether it answers.
     if (c.admin && c.docker_socket.empty())
         return std::string("--admin needs --docker in plugin mode (its /readyz asks dockerd)");
+    if (auto e = detail::audit_key_check(c)) return *e;
     return c;
 }
 

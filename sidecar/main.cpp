@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<ds::audit_log> audit;
     if (cfg.audit_log) {
         audit = std::make_unique<ds::audit_log>(*cfg.audit_log, stats);
+        if (cfg.audit_key)
+            if (auto e = audit->load_key(*cfg.audit_key)) return fail("--audit-key: " + *e);
         if (auto e = audit->open()) return fail("--audit-log: " + *e);
     }
 

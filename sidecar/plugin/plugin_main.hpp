@@ -85,6 +85,8 @@ inline int run_plugin(const std::vector<std::string>& args) {
     std::unique_ptr<audit_log> audit;
     if (cfg.audit_log) {
         audit = std::make_unique<audit_log>(*cfg.audit_log, stats);
+        if (cfg.audit_key)
+            if (auto e = audit->load_key(*cfg.audit_key)) return detail::plugin_fail("--audit-key: " + *e);
         if (auto e = audit->open()) return detail::plugin_fail("--audit-log: " + *e);
     }
 

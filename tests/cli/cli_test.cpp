@@ -20,6 +20,10 @@
 #include <string>
 #include <vector>
 
+#include <chrono>
+#include <thread>
+
+#include "audit_log.hpp"
 #include "dockpol/rt/limits.hpp"
 
 namespace fs = std::filesystem;
@@ -968,4 +972,334 @@ TEST_CASE("actions: the route table as text and JSON") {
     REQUIRE(text.code == 0);
     CHECK(text.out.rfind("ACTION ", 0) == 0);
     CHECK(text.out.find("\nnetwork_delete ") != std::string::npos);
+}
+
+// ---- audit-verify: logs written by dockpold's own audit writer (sidecar/audit_log.hpp), then tampered with.
+
+namespace {
+
+namespace ds = dockpol::sidecar;
+
+std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+}
+
+// A request's audit line as dockpold formats it.
+std::string audit_line(int n) {
+    static const std::vector<std::string> groups{"dev"};
+    ds::audit_event e;
+    e.time = std::chrono::system_clock::now();
+    const auto id = std::to_string(1000 + n);
+    e.id = id;
+    e.user = "alice";
+    e.groups = &groups;
+    e.peer = "127.0.0.1:40000";
+    e.host = "ci-1";
+    e.method = "GET";
+    e.path = "/containers/json";
+    e.action = "container_list";
+    e.decision = "allow";
+    e.rule = "read_only";
+    e.revision = "r1";
+    e.status = 200;
+    return ds::format_audit_line(e);
+}
+
+// Writes `n` audit lines through the real writer: a checkpoint every 3 lines, signed when `key` is given.
+// With n = 7: 1 start, 2-4 lines, 5 periodic, 6-8 lines, 9 periodic, 10 line, 11 stop.
+void write_audit_log(const std::string& path, int n, const std::string& key = "") {
+    ds::metrics m;
+    ds::audit_log log(path, m);
+    if (!key.empty()) REQUIRE_FALSE(log.load_key(key));
+    log.set_checkpoint_interval(3, std::chrono::hours(1));
+    REQUIRE_FALSE(log.open());
+    log.start();
+    for (int i = 1; i <= n; ++i) log.push(audit_line(i));
+    log.stop();
+}
+
+// A directory with a key pair (dockpolc keygen), a second key and a 7-line signed log.
+struct audit_fixture {
+    temp_dir t;
+    std::string log = t / "audit.log", key = t / "audit.pem", pub = t / "audit.pub", other_pub = t / "other.pub";
+    audit_fixture() {
+        REQUIRE(run({"keygen", "-o", key, "--pub", pub}).code == 0);
+        REQUIRE(run({"keygen", "-o", t / "other.pem", "--pub", other_pub}).code == 0);
+        write_audit_log(log, 7, key);
+        REQUIRE(split_lines(slurp(log)).size() == 11);
+    }
+    std::vector<std::string> lines() const { return split_lines(slurp(log)); }
+    void rewrite(const std::vector<std::string>& lines) const { spit(log, join_lines(lines)); }
+};
+
+// The first error of `audit-verify --format json`: its file name (without the directory) and line.
+struct verify_error {
+    int code;
+    std::string file;
+    std::uint64_t line = 0;
+    std::string message;
+    json report;
+};
+
+verify_error audit_verify(std::vector<std::string> args) {
+    args.insert(args.begin(), "audit-verify");
+    args.insert(args.end(), {"--format", "json"});
+    auto r = run(args);
+    INFO(r.out << r.err);
+    verify_error v{r.code, "", 0, "", json()};
+    if (r.code == 2) return v;
+    v.report = json::parse(r.out);
+    if (!v.report["error"].is_null()) {
+        v.file = fs::path(v.report["error"]["file"].get<std::string>()).filename().string();
+        v.line = v.report["error"]["line"].get<std::uint64_t>();
+        v.message = v.report["error"]["message"].get<std::string>();
+    }
+    return v;
+}
+
+} // namespace
+
+TEST_CASE("audit-verify: a log written by dockpold's writer verifies, with and without its key") {
+    audit_fixture f;
+    auto text = run({"audit-verify", f.log, "--pubkey", f.pub});
+    INFO(text.out << text.err);
+    CHECK(text.code == 0);
+    CHECK(text.out == "ok: 7 audit lines, 4 checkpoints, chain intact; signatures checked\n");
+    auto unchecked = run({"audit-verify", f.log});
+    CHECK(unchecked.code == 0);
+    CHECK(unchecked.out.find("signatures not checked (no --pubkey)") != std::string::npos);
+    auto js = audit_verify({f.log, "--pubkey", f.pub});
+    CHECK(js.code == 0);
+    CHECK(js.report["ok"] == true);
+    CHECK(js.report["audit_lines"] == 7);
+    CHECK(js.report["checkpoints"] == 4);
+    CHECK(js.report["signatures"] == "checked");
+    CHECK(js.report["dropped"] == 0);
+}
+
+TEST_CASE("audit-verify: an altered line is found where the chain breaks") {
+    audit_fixture f;
+    SECTION("a flipped byte inside a value: the next line's prev no longer matches") {
+        auto lines = f.lines();
+        const auto at = lines[2].find("alice");
+        REQUIRE(at != std::string::npos);
+        lines[2][at] = 'A';
+        f.rewrite(lines);
+        auto v = audit_verify({f.log, "--pubkey", f.pub});
+        CHECK(v.code == 1);
+        CHECK(v.file == "audit.log");
+        CHECK(v.line == 4);
+        CHECK(v.message.find("audit.log:3") != std::string::npos);
+    }
+    SECTION("a flipped byte that breaks the JSON is that line") {
+        auto lines = f.lines();
+        lines[5][0] = '[';
+        f.rewrite(lines);
+        auto v = audit_verify({f.log});
+        CHECK(v.code == 1);
+        CHECK(v.line == 6);
+        CHECK(v.message.find("not a JSON object") != std::string::npos);
+    }
+    SECTION("a flipped byte in a signed checkpoint fails its signature") {
+        auto lines = f.lines();
+        const auto at = lines[4].find("\"lines\":3");
+        REQUIRE(at != std::string::npos);
+        lines[4][at + 8] = '4';
+        f.rewrite(lines);
+        auto v = audit_verify({f.log, "--pubkey", f.pub});
+        CHECK(v.code == 1);
+        CHECK(v.line == 5);
+        CHECK(v.message.find("signature") != std::string::npos);
+        // Without keys the count itself disagrees with the lines before it.
+        auto counted = audit_verify({f.log});
+        CHECK(counted.code == 1);
+        CHECK(counted.line == 5);
+        CHECK(counted.message.find("counts 4 audit lines, the log has 3") != std::string::npos);
+    }
+}
+
+TEST_CASE("audit-verify: deleted, inserted and reordered lines") {
+    audit_fixture f;
+    auto lines = f.lines();
+    SECTION("a deleted line") {
+        lines.erase(lines.begin() + 5);
+        f.rewrite(lines);
+        auto v = audit_verify({f.log, "--pubkey", f.pub});
+        CHECK(v.code == 1);
+        CHECK(v.line == 6);
+        CHECK(v.message.find("audit.log:5") != std::string::npos);
+    }
+    SECTION("an inserted copy of a line") {
+        lines.insert(lines.begin() + 2, lines[1]);
+        f.rewrite(lines);
+        auto v = audit_verify({f.log, "--pubkey", f.pub});
+        CHECK(v.code == 1);
+        CHECK(v.line == 3);
+    }
+    SECTION("two lines swapped") {
+        std::swap(lines[5], lines[6]);
+        f.rewrite(lines);
+        auto v = audit_verify({f.log, "--pubkey", f.pub});
+        CHECK(v.code == 1);
+        CHECK(v.line == 6);
+    }
+    SECTION("a whole checkpoint removed") {
+        lines.erase(lines.begin() + 4);
+        f.rewrite(lines);
+        auto v = audit_verify({f.log});
+        CHECK(v.code == 1);
+        CHECK(v.line == 5);
+    }
+}
+
+TEST_CASE("audit-verify: a truncated log fails unless --open says it is still written") {
+    audit_fixture f;
+    auto lines = f.lines();
+    SECTION("cut in the middle of line 8") {
+        std::string cut = join_lines({lines.begin(), lines.begin() + 7}) + lines[7].substr(0, 20);
+        spit(f.log, cut);
+        auto v = audit_verify({f.log, "--pubkey", f.pub});
+        CHECK(v.code == 1);
+        CHECK(v.line == 8);
+        CHECK(v.message.find("middle of a line") != std::string::npos);
+        // Still being written: the partial line and the two lines after checkpoint 5 are counted, not errors.
+        auto open = audit_verify({f.log, "--pubkey", f.pub, "--open"});
+        CHECK(open.code == 0);
+        CHECK(open.report["unsealed"] == 2);
+    }
+    SECTION("the final checkpoint removed: the missing line is named") {
+        lines.pop_back();
+        f.rewrite(lines);
+        auto v = audit_verify({f.log, "--pubkey", f.pub});
+        CHECK(v.code == 1);
+        CHECK(v.line == 11);
+        CHECK(v.message.find("without a final checkpoint") != std::string::npos);
+        auto open = audit_verify({f.log, "--pubkey", f.pub, "--open"});
+        CHECK(open.code == 0);
+        CHECK(open.report["unsealed"] == 1);
+    }
+    SECTION("cut back to a periodic checkpoint: still not the end dockpold writes") {
+        lines.resize(9);
+        f.rewrite(lines);
+        auto v = audit_verify({f.log, "--pubkey", f.pub});
+        CHECK(v.code == 1);
+        CHECK(v.line == 10);
+        CHECK(audit_verify({f.log, "--pubkey", f.pub, "--open"}).code == 0);
+    }
+    SECTION("the beginning removed") {
+        lines.erase(lines.begin(), lines.begin() + 2);
+        f.rewrite(lines);
+        auto v = audit_verify({f.log});
+        CHECK(v.code == 1);
+        CHECK(v.line == 1);
+        CHECK(v.message.find("beginning is missing") != std::string::npos);
+    }
+    SECTION("an empty file") {
+        spit(f.log, "");
+        CHECK(audit_verify({f.log}).code == 1);
+    }
+}
+
+TEST_CASE("audit-verify: keys — a wrong key, an unsigned log, an unreadable key or log") {
+    audit_fixture f;
+    auto wrong = audit_verify({f.log, "--pubkey", f.other_pub});
+    CHECK(wrong.code == 1);
+    CHECK(wrong.line == 1);
+    CHECK(wrong.message.find("does not verify with any --pubkey") != std::string::npos);
+    // Either of two keys may have signed it.
+    CHECK(audit_verify({f.log, "--pubkey", f.other_pub, "--pubkey", f.pub}).code == 0);
+
+    const auto unsigned_log = f.t / "unsigned.log";
+    write_audit_log(unsigned_log, 2);
+    CHECK(audit_verify({unsigned_log}).code == 0);
+    auto unsig = audit_verify({unsigned_log, "--pubkey", f.pub});
+    CHECK(unsig.code == 1);
+    CHECK(unsig.file == "unsigned.log");
+    CHECK(unsig.line == 1);
+    CHECK(unsig.message.find("not signed") != std::string::npos);
+
+    auto missing = run({"audit-verify", f.t / "nope.log", "--pubkey", f.pub});
+    CHECK(missing.code == 2);
+    CHECK(missing.err.find("nope.log") != std::string::npos);
+    // An unreadable file is exit 2 even when an earlier file is tampered with.
+    auto lines = f.lines();
+    lines.erase(lines.begin() + 3);
+    f.rewrite(lines);
+    CHECK(run({"audit-verify", f.log, f.t / "nope.log"}).code == 2);
+    spit(f.t / "junk.pub", "not a key\n");
+    CHECK(run({"audit-verify", unsigned_log, "--pubkey", f.t / "junk.pub"}).code == 2);
+    CHECK(run({"audit-verify"}).code == 2);
+    CHECK(run({"audit-verify", unsigned_log, "--format", "yaml"}).code == 2);
+}
+
+TEST_CASE("audit-verify: a rotated log verifies across its files, only in order") {
+    temp_dir t;
+    const auto path = t / "audit.log", old_path = t / "audit.log.1";
+    {
+        ds::metrics m;
+        ds::audit_log log(path, m);
+        log.set_checkpoint_interval(3, std::chrono::hours(1));
+        REQUIRE_FALSE(log.open());
+        log.start();
+        for (int i = 1; i <= 4; ++i) log.push(audit_line(i));
+        // logrotate: rename, then SIGUSR1 (request_reopen) once the lines are in the old file.
+        for (int i = 0; i < 2000 && split_lines(slurp(path)).size() < 6; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        REQUIRE(split_lines(slurp(path)).size() == 6);
+        REQUIRE(std::rename(path.c_str(), old_path.c_str()) == 0);
+        log.request_reopen();
+        for (int i = 0; i < 2000 && !fs::exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        for (int i = 5; i <= 6; ++i) log.push(audit_line(i));
+        log.stop();
+    }
+    auto both = audit_verify({old_path, path});
+    CHECK(both.code == 0);
+    CHECK(both.report["audit_lines"] == 6);
+    // Swapped: the old file's start does not follow the new file's last line.
+    auto swapped = audit_verify({path, old_path});
+    CHECK(swapped.code == 1);
+    CHECK(swapped.file == "audit.log.1");
+    CHECK(swapped.line == 1);
+    // Each alone: the old one ends with its close, the new one starts from its rotate checkpoint.
+    CHECK(audit_verify({old_path}).code == 0);
+    auto alone = audit_verify({path});
+    CHECK(alone.code == 0);
+    CHECK(alone.report["audit_lines"] == 2);
+    // The old file's close removed: the new file's rotate no longer follows a closed file.
+    auto old_lines = split_lines(slurp(old_path));
+    old_lines.pop_back();
+    spit(old_path, join_lines(old_lines));
+    auto cut = audit_verify({old_path, path});
+    CHECK(cut.code == 1);
+    CHECK(cut.file == "audit.log");
+    CHECK(cut.line == 1);
+}
+
+TEST_CASE("audit-verify: lines the queue dropped are reported, not tampering") {
+    temp_dir t;
+    const auto path = t / "audit.log";
+    {
+        ds::metrics m;
+        ds::audit_log log(path, m);
+        REQUIRE_FALSE(log.open());
+        for (std::size_t i = 0; i < ds::audit_queue_limit + 3; ++i) log.push("{\"n\":1}\n");
+        log.start();
+        log.stop();
+    }
+    auto v = audit_verify({path});
+    CHECK(v.code == 0);
+    CHECK(v.report["dropped"] == 3);
+    CHECK(v.report["audit_lines"] == ds::audit_queue_limit);
+    auto text = run({"audit-verify", path});
+    CHECK(text.out.find("3 audit lines were dropped by dockpold's full queue") != std::string::npos);
+    CHECK(text.out.find("; 3 lines dropped by the queue") != std::string::npos);
 }

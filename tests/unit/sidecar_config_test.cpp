@@ -126,6 +126,22 @@ TEST_CASE("bad values are refused with the flag and a fix") {
     CHECK(parse_err_extra({"--audit-log", ""}).starts_with("--audit-log: invalid value"));
 }
 
+TEST_CASE("--audit-key signs the audit log in both modes and needs --audit-log") {
+    CHECK(parse_ok({"--audit-log", "/var/log/a.log", "--audit-key", "audit.pem"}).audit_key ==
+          std::optional<std::string>("audit.pem"));
+    CHECK_FALSE(parse_ok({"--audit-log", "/var/log/a.log"}).audit_key);
+    CHECK(parse_err_extra({"--audit-key", "audit.pem"}).starts_with("--audit-key needs --audit-log"));
+    CHECK(parse_err_extra({"--audit-log", "a.log", "--audit-key", ""}).starts_with("--audit-key: invalid value"));
+    const std::vector<std::string> plugin{"--socket", "/run/p.sock", "--bundle", "b.dpb", "--audit-log", "a.log",
+                                          "--audit-key", "audit.pem"};
+    auto p = parse_plugin_config(plugin);
+    REQUIRE(p.index() == 0);
+    CHECK(std::get<0>(p).audit_key == std::optional<std::string>("audit.pem"));
+    auto no_log = parse_plugin_config({"--socket", "/run/p.sock", "--bundle", "b.dpb", "--audit-key", "audit.pem"});
+    REQUIRE(no_log.index() == 1);
+    CHECK(std::get<1>(no_log).starts_with("--audit-key needs --audit-log"));
+}
+
 TEST_CASE("numeric limits are enforced at their named bounds") {
     CHECK(parse_ok({"--max-header-bytes", std::to_string(flag_limits::min_header_bytes)}).max_header_bytes ==
           flag_limits::min_header_bytes);
