@@ -62,6 +62,7 @@ struct plugin_outcome {
     std::string rule = "error";
     std::string reason;
     std::string msg;                 // the client-facing message of a denial
+    std::optional<rt::input> bound;  // the slot values the decision read (audit `facts`); empty when none
 };
 
 // The identity of the request's caller, or why there is none.
@@ -156,7 +157,7 @@ inline plugin_outcome plugin_decide(const rt::program& prog, const authz_request
     if (!o.route.resource_id.empty() && !o.route.inspect_kind.empty() && rt::needs_resource(prog, o.action_id))
         return detail::deny_error(o, std::string(reasons::no_lookups));
 
-    auto d = rt::decide(prog, q);
+    auto d = rt::decide(prog, q, &o.bound);
     // Objects a create names (volumes, joined containers) would be looked up next: not in plugin mode yet.
     if (!d.lookups.empty()) return detail::deny_error(o, std::string(reasons::no_lookups));
     if (d.bad_request) return detail::deny_bad_request(o, d.reason);
