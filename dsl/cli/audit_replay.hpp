@@ -194,6 +194,8 @@ inline replay_result replay_input(const rt::program& p, const audit_record& r, r
         case rt::slot_origin::always_absent: continue;
         case rt::slot_origin::recorded: break;
         }
+        // A fact its action does not have is absent for every request of that action: known, not guessed.
+        if (rt::is_scoped_source(rt::info(s.field).source) && !rt::field_applies(s.field, in.action_id)) continue;
         const std::string name = rt::recorded_name(s, im.owner_label);
         if (safe_lists && rt::depends_on_safe_lists(s.field)) {
             out.reasons.push_back(name + " (depends on the policy's safe lists)");

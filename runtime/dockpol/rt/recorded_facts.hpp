@@ -13,7 +13,8 @@
 // A value is never shortened.
 //
 // Not recorded, because the line has them already: `user`, `group`/`groups`
-// and `host` (its own keys), and `action` (not a slot). `resource.owner` is
+// and `host` (its own keys), and `action` (not a slot); nor facts the action
+// does not have (absent by the schema, fields.hpp field_applies). `resource.owner` is
 // recorded as `resource.labels.LABEL` with the live policy's owner label, so a
 // policy with another label replays its own. Host-access facts depend on the
 // policy's `safe host paths`/`safe volume drivers`: they are recorded only when
@@ -198,6 +199,8 @@ inline void append_recorded_facts(std::string& out, const program_image& im, con
         const auto& s = im.slots[i];
         if (origin_of(s, im.owner_label) != slot_origin::recorded) continue;
         if (safe_lists && depends_on_safe_lists(s.field)) continue;
+        // Facts the action does not have are absent by the schema; replay knows that without a record.
+        if (is_scoped_source(info(s.field).source) && !field_applies(s.field, in.action_id)) continue;
         const std::string name = recorded_name(s, im.owner_label);
         bool seen = false;
         for (const auto& w : written) seen = seen || w == name;
