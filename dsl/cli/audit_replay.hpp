@@ -37,7 +37,6 @@ struct audit_record {
     std::vector<std::string> groups;
     nlohmann::json facts;        // the `facts` object; null when the line has none
     bool facts_truncated = false;
-    bool rewrites = false;       // the live decision changed the request (ownership)
 };
 
 namespace detail::replay_impl {
@@ -105,7 +104,6 @@ inline parsed_line parse_audit_line(const std::string& file, std::size_t line_no
         if (!t->is_boolean()) return fail("\"facts_truncated\" must be a boolean");
         r.facts_truncated = t->get<bool>();
     }
-    if (auto w = j.find("rewrites"); w != j.end()) r.rewrites = w->is_array() && !w->empty();
     return out;
 }
 

@@ -206,6 +206,8 @@ inline int run_learn(std::span<const std::string> args) {
         ++learned_requests;
     });
     if (err) return fail("learn: " + *err);
+    // A draft of `default deny` alone and an empty case file would pass for a result; say there was nothing.
+    if (rules.empty()) return fail("learn: no allowed request to learn from in the logs given");
     for (const auto& f : a.positional) file_lines.try_emplace(f, 0);
 
     // The draft.

@@ -985,8 +985,8 @@ TEST_CASE("diff: exit 0 without changes, 1 with them, 2 for a malformed line; no
     CHECK(u["not_replayable"] == 3);
     CHECK(u["changes"].empty());
     CHECK(u["not_replayable_reasons"] ==
-          json::parse(R"([{"reason":"NEW: container.privileged (not recorded)","lines":2},
-                          {"reason":"no facts recorded (no decision was evaluated, or an older dockpold)","lines":1}])"));
+          json::parse(R"J([{"reason":"NEW: container.privileged (not recorded)","lines":2},
+                          {"reason":"no facts recorded (no decision was evaluated, or an older dockpold)","lines":1}])J"));
 
     // Recorded: the privileged create changes from allow to deny.
     auto changed = run({"diff", "--format", "json", "audit_live.dpol", "audit_strict.dpol", "--against", "audit_priv.log"});
@@ -1074,6 +1074,11 @@ TEST_CASE("learn: a least-privilege draft that checks clean and passes its sampl
     CHECK(bad.code == 2);
     CHECK(bad.err == "dockpolc: learn: audit_malformed.log:3: not a JSON line\n");
     CHECK_FALSE(fs::exists(t / "x.dpol"));
+    auto nothing = run({"learn", "audit_malformed.log", "audit_empty.log", "-o", t / "y.dpol", "--cases", t / "y.json"});
+    CHECK(nothing.code == 2);
+    CHECK(run({"learn", "audit_empty.log", "-o", t / "y.dpol", "--cases", t / "y.json"}).err ==
+          "dockpolc: learn: no allowed request to learn from in the logs given\n");
+    CHECK_FALSE(fs::exists(t / "y.dpol"));
     CHECK(run({"learn", "audit.log", "-o", t / "y.dpol"}).code == 2);
     CHECK(run({"learn", "audit.log", "--group-by", "team", "-o", t / "y.dpol", "--cases", t / "y.json"}).code == 2);
 }
