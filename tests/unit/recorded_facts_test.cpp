@@ -17,6 +17,7 @@
 namespace recorded_facts_test {
 
 using namespace dockpol;
+namespace cli = dockpol::dsl::cli;
 
 namespace {
 
