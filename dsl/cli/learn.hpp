@@ -28,6 +28,7 @@
 #include "cli/common.hpp"
 #include "cli/request_json.hpp"
 #include "dockpol/dsl.hpp"
+#include "dockpol/dsl/format.hpp"
 #include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/detail/host_access.hpp"
 
@@ -79,6 +80,11 @@ inline std::optional<std::string> dpol_string(std::string_view s) {
         }
     }
     return out + "\"";
+}
+
+// "1 request", "2 requests".
+inline std::string count_of(std::size_t n, std::string_view noun) {
+    return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
 // A valid, unused identifier from `base`: letters, digits and '_' kept, the rest '_'.
@@ -213,15 +219,15 @@ inline int run_learn(std::span<const std::string> args) {
     // The draft.
     std::string text = "# DRAFT policy learned by `dockpolc learn` from what callers did: review every rule before use.\n";
     text += "# Learned from:";
-    for (const auto& f : a.positional) text += " " + f + " (" + std::to_string(file_lines[f]) + " requests)";
+    for (const auto& f : a.positional) text += " " + f + " (" + li::count_of(file_lines[f], "request") + ")";
     text += "\n";
     if (!first_time.empty()) text += "# Requests from " + first_time + " to " + last_time + ".\n";
-    text += "# " + std::to_string(learned_requests) + " allowed requests learned; " + std::to_string(denied) +
-            " denied requests not learned; " + std::to_string(host_access_excluded) +
-            " requests with host access (host_access true) left out";
-    if (not_actions) text += "; " + std::to_string(not_actions) + " lines without an action left out";
-    if (unspellable) text += "; " + std::to_string(unspellable) + " requests with unspellable names left out";
-    if (counts.checkpoints) text += "; " + std::to_string(counts.checkpoints) + " checkpoint lines skipped";
+    text += "# Allowed requests learned: " + std::to_string(learned_requests) + "; denied, not learned: " +
+            std::to_string(denied) + "; with host access (host_access true), left out: " +
+            std::to_string(host_access_excluded);
+    if (not_actions) text += "; without a known action, left out: " + std::to_string(not_actions);
+    if (unspellable) text += "; with names a policy cannot spell, left out: " + std::to_string(unspellable);
+    if (counts.checkpoints) text += "; checkpoint lines skipped: " + std::to_string(counts.checkpoints);
     text += ".\n";
     text += group_by == "group"
                 ? "# One rule per group (callers in several groups: per combination; callers in none: per user).\n"
@@ -245,7 +251,7 @@ inline int run_learn(std::span<const std::string> args) {
         bool reaches_host = false;
         for (const auto& x : actions) reaches_host = reaches_host || li::host_access_scope().test(*rt::find_action(x));
 
-        text += "\n# " + std::to_string(l.requests) + " requests";
+        text += "\n# " + li::count_of(l.requests, "request");
         for (const auto& x : added) text += "; " + x + " added: the CLI needs it after what was seen";
         text += "\nlet " + set_name + " = " + li::set_literal(actions, 4 + set_name.size() + 4) + "\n\n";
         std::string who;
@@ -259,6 +265,11 @@ inline int run_learn(std::span<const std::string> args) {
         order.push_back({rule, &k, &l});
     }
 
+    // In fmt's canonical layout, so `dockpolc fmt --check` is clean on the draft too.
+    {
+        front_result fr = analyze({source_file{*out_path, text}});
+        if (!has_errors(fr.diagnostics)) text = format_file(fr.ast, 0);
+    }
     // Compile the draft here: the samples' expected decisions are what it decides.
     source_file src{*out_path, text};
     compile_result cr = compile({src}, {}, "");

@@ -1023,21 +1023,24 @@ TEST_CASE("learn: a least-privilege draft that checks clean and passes its sampl
     CHECK(draft.rfind("# DRAFT policy learned by `dockpolc learn`", 0) == 0);
     CHECK(draft.find("# Learned from: audit.log (6 requests)\n") != std::string::npos);
     CHECK(draft.find("# Requests from 2026-12-07T14:00:00.000Z to 2026-12-07T14:00:05.000Z.\n") != std::string::npos);
-    CHECK(draft.find("1 requests with host access (host_access true) left out") != std::string::npos);
+    CHECK(draft.find("# Allowed requests learned: 5; denied, not learned: 0; with host access (host_access true), left "
+                     "out: 1; checkpoint lines skipped: 1.\n") != std::string::npos);
     CHECK(draft.find("\ndefault deny\n") != std::string::npos);
     CHECK(draft.find("let group_dev_actions = {\"container_attach\", \"container_create\", \"container_list\"}\n") !=
           std::string::npos);
-    CHECK(draft.find("rule group_dev:\n    allow if group == \"dev\" and action in group_dev_actions\n"
-                     "        and host matches \"dev-*\" and not host_access\n") != std::string::npos);
+    CHECK(draft.find("rule group_dev:\n    allow if group == \"dev\"\n        and action in group_dev_actions\n"
+                     "        and host matches \"dev-*\"\n        and not host_access\n") != std::string::npos);
     // bob's privileged create was host access: ops learned only the volume removal, without the guard.
     CHECK(draft.find("let group_ops_actions = {\"volume_delete\"}\n") != std::string::npos);
-    CHECK(draft.find("rule group_ops:\n    allow if group == \"ops\" and action in group_ops_actions\n"
-                     "        and host == \"prod-1\"\n") != std::string::npos);
+    CHECK(draft.find("rule group_ops: allow if group == \"ops\" and action in group_ops_actions and host == \"prod-1\"\n") !=
+          std::string::npos);
     // A caller in two groups: one rule for the pair, before the single groups; no group: a rule per user.
     CHECK(draft.find("rule group_dev_ops:") < draft.find("rule group_dev:"));
     CHECK(draft.find("let group_dev_ops_actions = {\"container_exec\", \"exec_start\"}") != std::string::npos);
-    CHECK(draft.find("rule user_carol:\n    allow if user == \"carol\"") != std::string::npos);
+    CHECK(draft.find("rule user_carol: allow if user == \"carol\"") != std::string::npos);
 
+    // In canonical layout: fmt --check is clean.
+    CHECK(run({"fmt", "--check", t / "draft.dpol"}).code == 0);
     auto check = run({"check", "--werror", t / "draft.dpol"});
     CHECK(check.code == 0);
     CHECK(check.err.empty());
