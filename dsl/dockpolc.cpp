@@ -21,7 +21,9 @@
 #include "cli/fmt.hpp"
 #include "cli/inspect.hpp"
 #include "cli/keygen.hpp"
+#include "cli/learn.hpp"
 #include "cli/limits.hpp"
+#include "cli/replay_diff.hpp"
 #include "cli/verify.hpp"
 #include "cli/test.hpp"
 
@@ -30,10 +32,10 @@ namespace {
 using namespace dockpol::dsl::cli;
 
 // The commands in the order `dockpolc --help` lists them; each row lives beside its implementation.
-constexpr std::array<const command_info*, 14> commands = {
+constexpr std::array<const command_info*, 16> commands = {
     &build_command,   &check_command, &test_command,   &eval_command,        &inspect_command,
-    &verify_command,  &fmt_command,   &keygen_command, &actions_command,     &facts_command,
-    &limits_command,  &diagnostics_command, &audit_verify_command, nullptr};
+    &verify_command,  &fmt_command,   &keygen_command, &learn_command,       &diff_command,
+    &audit_verify_command, &actions_command, &facts_command, &limits_command, &diagnostics_command, nullptr};
 
 std::span<const command_info* const> command_list() { return {commands.data(), commands.size() - 1}; }
 

@@ -29,6 +29,7 @@
 #include "dockpol/rt/audit_chain.hpp"
 #include "dockpol/rt/limits.hpp"
 #include "dockpol/rt/signature.hpp"
+#include "dockpol/rt/recorded_facts.hpp"
 #include "dockpol/rt/vm.hpp"
 #include "json_text.hpp"
 #include "metrics.hpp"
@@ -62,6 +63,7 @@ struct audit_event {
     std::string_view reason;     // left out when empty
     std::string_view revision;
     const std::vector<rt::rewrite>* rewrites = nullptr;  // what was changed before forwarding; left out when none
+    rt::bound_facts facts;       // what the decision read (`facts`, replayed by dockpolc learn/diff); left out when none
     unsigned status = 0;
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
@@ -128,6 +130,7 @@ inline std::string format_audit_line(const audit_event& e) {
         }
         out.push_back(']');
     }
+    if (e.facts.image && e.facts.in) rt::append_recorded_facts(out, *e.facts.image, *e.facts.in);
     key("status");
     fmt::format_to(std::back_inserter(out), "{}", e.status);
     key("bytes_in");

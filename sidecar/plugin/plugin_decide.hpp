@@ -90,6 +90,7 @@ struct plugin_outcome {
     std::string reason;
     std::string msg;                 // the client-facing message of a denial
     std::optional<pending_lookups> pending;   // set: look these up, then plugin_resume (not an answer yet)
+    std::optional<rt::input> bound;  // the slot values the decision read (audit `facts`); empty when none
 };
 
 // The identity of the request's caller, or why there is none.
@@ -148,7 +149,7 @@ namespace detail {
 
 // The decision once the target is known: named objects may still need a round of lookups.
 inline plugin_outcome& decide_known(const rt::program& prog, rt::request q, const plugin_settings& s, plugin_outcome& o) {
-    auto d = rt::decide(prog, q);
+    auto d = rt::decide(prog, q, &o.bound);
     if (!d.lookups.empty() && !q.objects_known) {
         if (s.lookup_nonce.empty()) return deny_error(o, std::string(reasons::no_lookups));
         if (d.lookups.size() > max_object_lookups) return deny_error(o, too_many_objects(d.lookups.size()));

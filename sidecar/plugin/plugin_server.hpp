@@ -97,6 +97,7 @@ inline void audit_call(plugin_context& ctx, const plugin_outcome& o, const authz
     e.rule = o.rule;
     e.reason = o.reason;
     e.revision = prog ? std::string_view(rt::image_of(*prog).man.revision) : std::string_view();
+    if (prog && o.bound) e.facts = {&rt::image_of(*prog), &*o.bound};
     // dockerd answers a denial with 403; an allowed request's status comes later, in AuthZRes.
     e.status = o.allow ? 0 : 403;
     e.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

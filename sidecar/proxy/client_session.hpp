@@ -500,7 +500,7 @@ private:
     void decide() {
         disarm();
         const auto decide_start = std::chrono::steady_clock::now();
-        auto d = rt::decide(*rq_.prog, rq_.req);
+        auto d = rt::decide(*rq_.prog, rq_.req, &rq_.bound);
         srv_.stats.latency.decision_seconds.observe(std::chrono::steady_clock::now() - decide_start);
         if (!d.lookups.empty() && !rq_.req.objects_known) return lookup_objects(d.lookups);
         // A create body dockerd would read differently than it shows (top-level HostConfig fields).

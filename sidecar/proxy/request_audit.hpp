@@ -32,6 +32,7 @@ inline audit_event audit_event_of(const request_state& rq, const identity& id, s
     e.reason = rq.reason;
     e.revision = rq.prog ? std::string_view(rt::image_of(*rq.prog).man.revision) : std::string_view();
     e.rewrites = &rq.rewrites;
+    if (rq.bound && rq.prog) e.facts = {&rt::image_of(*rq.prog), &*rq.bound};
     e.status = rq.status;
     e.bytes_in = rq.bytes_in;
     e.bytes_out = rq.bytes_out;

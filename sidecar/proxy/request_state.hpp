@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,7 @@ struct request_state {
     std::string target_id;         // the exact id forwarded in place of the path's name
     std::string forward_target;    // the rewritten request target, "" to forward the target as sent
     std::vector<rt::rewrite> rewrites;   // what the decision changed before forwarding (audit `rewrites`)
+    std::optional<rt::input> bound;      // the slot values the decision read (audit `facts`)
 };
 
 } // namespace dockpol::sidecar

@@ -561,8 +561,8 @@ TEST_CASE("inspect --format json: the byte layout of a plain and a signed bundle
 
 TEST_CASE("every command has --help with its options and an example") {
     for (const char* cmd :
-         {"build", "check", "test", "eval", "inspect", "verify", "fmt", "keygen", "actions", "facts", "limits",
-          "diagnostics"}) {
+         {"build", "check", "test", "eval", "inspect", "verify", "fmt", "keygen", "learn", "diff", "actions", "facts",
+          "limits", "diagnostics"}) {
         auto h = run({cmd, "--help"});
         INFO(cmd);
         CHECK(h.code == 0);
@@ -1302,4 +1302,119 @@ TEST_CASE("audit-verify: lines the queue dropped are reported, not tampering") {
     auto text = run({"audit-verify", path});
     CHECK(text.out.find("3 audit lines were dropped by dockpold's full queue") != std::string::npos);
     CHECK(text.out.find("; 3 lines dropped by the queue") != std::string::npos);
+
+// dockpolc diff: the audit log replayed on two policies (facts, not guesses).
+TEST_CASE("diff: exit 0 without changes, 1 with them, 2 for a malformed line; not replayable lines counted") {
+    auto same = run({"diff", "audit_live.dpol", "audit_live.dpol", "--against", "audit.log"});
+    CHECK(same.code == 0);
+    CHECK(same.out == "7 lines, 5 replayed, 0 decisions changed, 1 not replayable, 1 checkpoints skipped\n"
+                      "  not replayable: 1 x no facts recorded (no decision was evaluated, or an older dockpold)\n");
+
+    // The candidate reads container.privileged, which audit.log did not record: those lines are not replayed.
+    auto unrecorded = run({"diff", "--format", "json", "audit_live.dpol", "audit_strict.dpol", "--against", "audit.log"});
+    CHECK(unrecorded.code == 0);
+    auto u = json::parse(unrecorded.out);
+    CHECK(u["replayed"] == 3);
+    CHECK(u["not_replayable"] == 3);
+    CHECK(u["changes"].empty());
+    CHECK(u["not_replayable_reasons"] ==
+          json::parse(R"J([{"reason":"NEW: container.privileged (not recorded)","lines":2},
+                          {"reason":"no facts recorded (no decision was evaluated, or an older dockpold)","lines":1}])J"));
+
+    // Recorded: the privileged create changes from allow to deny.
+    auto changed = run({"diff", "--format", "json", "audit_live.dpol", "audit_strict.dpol", "--against", "audit_priv.log"});
+    CHECK(changed.code == 1);
+    auto c = json::parse(changed.out);
+    CHECK(c["replayed"] == 5);
+    REQUIRE(c["changes"].size() == 1);
+    CHECK(c["changes"][0] == json::parse(R"({"kind":"decision","file":"audit_priv.log","line":4,
+        "time":"2026-12-07T14:00:02.000Z","user":"bob","groups":["ops"],"action":"container_create",
+        "old":{"decision":"allow","rule":"watch_host_access"},"new":{"decision":"deny","rule":"no_privileged"}})"));
+    auto text = run({"diff", "audit_live.dpol", "audit_strict.dpol", "--against", "audit_priv.log"});
+    CHECK(text.code == 1);
+    CHECK(text.out.rfind("audit_priv.log:4: bob container_create: allow (rule watch_host_access) -> deny (rule "
+                         "no_privileged)\n", 0) == 0);
+
+    auto bad = run({"diff", "audit_live.dpol", "audit_strict.dpol", "--against", "audit.log", "--against",
+                    "audit_malformed.log"});
+    CHECK(bad.code == 2);
+    CHECK(bad.out.empty());
+    CHECK(bad.err == "dockpolc: diff: audit_malformed.log:3: not a JSON line\n");
+    CHECK(run({"diff", "audit_live.dpol", "--against", "audit.log"}).code == 2);
+    CHECK(run({"diff", "audit_live.dpol", "audit_live.dpol", "--against", "missing.log"}).code == 2);
+    CHECK(run({"diff", "audit_live.dpol", "errors.dpol", "--against", "audit.log"}).code == 2);
+}
+
+// dockpolc learn: the draft passes check --werror and its own cases; host access is never learned.
+TEST_CASE("learn: a least-privilege draft that checks clean and passes its sampled cases") {
+    temp_dir t;
+    auto r = run({"learn", "audit.log", "-o", t / "draft.dpol", "--cases", t / "draft.cases.json"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto draft = slurp(t / "draft.dpol");
+    INFO(draft);
+    CHECK(draft.rfind("# DRAFT policy learned by `dockpolc learn`", 0) == 0);
+    CHECK(draft.find("# Learned from: audit.log (6 requests)\n") != std::string::npos);
+    CHECK(draft.find("# Requests from 2026-12-07T14:00:00.000Z to 2026-12-07T14:00:05.000Z.\n") != std::string::npos);
+    CHECK(draft.find("# Allowed requests learned: 5; denied, not learned: 0; with host access (host_access true), left "
+                     "out: 1; checkpoint lines skipped: 1.\n") != std::string::npos);
+    CHECK(draft.find("\ndefault deny\n") != std::string::npos);
+    CHECK(draft.find("let group_dev_actions = {\"container_attach\", \"container_create\", \"container_list\"}\n") !=
+          std::string::npos);
+    CHECK(draft.find("rule group_dev:\n    allow if group == \"dev\"\n        and action in group_dev_actions\n"
+                     "        and host matches \"dev-*\"\n        and not host_access\n") != std::string::npos);
+    // bob's privileged create was host access: ops learned only the volume removal, without the guard.
+    CHECK(draft.find("let group_ops_actions = {\"volume_delete\"}\n") != std::string::npos);
+    CHECK(draft.find("rule group_ops: allow if group == \"ops\" and action in group_ops_actions and host == \"prod-1\"\n") !=
+          std::string::npos);
+    // A caller in two groups: one rule for the pair, before the single groups; no group: a rule per user.
+    CHECK(draft.find("rule group_dev_ops:") < draft.find("rule group_dev:"));
+    CHECK(draft.find("let group_dev_ops_actions = {\"container_exec\", \"exec_start\"}") != std::string::npos);
+    CHECK(draft.find("rule user_carol: allow if user == \"carol\"") != std::string::npos);
+
+    // In canonical layout: fmt --check is clean.
+    CHECK(run({"fmt", "--check", t / "draft.dpol"}).code == 0);
+    auto check = run({"check", "--werror", t / "draft.dpol"});
+    CHECK(check.code == 0);
+    CHECK(check.err.empty());
+    auto test = run({"test", t / "draft.dpol", "--cases", t / "draft.cases.json"});
+    CHECK(test.code == 0);
+    CHECK(test.out == "5 passed, 0 failed\n");
+    auto cases = json::parse(slurp(t / "draft.cases.json"));
+    REQUIRE(cases.size() == 5);
+    CHECK(cases[0]["name"] == "group_dev_ops: container_exec on dev-1 (audit.log:7)");
+    CHECK(cases[0]["expect"] == json::parse(R"({"decision":"allow","rule":"group_dev_ops"})"));
+
+    // The draft against the log it came from: only the host-access request changes.
+    auto d = run({"diff", "--format", "json", "audit_live.dpol", t / "draft.dpol", "--against", "audit.log"});
+    CHECK(d.code == 1);
+    auto dj = json::parse(d.out);
+    REQUIRE(dj["changes"].size() == 1);
+    CHECK(dj["changes"][0]["line"] == 4);
+    CHECK(dj["changes"][0]["new"] == json::parse(R"({"decision":"deny","rule":"default"})"));
+
+    // Deterministic: the same input gives the same bytes.
+    CHECK(run({"learn", "audit.log", "-o", t / "again.dpol", "--cases", t / "again.json"}).code == 0);
+    CHECK(slurp(t / "again.dpol") == draft);
+    CHECK(slurp(t / "again.json") == slurp(t / "draft.cases.json"));
+
+    // By user: one rule per caller.
+    CHECK(run({"learn", "audit.log", "--group-by", "user", "-o", t / "u.dpol", "--cases", t / "u.json"}).code == 0);
+    const auto by_user = slurp(t / "u.dpol");
+    CHECK(by_user.find("rule user_alice:") != std::string::npos);
+    CHECK(by_user.find("rule group_") == std::string::npos);
+    CHECK(run({"check", "--werror", t / "u.dpol"}).code == 0);
+    CHECK(run({"test", t / "u.dpol", "--cases", t / "u.json"}).code == 0);
+
+    auto bad = run({"learn", "audit_malformed.log", "-o", t / "x.dpol", "--cases", t / "x.json"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err == "dockpolc: learn: audit_malformed.log:3: not a JSON line\n");
+    CHECK_FALSE(fs::exists(t / "x.dpol"));
+    auto nothing = run({"learn", "audit_malformed.log", "audit_empty.log", "-o", t / "y.dpol", "--cases", t / "y.json"});
+    CHECK(nothing.code == 2);
+    CHECK(run({"learn", "audit_empty.log", "-o", t / "y.dpol", "--cases", t / "y.json"}).err ==
+          "dockpolc: learn: no allowed request to learn from in the logs given\n");
+    CHECK_FALSE(fs::exists(t / "y.dpol"));
+    CHECK(run({"learn", "audit.log", "-o", t / "y.dpol"}).code == 2);
+    CHECK(run({"learn", "audit.log", "--group-by", "team", "-o", t / "y.dpol", "--cases", t / "y.json"}).code == 2);
 }

@@ -10,6 +10,7 @@
 // dockpold and `dockpolc eval`/`test` both call this, so they agree.
 #pragma once
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,8 +83,12 @@ inline std::optional<decision> apply_owner_rewrites(const program& p, const requ
 
 } // namespace detail::decide_impl
 
-inline decision decide(const program& p, const request& req) {
+// `bound`, when given, receives the input the rules were evaluated on (the
+// slot values, for the audit line's `facts`); it stays empty when binding
+// failed. The values are moved out, not bound again.
+inline decision decide(const program& p, const request& req, std::optional<input>* bound = nullptr) {
     namespace di = detail::decide_impl;
+    if (bound) bound->reset();
     auto b = bind(p, req);
     const std::uint16_t action = action_id_of(req.action);
     if (auto* e = std::get_if<fact_error>(&b)) {
@@ -97,7 +102,13 @@ inline decision decide(const program& p, const request& req) {
         }
         return d;
     }
-    const auto& in = std::get<input>(b);
+    auto& in = std::get<input>(b);
+    // Every return below has evaluated `in`; hand it over on the way out.
+    struct hand_over {
+        input& src;
+        std::optional<input>* dst;
+        ~hand_over() { if (dst) dst->emplace(std::move(src)); }
+    } give{in, bound};
     std::uint32_t from = 0;
     for (;;) {
         decision d = evaluate(p, in, from);

@@ -1,0 +1,68 @@
+// The audit line's `facts` as dockpold writes them: what rt::decide read,
+// handed over without a second bind, placed before `status`, left out when
+// no decision was evaluated.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "audit_log.hpp"
+#include "dockpol/dsl.hpp"
+#include "dockpol/rt/decide.hpp"
+#include "dockpol/rt/routes.hpp"
+
+// Each test file is its own namespace: the test executables are unity builds.
+namespace sidecar_audit_facts_test {
+
+using namespace dockpol;
+using namespace dockpol::sidecar;
+
+TEST_CASE("format_audit_line writes the decision's facts, and none without a bound input") {
+    auto res = dsl::compile({dsl::source_file{"p.dpol",
+                                              "default allow\n"
+                                              "rule no_priv: deny if action == \"container_create\" and container.privileged\n"
+                                              "rule dev: allow if group == \"dev\" and query.name == \"x\"\n"}},
+                            {}, "t");
+    REQUIRE(res.image);
+    auto lr = rt::load_image(*res.image);
+    REQUIRE(lr.prog);
+    rt::request q;
+    q.user = "alice";
+    q.groups = {"dev"};
+    auto route = rt::route("POST", "/v1.41/containers/create?name=x");
+    REQUIRE(route.ok);
+    q.method = "POST";
+    q.path = route.path;
+    q.query = route.query;
+    q.action = std::string(route.action);
+    q.body = R"({"Image":"bb","HostConfig":{"Privileged":true}})";
+    q.objects_known = true;
+    std::optional<rt::input> bound;
+    const auto d = rt::decide(*lr.prog, q, &bound);
+    CHECK(d.rule == "no_priv");
+    REQUIRE(bound);
+    // The handed-over input is what bind gives: no second bind needed, none done.
+    CHECK(bound->slots.size() == rt::image_of(*lr.prog).slots.size());
+
+    const std::vector<std::string> groups{"dev"};
+    audit_event e;
+    e.user = "alice";
+    e.groups = &groups;
+    e.action = "container_create";
+    e.decision = "deny";
+    e.rule = d.rule;
+    e.status = 403;
+    e.facts = {&rt::image_of(*lr.prog), &*bound};
+    const std::string line = format_audit_line(e);
+    const auto j = nlohmann::json::parse(line);
+    CHECK(j["facts"] == nlohmann::json::parse(R"({"container.privileged":true,"query.name":"x"})"));
+    CHECK_FALSE(j.contains("facts_truncated"));
+    CHECK(line.find("\"facts\":") < line.find("\"status\":"));
+
+    // A request refused before its decision was evaluated records no facts at all.
+    const auto refused = rt::decide(*lr.prog, [&] { auto r = q; r.body = "{"; return r; }(), &bound);
+    CHECK(refused.rule == "error");
+    CHECK_FALSE(bound);
+    e.facts = {};
+    CHECK_FALSE(nlohmann::json::parse(format_audit_line(e)).contains("facts"));
+}
+
+} // namespace sidecar_audit_facts_test
