@@ -26,6 +26,7 @@ struct lookup_item {
     std::string path;          // from rt::inspect_path
     unsigned status = 0;       // dockerd's final status, 0 until answered
     std::string body;          // dockerd's answer
+    bool shadow_only = false;  // asked for the shadow bundle alone: its failure must not change the live answer
 };
 
 struct lookup_result {
