@@ -521,7 +521,11 @@ private:
     void decide() {
         disarm();
         const auto decide_start = std::chrono::steady_clock::now();
+        // A body read for the shadow alone stays out of the live decision: it decides as without a shadow.
+        std::optional<std::string> shadow_only_body;
+        if (rq_.shadow_reads_body) shadow_only_body = std::exchange(rq_.req.body, std::nullopt);
         auto d = rt::decide(*rq_.prog, rq_.req);
+        if (shadow_only_body) rq_.req.body = std::move(shadow_only_body);
         srv_.stats.latency.decision_seconds.observe(std::chrono::steady_clock::now() - decide_start);
         auto shadow = shadow_decide(rq_);
         if (!d.lookups.empty() && !rq_.req.objects_known) return lookup_objects(d.lookups, shadow.lookups);
