@@ -64,6 +64,9 @@ struct audit_event {
     std::string_view revision;
     const std::vector<rt::rewrite>* rewrites = nullptr;  // what was changed before forwarding; left out when none
     rt::bound_facts facts;       // what the decision read (`facts`, replayed by dockpolc learn/diff); left out when none
+    // The shadow bundle's decision, set only when it differs from `decision` (docs/request-model.md#shadow-bundle).
+    struct shadow_part { std::string_view decision, rule, revision; };
+    std::optional<shadow_part> shadow;
     unsigned status = 0;
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
@@ -131,6 +134,16 @@ inline std::string format_audit_line(const audit_event& e) {
         out.push_back(']');
     }
     if (e.facts.image && e.facts.in) rt::append_recorded_facts(out, *e.facts.image, *e.facts.in);
+    if (e.shadow) {
+        key("shadow");
+        out += "{\"decision\":";
+        append_json_string(out, e.shadow->decision);
+        out += ",\"rule\":";
+        append_json_string(out, e.shadow->rule);
+        out += ",\"revision\":";
+        append_json_string(out, e.shadow->revision);
+        out.push_back('}');
+    }
     key("status");
     fmt::format_to(std::back_inserter(out), "{}", e.status);
     key("bytes_in");

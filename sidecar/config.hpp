@@ -80,6 +80,8 @@ struct config {
     std::optional<std::string> bundle_cache;
     std::optional<std::string> bundle_url_ca;
     std::vector<std::string> bundle_pubkeys;
+    std::optional<std::string> shadow_bundle;     // --shadow-bundle F: a candidate that decides next to the live one
+    std::optional<std::string> shadow_bundle_url; // --shadow-bundle-url URL (fetched and polled like --bundle-url)
 
     std::string docker_socket;                    // path from unix:///path
     std::string host_name;                        // "" → the machine's hostname (main fills it)
@@ -285,6 +287,12 @@ inline const flag_spec flag_table[] = {
     {"--bundle-pubkey", "FILE", "accept only bundles signed by this Ed25519 key (repeatable)",
      [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_pubkeys.push_back(v); return std::nullopt; },
      no_default},
+    {"--shadow-bundle", "FILE", "a candidate bundle that decides every request too, never the answer (GET /v1/shadow)",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.shadow_bundle = v; return std::nullopt; },
+     no_default},
+    {"--shadow-bundle-url", "URL", "fetch the candidate bundle from here instead (polled like --bundle-url)",
+     [](config& c, std::string_view, const std::string& v) -> flag_error { c.shadow_bundle_url = v; return std::nullopt; },
+     no_default},
     {"--docker", "unix:///PATH", "dockerd's socket (required by the proxy; in plugin mode for lookups and --admin's /readyz)",
      [](config& c, std::string_view f, const std::string& v) -> flag_error {
          constexpr std::string_view scheme = "unix://";
@@ -416,6 +424,8 @@ inline constexpr std::string_view proxy_only_flags[] = {
     "--listen", "--tls-cert", "--tls-key", "--tls-client-ca", "--tls-crl", "--max-conns", "--max-header-bytes",
     "--handshake-timeout", "--header-timeout", "--idle-timeout", "--drain-timeout", "--body-timeout", "--max-conn-age",
     "--busy-poll-us",
+    // The plugin cannot compare yet: it refuses the flags rather than ignore them.
+    "--shadow-bundle", "--shadow-bundle-url",
 };
 inline constexpr std::string_view plugin_only_flags[] = {"--socket", "--local-user", "--local-groups"};
 
@@ -506,6 +516,9 @@ inline std::optional<std::string> apply_flags(config& c, const std::vector<std::
         }
         const auto* spec = find_flag(name);
         if (!spec) return "unknown argument '" + std::string(arg) + "' (see dockpold --help)";
+        if (mode == run_mode::plugin && spec->name.starts_with("--shadow-bundle"))
+            return std::string(spec->name) +
+                   " is not a flag of `dockpold plugin`: shadow bundles are compared by the proxy only (docs/plugin.md)";
         if (!flag_used_by(spec->name, mode))
             return std::string(spec->name) + (mode == run_mode::plugin ? " is not a flag of `dockpold plugin`"
                                                                       : " is a flag of `dockpold plugin`") +
@@ -541,6 +554,8 @@ inline std::variant<config, std::string> parse_config(const std::vector<std::str
     if (c.tls_client_ca.empty()) return std::string("--tls-client-ca is required (the CA that signs client certificates, PEM)");
     if (!c.bundle && !c.bundle_url) return std::string("--bundle is required (a bundle built by `dockpolc build`)");
     if (c.bundle && c.bundle_url) return std::string("--bundle and --bundle-url are mutually exclusive: pick one");
+    if (c.shadow_bundle && c.shadow_bundle_url)
+        return std::string("--shadow-bundle and --shadow-bundle-url are mutually exclusive: pick one");
     if (c.docker_socket.empty()) return std::string("--docker is required (e.g. --docker unix:///var/run/docker.sock)");
     if (auto e = detail::audit_key_check(c)) return *e;
     return c;

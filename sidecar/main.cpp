@@ -34,6 +34,7 @@
 #include "admin/probe.hpp"
 #include "proxy/resource_lookup.hpp"
 #include "proxy/server_context.hpp"
+#include "shadow/shadow_slot.hpp"
 #include "signals.hpp"
 #include "proxy/tls_context.hpp"
 #include "proxy/upstream.hpp"
@@ -94,7 +95,7 @@ int main(int argc, char** argv) {
 
     auto keys = ds::load_bundle_pubkeys(cfg);
     if (auto* e = std::get_if<std::string>(&keys)) return fail(*e);
-    ds::policy_store policy(std::get<0>(std::move(keys)));
+    ds::policy_store policy(std::get<0>(keys));
     ds::metrics stats;
 
     // The control plane (reloads, file watch, URL polls, admin listener) has its own thread, so a
@@ -120,6 +121,11 @@ int main(int argc, char** argv) {
         return fail(rejected ? *e + " (rebuild it with `dockpolc build`, or check --bundle-pubkey)" : *e);
     }
 
+    // --shadow-bundle: a candidate that decides every request too, loaded with the same keys and checks.
+    auto shadow_made = ds::make_shadow_slot(ctl, std::get<0>(keys), cfg, log_line);
+    if (auto* e = std::get_if<std::string>(&shadow_made)) return fail(*e);
+    auto shadow = std::get<0>(std::move(shadow_made));
+
     std::unique_ptr<ds::audit_log> audit;
     if (cfg.audit_log) {
         audit = std::make_unique<ds::audit_log>(*cfg.audit_log, stats);
@@ -136,12 +142,15 @@ int main(int argc, char** argv) {
     ds::server_context srv{cfg,   io,    tls_store, policy, upstreams, resources, audit.get(), handoff.get(),
                            stats, ds::host_name_of(cfg), cfg.host_labels, {false}, {1}, {}};
 
+    srv.shadow = shadow.get();
+
     auto lst = std::make_shared<ds::listener>(srv);
     if (auto e = lst->open(cfg.listen)) return fail(*e);
 
     std::shared_ptr<ds::admin_server> admin;
     if (cfg.admin) {
-        auto routes = ds::make_admin_routes({ctl, policy, stats, stats.latency, *reloader, cfg.docker_socket, &srv.draining});
+        auto routes = ds::make_admin_routes({ctl, policy, stats, stats.latency, *reloader, cfg.docker_socket, &srv.draining,
+                                        shadow.get()});
         auto a = ds::admin_server::create(ctl, cfg.admin->host, cfg.admin->port, std::move(routes));
         if (auto* e = std::get_if<std::string>(&a)) return fail(*e);
         admin = std::get<0>(std::move(a));
@@ -197,6 +206,10 @@ int main(int argc, char** argv) {
                 if (watcher) watcher->stop();
                 for (auto& w : trust_watchers) w->stop();
                 reloader->stop();
+                if (shadow) {
+                    if (shadow->watcher) shadow->watcher->stop();
+                    shadow->reloader->stop();
+                }
                 srv.sessions.drain_all();
                 drain_deadline = std::chrono::steady_clock::now() + cfg.drain_timeout;
                 drain_check();
@@ -204,6 +217,7 @@ int main(int argc, char** argv) {
         .reload =
             [&] {
                 reloader->reload(ds::reload_trigger::sighup);
+                if (shadow) shadow->reloader->reload(ds::reload_trigger::sighup);
                 reload_tls();
             },
         .reopen =
@@ -220,9 +234,11 @@ int main(int argc, char** argv) {
     if (watcher) watcher->start();
     for (auto& w : trust_watchers) w->start();
     if (cfg.bundle_url) reloader->start_polling(cfg.poll_interval);
+    if (shadow && shadow->watcher) shadow->watcher->start();
+    if (cfg.shadow_bundle_url) shadow->reloader->start_polling(cfg.poll_interval);
     std::thread control_thread([&control] { control.run(); });
     log_line("listening on " + cfg.listen.host + ":" + std::to_string(cfg.listen.port) + ", bundle revision " +
-             policy.status().revision);
+             policy.status().revision + (shadow ? ", shadow revision " + shadow->store.status().revision : ""));
 
     io.run();
     control.stop();

@@ -16,6 +16,7 @@
 #include "bundles/policy_store.hpp"
 #include "prometheus.hpp"
 #include "bundles/reload_status.hpp"
+#include "shadow_status.hpp"
 
 namespace dockpol::sidecar {
 
@@ -27,7 +28,11 @@ struct admin_deps {
     bundle_reloader& reloader;
     std::string docker_socket;   // path of dockerd's UNIX socket, for /readyz
     const std::atomic<bool>* draining = nullptr;   // set during SIGTERM's drain: no longer ready
+    shadow_slot* shadow = nullptr;                 // --shadow-bundle: /v1/shadow and its promotion
 };
+
+inline constexpr std::string_view no_shadow_message =
+    "no shadow bundle: start dockpold with --shadow-bundle or --shadow-bundle-url";
 
 inline std::string admin_status_body(const admin_deps& d) { return status_json(d.store.status(), d.reloader.record()); }
 
@@ -54,7 +59,7 @@ inline std::vector<admin_route> make_admin_routes(admin_deps d) {
                       }});
     routes.push_back({verb::get, "/metrics", [deps](admin_reply reply) {
                           reply({200, "text/plain; version=0.0.4; charset=utf-8",
-                                 render_metrics(deps->stats, deps->latency, deps->store.status().revision)});
+                                 render_metrics(deps->stats, deps->latency, deps->store.status().revision, deps->shadow)});
                       }});
     routes.push_back({verb::get, "/v1/status", [deps](admin_reply reply) { reply({200, "application/json", admin_status_body(*deps)}); }});
     // 200 with the status after the reload, or 422 with the reason (the old bundle keeps serving).
@@ -73,6 +78,18 @@ inline std::vector<admin_route> make_admin_routes(admin_deps d) {
                               body += "}\n";
                               reply({422, "application/json", std::move(body)});
                           });
+                      }});
+    // The shadow bundle: 404 when none is configured.
+    routes.push_back({verb::get, "/v1/shadow", [deps](admin_reply reply) {
+                          if (!deps->shadow) return reply(admin_json_error(404, no_shadow_message));
+                          reply({200, "application/json", shadow_status_json(*deps->shadow)});
+                      }});
+    // The candidate becomes live for this process: 200 with the new /v1/status, 404 without a shadow, 409 when
+    // none is loaded. It runs on the control thread like reloads; the swap itself is the store's atomic one.
+    routes.push_back({verb::post, "/v1/shadow/promote", [deps](admin_reply reply) {
+                          if (!deps->shadow) return reply(admin_json_error(404, no_shadow_message));
+                          if (auto e = deps->shadow->promote_into(deps->store)) return reply(admin_json_error(409, *e));
+                          reply({200, "application/json", admin_status_body(*deps)});
                       }});
     return routes;
 }

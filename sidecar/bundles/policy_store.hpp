@@ -77,6 +77,17 @@ public:
         return std::nullopt;
     }
 
+    // Makes an already loaded and verified program the current one (the shadow's promotion): same swap.
+    void install(std::shared_ptr<const rt::program> prog, const std::string& source) {
+        std::lock_guard lk(status_mu_);
+        status_.last_reload = std::chrono::system_clock::now();
+        status_.revision = rt::image_of(*prog).man.revision;
+        status_.loaded_at = status_.last_reload;
+        status_.source = source;
+        status_.last_error.clear();
+        current_.store(std::move(prog), std::memory_order_release);
+    }
+
     // Reads the file, then try_replace; errors name the file.
     std::optional<std::string> load_file(const std::string& path) {
         auto bytes = read_bundle_file(path);

@@ -248,7 +248,7 @@ inline plugin_outcome plugin_decide(const rt::program& prog, const authz_request
         }
         o.pending = pending_lookups{std::move(q), true, {}};
         o.pending->items.push_back(
-            lookup_item{std::string(o.route.inspect_kind), o.route.resource_id, std::move(path), 0, {}, {}});
+            lookup_item{std::string(o.route.inspect_kind), o.route.resource_id, std::move(path), 0, {}, {}, false});
         return o;
     }
     detail::decide_known(prog, std::move(q), s, o);
@@ -276,7 +276,7 @@ inline plugin_outcome plugin_resume(const rt::program& prog, plugin_outcome o, c
             auto path = rt::inspect_path("container", info->id);
             if (path.empty()) return detail::deny_error(o, "resource lookup failed: exec " + it.name + " names no container");
             o.pending = pending_lookups{std::move(p.q), true, {}};
-            o.pending->items.push_back(lookup_item{"container", info->id, std::move(path), 0, {}, {}});
+            o.pending->items.push_back(lookup_item{"container", info->id, std::move(path), 0, {}, {}, false});
             return o;
         }
         set_resource(p.q, o.route, *info);

@@ -44,6 +44,7 @@
 #include "request_state.hpp"
 #include "resource_lookup.hpp"
 #include "server_context.hpp"
+#include "shadow_decide.hpp"
 #include "tls_stream.hpp"
 #include "tunnel.hpp"
 
@@ -279,6 +280,7 @@ private:
         rq_.hijack = r.action_id < rt::action_count && rt::all_actions()[r.action_id].hijack;
         rq_.path = r.path;
         rq_.prog = srv_.policy.snapshot();
+        if (srv_.shadow) rq_.shadow_prog = srv_.shadow->store.snapshot();
 
         auto& q = rq_.req;
         q.user = id_.user;
@@ -296,6 +298,8 @@ private:
         if (rq_.has_body && rt::needs_body(*rq_.prog, rq_.action_id) &&
             hc.facts.content_length.value_or(0) > srv_.cfg.max_body_inspect)
             return body_too_large();
+        rq_.shadow_reads_body = shadow_reads_body_alone(rq_, hc.facts.content_length, hc.facts.chunked,
+                                                        srv_.cfg.max_body_inspect);
 
         if (rq_.expect_continue) {
             // dockpold answers the client's Expect itself (the forwarded head drops it: forward_request.hpp).
@@ -329,7 +333,7 @@ private:
 
     // ---- body for inspection ---------------------------------------------
     void step_body() {
-        if (rq_.has_body && rt::needs_body(*rq_.prog, rq_.action_id)) {
+        if (rq_.has_body && (rt::needs_body(*rq_.prog, rq_.action_id) || rq_.shadow_reads_body)) {
             rq_.req.body.emplace();
             // One deadline for the whole inspected body: a client that stops sending is cut, not waited for.
             arm(srv_.cfg.body_timeout);
@@ -383,7 +387,7 @@ private:
         auto path = rt::inspect_path(r.inspect_kind, r.resource_id);
         // A target no inspect path can address exactly is not looked up (as before: no resource facts).
         if (path.empty()) return decide();
-        lookup_.assign(1, lookup_item{std::string(r.inspect_kind), r.resource_id, std::move(path), 0, {}, {}});
+        lookup_.assign(1, lookup_item{std::string(r.inspect_kind), r.resource_id, std::move(path), 0, {}, {}, false});
         start_lookups(&client_session::on_target_looked_up);
     }
 
@@ -420,7 +424,7 @@ private:
             // An exec's facts are its container's: look that up by the exact ContainerID.
             auto path = rt::inspect_path("container", info->id);
             if (path.empty()) return inspect_failed("exec " + it.name + " names no container");
-            lookup_.assign(1, lookup_item{"container", info->id, std::move(path), 0, {}, {}});
+            lookup_.assign(1, lookup_item{"container", info->id, std::move(path), 0, {}, {}, false});
             return start_lookups(&client_session::on_target_looked_up);
         }
         if (info->id.empty()) return inspect_failed("dockerd's inspect answer has no id");
@@ -465,7 +469,7 @@ private:
     // ---- named objects -------------------------------------------------------
     // Facts of a create follow the named volumes and joined containers it names
     // (GET /volumes/NAME, GET /containers/NAME/json); the decision says which.
-    void lookup_objects(const std::vector<std::string>& keys) {
+    void lookup_objects(const std::vector<std::string>& keys, const std::vector<std::string>& shadow_keys) {
         if (keys.size() > max_object_lookups) return deny(rt::error_decision(too_many_objects(keys.size())));
         lookup_.clear();
         auto& q = rq_.req;
@@ -479,6 +483,8 @@ private:
             }
             lookup_.push_back(std::move(it));
         }
+        // The shadow's objects ride along only on a round the live makes anyway (no extra round trip).
+        add_shadow_lookups(rq_, lookup_, srv_.resources, keys, shadow_keys, lookup_.empty() ? 0 : max_object_lookups);
         q.objects_known = true;
         if (lookup_.empty()) return decide();
         start_lookups(&client_session::on_objects_looked_up);
@@ -489,6 +495,10 @@ private:
             // Not found: dockerd creates a volume with the options already counted, and refuses to join a
             // container that does not exist.
             if (it.status == 404) continue;
+            if (it.status != 200 && it.shadow_only) {
+                rq_.shadow_missing_objects = true;
+                continue;
+            }
             if (it.status != 200) return inspect_failed(fmt::format("dockerd answered {} for {}", it.status, it.path));
             if (auto info = parse_inspect(it.kind, it.body)) srv_.resources.put(resource_cache::key(it.kind, it.name), *info);
             rq_.req.objects.emplace_back(it.kind + ":" + it.name, std::move(it.body));
@@ -500,9 +510,15 @@ private:
     void decide() {
         disarm();
         const auto decide_start = std::chrono::steady_clock::now();
+        // A body read for the shadow alone stays out of the live decision: it decides as without a shadow.
+        std::optional<std::string> shadow_only_body;
+        if (rq_.shadow_reads_body) shadow_only_body = std::exchange(rq_.req.body, std::nullopt);
         auto d = rt::decide(*rq_.prog, rq_.req, &rq_.bound);
+        if (shadow_only_body) rq_.req.body = std::move(shadow_only_body);
         srv_.stats.latency.decision_seconds.observe(std::chrono::steady_clock::now() - decide_start);
-        if (!d.lookups.empty() && !rq_.req.objects_known) return lookup_objects(d.lookups);
+        auto shadow = shadow_decide(rq_);
+        if (!d.lookups.empty() && !rq_.req.objects_known) return lookup_objects(d.lookups, shadow.lookups);
+        if (rq_.shadow_prog) rq_.shadow = std::move(shadow).settle();
         // A create body dockerd would read differently than it shows (top-level HostConfig fields).
         if (d.bad_request) return bad_request(d.reason);
         // A rewritten body needs the body that was read: never forward the client's instead (fail closed).
@@ -767,6 +783,7 @@ private:
         if (!rq_.active) return;
         rq_.active = false;
         srv_.stats.latency.request_seconds.observe(std::chrono::steady_clock::now() - rq_.start);
+        if (srv_.shadow) record_shadow(srv_.shadow->tally, rq_, id_.user);
         if (!srv_.audit) return;
         auto e = audit_event_of(rq_, id_, peer_, srv_.host_name, std::chrono::steady_clock::now());
         srv_.audit->push(format_audit_line(e));

@@ -33,6 +33,7 @@ struct lookup_item {
     unsigned status = 0;       // dockerd's final status, 0 until answered
     std::string body;          // dockerd's answer
     std::string extra_headers; // whole "Name: value\r\n" lines sent with the inspect (hand-off, lookup nonce)
+    bool shadow_only = false;  // asked for the shadow bundle alone: its failure must not change the live answer
 };
 
 // Named volumes and joined containers looked up for one request: a create names a few; more is an attack on
@@ -57,7 +58,7 @@ inline std::variant<lookup_item, std::string> object_lookup(const std::string& k
     std::string kind = key.substr(0, colon), name = colon == std::string::npos ? "" : key.substr(colon + 1);
     auto path = rt::inspect_path(kind, name);
     if (path.empty()) return "cannot look up " + kind + " \"" + name + "\"";
-    return lookup_item{std::move(kind), std::move(name), std::move(path), 0, {}, {}};
+    return lookup_item{std::move(kind), std::move(name), std::move(path), 0, {}, {}, false};
 }
 
 inline std::string too_many_objects(std::size_t n) {

@@ -33,6 +33,10 @@ inline audit_event audit_event_of(const request_state& rq, const identity& id, s
     e.revision = rq.prog ? std::string_view(rt::image_of(*rq.prog).man.revision) : std::string_view();
     e.rewrites = &rq.rewrites;
     if (rq.bound && rq.prog) e.facts = {&rt::image_of(*rq.prog), &*rq.bound};
+    // Only a different decision is a disagreement (shadow_tally.hpp): the same decision by another rule is not.
+    if (rq.shadow && rq.shadow->allow != (rq.decision == "allow"))
+        e.shadow = audit_event::shadow_part{rq.shadow->allow ? "allow" : "deny", rq.shadow->rule,
+                                            rt::image_of(*rq.shadow_prog).man.revision};
     e.status = rq.status;
     e.bytes_in = rq.bytes_in;
     e.bytes_out = rq.bytes_out;

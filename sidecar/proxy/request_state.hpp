@@ -13,6 +13,7 @@
 #include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/request.hpp"
 #include "dockpol/rt/routes.hpp"
+#include "shadow/shadow_tally.hpp"
 
 namespace dockpol::sidecar {
 
@@ -40,6 +41,11 @@ struct request_state {
     std::string forward_target;    // the rewritten request target, "" to forward the target as sent
     std::vector<rt::rewrite> rewrites;   // what the decision changed before forwarding (audit `rewrites`)
     std::optional<rt::input> bound;      // the slot values the decision read (audit `facts`)
+    // The shadow bundle (shadow_decide.hpp): its snapshot, taken with `prog`; null without one.
+    std::shared_ptr<const rt::program> shadow_prog;
+    bool shadow_reads_body = false;        // the body is read for the shadow alone (the live does not read it)
+    bool shadow_missing_objects = false;   // an object the shadow reads was left out of the lookup round
+    std::optional<shadow_verdict> shadow;  // set when the live decided with rt::decide
 };
 
 } // namespace dockpol::sidecar

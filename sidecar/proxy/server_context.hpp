@@ -20,6 +20,7 @@
 #include "metrics.hpp"
 #include "bundles/policy_store.hpp"
 #include "resource_lookup.hpp"
+#include "shadow/shadow_slot.hpp"
 #include "tls_context.hpp"
 #include "upstream.hpp"
 
@@ -82,6 +83,7 @@ struct server_context {
     std::atomic<bool> draining{false};
     std::atomic<std::uint64_t> next_request_id{1};
     session_registry sessions;
+    shadow_slot* shadow = nullptr;   // --shadow-bundle: decides every request too, never the answer
 };
 
 } // namespace dockpol::sidecar

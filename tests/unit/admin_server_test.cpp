@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <future>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -74,15 +75,26 @@ struct admin_fixture {
     metrics stats;
     latency_metrics latency;
     std::unique_ptr<bundle_reloader> reloader;
+    std::string shadow_bundle = dir + "/shadow.dpb";
+    std::unique_ptr<shadow_slot> shadow;   // --shadow-bundle shadow.dpb (rev-S, denies) when asked for
     std::shared_ptr<admin_server> server;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
     std::thread thread;
 
-    admin_fixture() {
+    explicit admin_fixture(bool with_shadow = false) {
         write_bytes(bundle, bundle_of(rt::effect::allow, "rev-A"));
         reloader = std::make_unique<bundle_reloader>(ioc.get_executor(), store, stats, bundle, quiet);
         REQUIRE_FALSE(reloader->initial_load());
-        auto routes = make_admin_routes({ioc.get_executor(), store, stats, latency, *reloader, docker_sock});
+        if (with_shadow) {
+            write_bytes(shadow_bundle, bundle_of(rt::effect::deny, "rev-S"));
+            config cfg;
+            cfg.shadow_bundle = shadow_bundle;
+            auto made = make_shadow_slot(ioc.get_executor(), {}, cfg, quiet);
+            REQUIRE(made.index() == 0);
+            shadow = std::get<0>(std::move(made));
+        }
+        auto routes = make_admin_routes({ioc.get_executor(), store, stats, latency, *reloader, docker_sock, nullptr,
+                                         shadow.get()});
         auto s = admin_server::create(ioc.get_executor(), "127.0.0.1", 0, std::move(routes));
         REQUIRE(s.index() == 0);
         server = std::get<0>(s);
@@ -352,6 +364,49 @@ TEST_CASE("http client: a body over the limit is an error, not a truncated bundl
     CHECK(got.status == 0);
     CHECK(got.error.find("larger than 16 bytes") != std::string::npos);
     CHECK(got.body.empty());
+}
+
+TEST_CASE("shadow: GET /v1/shadow, a failed shadow reload kept apart from the live one, promotion until the next live reload") {
+    {
+        admin_fixture none;
+        CHECK(request(none.server->port(), "GET", "/v1/shadow").status == 404);
+        CHECK(request(none.server->port(), "POST", "/v1/shadow/promote").status == 404);
+    }
+    admin_fixture f(true);
+    const auto port = f.server->port();
+    auto sh = json::parse(request(port, "GET", "/v1/shadow").body);
+    CHECK(sh["revision"] == "rev-S");
+    CHECK(sh["source"] == f.shadow_bundle);
+    CHECK(sh["last_error"].is_null());
+    CHECK(sh["requests"] == 0);
+    CHECK(sh["by_action"].empty());
+    CHECK(sh["examples"].empty());
+
+    // A damaged candidate: the last good shadow stays, the error shows in /v1/shadow and the shadow's counter.
+    auto bytes = bundle_of(rt::effect::allow, "rev-T");
+    bytes[bytes.size() / 2] ^= 0x10;
+    write_bytes(f.shadow_bundle, bytes);
+    std::promise<reload_result> done;
+    f.shadow->reloader->reload(reload_trigger::sighup, [&done](reload_result r) { done.set_value(r); });
+    CHECK(done.get_future().get().error);
+    auto sh2 = json::parse(request(port, "GET", "/v1/shadow").body);
+    CHECK(sh2["revision"] == "rev-S");
+    CHECK(sh2["last_error"].get<std::string>().find("digest mismatch") != std::string::npos);
+    auto m = samples(request(port, "GET", "/metrics").body);
+    CHECK(m.at("dockpol_shadow_reloads_total{result=\"failure\"}") == "1");
+    CHECK(m.at("dockpol_bundle_reloads_total{result=\"failure\"}") == "0");
+    CHECK(m.at("dockpol_shadow_bundle_info{revision=\"rev-S\"}") == "1");
+    CHECK(m.at("dockpol_shadow_decisions_total{decision=\"error\"}") == "0");
+
+    auto promoted = request(port, "POST", "/v1/shadow/promote");
+    REQUIRE(promoted.status == 200);
+    CHECK(json::parse(promoted.body)["revision"] == "rev-S");
+    CHECK(json::parse(request(port, "GET", "/v1/status").body)["source"] == "shadow:" + f.shadow_bundle);
+    CHECK(rt::image_of(*f.store.snapshot()).man.revision == "rev-S");
+    CHECK(json::parse(request(port, "GET", "/v1/shadow").body)["promotions"] == 1);
+    // For the running process only: the next live reload brings the live bundle back.
+    REQUIRE(request(port, "POST", "/v1/bundle/reload").status == 200);
+    CHECK(f.store.status().revision == "rev-A");
 }
 
 } // namespace admin_server_test

@@ -327,7 +327,7 @@ TEST_CASE("plugin: an exec's target is its container, looked up in a second roun
     auto o = plugin_decide(*prog, parsed(call("DELETE", "/v1.41/containers/e1", std::nullopt, true)), s);
     REQUIRE(o.pending);
     // As if the request had named an exec: the exec's answer leads to its container.
-    o.pending->items[0] = lookup_item{"exec", "e1", "/exec/e1/json", 200, R"({"ID":"e1","ContainerID":"c0ffee"})", {}};
+    o.pending->items[0] = lookup_item{"exec", "e1", "/exec/e1/json", 200, R"({"ID":"e1","ContainerID":"c0ffee"})", {}, false};
     auto second = plugin_resume(*prog, std::move(o), s);
     REQUIRE(second.pending);
     REQUIRE(second.pending->items.size() == 1);

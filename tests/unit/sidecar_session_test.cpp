@@ -22,11 +22,14 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <thread>
 
 #include "dockpol/dsl/compile.hpp"
+#include "admin/metrics_text.hpp"
+#include "admin/shadow_status.hpp"
 #include "proxy/client_session.hpp"
 #include "dockpol/rt/bundle.hpp"
 
@@ -213,10 +216,14 @@ struct proxy {
     resource_cache resources;
     metrics stats;
     std::unique_ptr<server_context> srv;
+    std::unique_ptr<shadow_slot> shadow;   // with a shadow policy only, and then an audit log too
+    std::string audit_path;
+    std::unique_ptr<audit_log> audit;
     tcp::acceptor acc{io.at(0)};
     std::thread th;
 
-    explicit proxy(const std::string& sock, const std::string& policy_text, handoff::signer* signer = nullptr) {
+    explicit proxy(const std::string& sock, const std::string& policy_text, const std::string& shadow_text = {},
+                   handoff::signer* signer = nullptr) {
         auto& p = shared_pki();
         auto t = make_tls_context({(p.dir / "server/cert.pem").string(), (p.dir / "server/key.pem").string(),
                                    (p.dir / "ca.pem").string(), std::nullopt});
@@ -228,8 +235,20 @@ struct proxy {
         auto bytes = rt::write_bundle(*c.image);
         REQUIRE_FALSE(policy.try_replace(bytes, "test"));
         upstreams.push_back(std::make_unique<upstream_pool>(io.at(0), sock));
-        srv.reset(new server_context{cfg, io, *tls, policy, upstreams, resources, nullptr, signer, stats, "h", {}, {false},
-                                     {1}, {}});
+        srv.reset(new server_context{cfg, io, *tls, policy, upstreams, resources, nullptr, signer, stats, "h", {}, {false}, {1}, {}});
+        if (!shadow_text.empty()) {
+            auto sc = dsl::compile({dsl::source_file{"shadow.dpol", shadow_text}}, {}, "shadow-rev");
+            REQUIRE(sc.image);
+            shadow = std::make_unique<shadow_slot>(std::vector<rt::public_key>{});
+            REQUIRE_FALSE(shadow->store.try_replace(rt::write_bundle(*sc.image), "shadow.dpb"));
+            srv->shadow = shadow.get();
+            audit_path = (fs::temp_directory_path() / fmt::format("dockpol-shadow-audit-{}.jsonl", ::getpid())).string();
+            fs::remove(audit_path);
+            audit = std::make_unique<audit_log>(audit_path, stats);
+            REQUIRE_FALSE(audit->open());
+            audit->start();
+            srv->audit = audit.get();
+        }
         acc.open(tcp::v4());
         acc.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
         acc.listen();
@@ -242,6 +261,23 @@ struct proxy {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         io.stop();
         th.join();
+        if (audit) {
+            audit->stop();
+            fs::remove(audit_path);
+        }
+    }
+    // Waits until `n` requests have ended and been compared with the shadow (the audit line follows the answer).
+    void wait_compared(std::uint64_t n) {
+        for (int i = 0; i < 500 && shadow->tally.requests() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        REQUIRE(shadow->tally.requests() == n);
+    }
+    // The audit lines so far (stops the writer, which flushes).
+    std::vector<std::string> audit_lines() {
+        audit->stop();
+        std::vector<std::string> out;
+        std::ifstream f(audit_path);
+        for (std::string l; std::getline(f, l);) out.push_back(l);
+        return out;
     }
     void do_accept() {
         acc.async_accept([this](boost::system::error_code ec, tcp::socket s) {
@@ -554,7 +590,7 @@ TEST_CASE("hand-off: dockerd gets the proxy's signed header on forwarded request
     const handoff::key k{std::string(40, 'k')};
     handoff::signer signer(k);
     proxy p(sock_path("hand"), "default deny\nrule by_name: allow if action == \"container_inspect\" and "
-                               "resource.name == \"web\"\n", &signer);
+                               "resource.name == \"web\"\n", {}, &signer);
     client c(p.port());
     c.send("GET /v1.41/containers/web/json HTTP/1.1\r\nHost: d\r\nX-Dockpol-Decision: forged.00\r\n"
            "x-dockpol-decision: again.11\r\nX-Dockpol-Lookup: guess\r\n\r\n");
@@ -606,6 +642,102 @@ TEST_CASE("ownership: the create body reaches dockerd with the owner label, the 
     CHECK(seen[0].body == "{\"Labels\":{\"dockpol.owner\":\"alice\"},\"Image\":\"x\"}");
     CHECK(seen[1].target ==
           "/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%7B%22dockpol.owner%3Dalice%22%3Atrue%7D%7D");
+}
+
+// ---- shadow bundle: decides next to the live one, never the answer -------------
+
+const std::string shadow_no_list = "default allow\nrule no_list: deny if action == \"container_list\"\n";
+
+TEST_CASE("shadow: a shadow denying what the live allows changes nothing for the client; the disagreement is counted and audited") {
+    fake_daemon d(sock_path("sh1"), [](const seen_request& r, int) { return echo_path(r); });
+    proxy p(sock_path("sh1"), allow_all, shadow_no_list);
+    client c(p.port());
+    CHECK(c.get("/v1.41/containers/json") == "200 json");
+    // Agreement: both allow (by different rules), so nothing is counted as a disagreement nor audited.
+    CHECK(c.get("/v1.41/containers/web/json") == "200 web");
+    p.wait_compared(2);
+    CHECK(d.seen().size() == 2);
+    const auto& t = p.shadow->tally;
+    CHECK(t.disagreements() == 1);
+    CHECK(t.disagreements(rt::action_id_of("container_list"), 0, 1) == 1);
+    CHECK(t.shadow_decisions(0) == 1);
+    CHECK(t.shadow_decisions(1) == 1);
+    auto lines = p.audit_lines();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].find(R"("decision":"allow","rule":"alice")") != std::string::npos);
+    CHECK(lines[0].find(R"("shadow":{"decision":"deny","rule":"no_list","revision":"shadow-rev"})") != std::string::npos);
+    CHECK(lines[1].find("\"shadow\"") == std::string::npos);
+
+    auto j = nlohmann::json::parse(shadow_status_json(*p.shadow));
+    CHECK(j["revision"] == "shadow-rev");
+    CHECK(j["requests"] == 2);
+    CHECK(j["disagreements"] == 1);
+    REQUIRE(j["by_action"].size() == 1);
+    CHECK(j["by_action"][0] == nlohmann::json{{"action", "container_list"}, {"live", "allow"}, {"shadow", "deny"},
+                                              {"live_rule", "alice"}, {"shadow_rule", "no_list"}, {"count", 1}});
+    REQUIRE(j["examples"].size() == 1);
+    CHECK(j["examples"][0]["user"] == "alice");
+    CHECK(j["examples"][0]["shadow"]["rule"] == "no_list");
+    CHECK(j["examples"][0]["live"]["decision"] == "allow");
+
+    auto m = render_metrics(p.stats, p.stats.latency, "test", p.shadow.get());
+    CHECK(m.find("dockpol_shadow_disagreements_total{action=\"container_list\",live=\"allow\",shadow=\"deny\"} 1\n") !=
+          std::string::npos);
+    CHECK(m.find("dockpol_shadow_bundle_info{revision=\"shadow-rev\"} 1\n") != std::string::npos);
+}
+
+const std::string shadow_no_priv =
+    "default allow\nrule no_priv: deny if action == \"container_create\" and container.privileged\n";
+
+TEST_CASE("shadow: a body only the shadow reads is read within --max-body-inspect and forwarded unchanged; "
+          "a chunked or larger one is streamed and the shadow decides error") {
+    fake_daemon d(sock_path("sh2"), [](const seen_request&, int) { return ok("created", "201 Created"); });
+    proxy p(sock_path("sh2"), allow_all, shadow_no_priv);
+    p.cfg.max_body_inspect = 64;
+    client c(p.port());
+    const std::string priv = R"({"Image":"x","HostConfig":{"Privileged":true}})";
+    const auto create = [&](const std::string& framing, const std::string& body) {
+        c.send("POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n" + framing +
+               "\r\n\r\n" + body);
+        return c.answer();
+    };
+    CHECK(create(fmt::format("Content-Length: {}", priv.size()), priv) == "201 created");
+    CHECK(create("Transfer-Encoding: chunked", fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", priv.size(), priv)) ==
+          "201 created");
+    const std::string big = R"({"Image":"x","HostConfig":{"Privileged":true},"Env":[")" + std::string(64, 'a') + "\"]}";
+    CHECK(create(fmt::format("Content-Length: {}", big.size()), big) == "201 created");
+    p.wait_compared(3);
+    auto seen = d.seen();
+    REQUIRE(seen.size() == 3);
+    CHECK(seen[0].body == priv);
+    CHECK_FALSE(seen[0].chunked);
+    CHECK(seen[1].body == priv);
+    CHECK(seen[1].chunked);   // streamed as the live would: the shadow did not read it
+    CHECK(seen[2].body == big);
+    const auto& t = p.shadow->tally;
+    CHECK(t.disagreements() == 3);
+    CHECK(t.shadow_decisions(2) == 2);
+    auto lines = p.audit_lines();
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0].find(R"("shadow":{"decision":"deny","rule":"no_priv")") != std::string::npos);
+    CHECK(lines[1].find(R"("shadow":{"decision":"deny","rule":"error")") != std::string::npos);
+    CHECK(lines[2].find(R"("shadow":{"decision":"deny","rule":"error")") != std::string::npos);
+}
+
+TEST_CASE("shadow: promotion makes the candidate live for the next request; the slot keeps it") {
+    fake_daemon d(sock_path("sh3"), [](const seen_request& r, int) { return echo_path(r); });
+    proxy p(sock_path("sh3"), allow_all, shadow_no_list);
+    client c(p.port());
+    CHECK(c.get("/v1.41/containers/json") == "200 json");
+    REQUIRE_FALSE(p.shadow->promote_into(p.policy));
+    CHECK(p.policy.status().revision == "shadow-rev");
+    CHECK(p.policy.status().source == "shadow:shadow.dpb");
+    // Same connection: the next request takes the new snapshot.
+    CHECK(c.get("/v1.41/containers/json").starts_with("403 "));
+    p.wait_compared(2);
+    CHECK(p.shadow->tally.disagreements() == 1);   // after the promotion both decide alike
+    CHECK(p.shadow->store.status().revision == "shadow-rev");
+    CHECK(d.seen().size() == 1);
 }
 
 } // namespace sidecar_session_test

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Shadow bundle under load: dockpold serves A (allows `docker ps`) with a
+shadow candidate, while client threads run `ps` and `info` requests over
+keep-alive and new connections. The candidate is swapped between B (denies
+`ps`) and C (denies `info`) by rename and by SIGHUP, then promoted.
+
+Usage: test_shadow.py DOCKPOLD DOCKPOLC
+Asserts: the shadow never changes an answer (every request 200 while A
+serves); the disagreement counts of GET /v1/shadow and /metrics equal an
+offline recount of the audit lines carrying a `shadow` key, per action and
+decision pair, exactly; both candidates disagreed; POST /v1/shadow/promote
+under load fails no request, and afterwards `ps` is denied by B's rule.
+"""
+
+import collections
+import http.client
+import os
+import signal
+import ssl
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hotswap_lib as hs  # noqa: E402
+from hotswap_lib import e2e  # noqa: E402
+
+PS, INFO = "/v1.41/containers/json", "/v1.41/info"
+PS_DENIAL = b"[dockpol] The command 'container_list' denied for user 'bob' by rule 'list_blocked'"
+# How long the load runs around each swap: enough for a few hundred requests, little CI time.
+PHASE = 0.7
+
+
+class Load:
+    """Client threads (bob) alternating `ps` and `info`; records every outcome."""
+
+    def __init__(self, p, certs):
+        self.p = p
+        self.ctx = ssl.create_default_context(cafile=certs.ca_pem)
+        bob = certs.users["bob"]
+        self.ctx.load_cert_chain(os.path.join(bob, "cert.pem"), os.path.join(bob, "key.pem"))
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.statuses = collections.Counter()
+        self.failures = []
+        self.threads = []
+
+    def record(self, path, status, body):
+        with self.lock:
+            self.statuses[(path, status)] += 1
+            if status == 403 and not (path == PS and PS_DENIAL in body):
+                self.failures.append(f"{path}: 403 with unexpected body {body[:200]!r}")
+            elif status not in (200, 403):
+                self.failures.append(f"{path}: HTTP {status}: {body[:200]!r}")
+
+    def conn(self):
+        return http.client.HTTPSConnection("127.0.0.1", self.p.port, context=self.ctx, timeout=30)
+
+    def worker(self, keep_alive):
+        c = self.conn()
+        i = 0
+        while not self.stop.is_set():
+            path = PS if i % 2 == 0 else INFO
+            i += 1
+            try:
+                headers = {"Host": "localhost"}
+                if not keep_alive:
+                    headers["Connection"] = "close"
+                c.request("GET", path, headers=headers)
+                r = c.getresponse()
+                self.record(path, r.status, r.read())
+            except Exception as e:  # a reset or a half answer is exactly what must not happen
+                with self.lock:
+                    self.failures.append(f"{path}: {e!r}")
+                c.close()
+                c = self.conn()
+            if not keep_alive:
+                c.close()
+                c = self.conn()
+        c.close()
+
+    def start(self):
+        self.stop.clear()
+        for keep_alive in (True, True, True, False):
+            t = threading.Thread(target=self.worker, args=(keep_alive,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+        self.threads = []
+
+    def total(self):
+        return sum(self.statuses.values())
+
+
+def shadow(p):
+    st, body = p.admin("GET", "/v1/shadow")
+    if st != 200:
+        raise e2e.Fatal(f"/v1/shadow answered {st}: {body}")
+    return body
+
+
+def wait_shadow_revision(p, rev, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if shadow(p).get("revision") == rev:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def settled_audit(p, n, timeout=10):
+    """The audit events once at least n are written (the writer is asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        evs = [e for e in p.audit_lines() if isinstance(e, dict)]
+        if len(evs) >= n or time.monotonic() > deadline:
+            return evs
+        time.sleep(0.05)
+
+
+def body(ws, checks, argv):
+    if len(argv) < 2:
+        raise e2e.Fatal("usage: test_shadow.py DOCKPOLD DOCKPOLC")
+    dockpold = e2e.need_file(argv[0], "dockpold")
+    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    c = checks
+
+    d = e2e.Dockerd(ws).start()
+    certs = e2e.standard_pki(ws)
+    a = hs.build(dockpolc, "allow_list.dpol", ws.path("A.dpb"), "rev-A")
+    b = hs.build(dockpolc, "deny_list.dpol", ws.path("B.dpb"), "rev-B")
+    cc = hs.build(dockpolc, "deny_info.dpol", ws.path("C.dpb"), "rev-C")
+    live = hs.copy(a, ws.path("live.dpb"))
+    candidate = hs.copy(b, ws.path("candidate.dpb"))
+    p = hs.HotDockpold(ws, dockpold, live, certs, d, extra=["--shadow-bundle", candidate]).start()
+    c.eq("serves A", "rev-A", p.status()["revision"])
+    c.eq("shadow is B", "rev-B", shadow(p)["revision"])
+
+    # ---- the candidate swapped under load: rename (file watch), then rename + SIGHUP
+    load = Load(p, certs)
+    load.start()
+    time.sleep(PHASE)
+    for i, (src, rev) in enumerate(((cc, "rev-C"), (b, "rev-B"), (cc, "rev-C"), (b, "rev-B"))):
+        hs.install(src, candidate)
+        if i % 2:
+            p.proc.send_signal(signal.SIGHUP)
+        c.check(f"swap {i}: shadow revision {rev}", wait_shadow_revision(p, rev), shadow(p))
+        time.sleep(PHASE)
+    load.finish()
+    c.eq("no failed request while the candidate swapped", [], load.failures[:10])
+    c.eq("every request answered as A decides (the shadow changes no answer)", {200},
+         {st for (_, st) in load.statuses})
+    c.check("load ran", load.total() >= 100, str(load.statuses))
+
+    # +1: the readiness ping before the load.
+    evs = settled_audit(p, load.total() + 1)
+    sh = shadow(p)
+    c.eq("every request audited", load.total() + 1, len(evs))
+    c.eq("every audited request compared with the shadow", len(evs), sh["requests"])
+    recount = collections.Counter((e["action"], e["decision"], e["shadow"]["decision"]) for e in evs if "shadow" in e)
+    c.check("recount: both candidates disagreed",
+            recount[("container_list", "allow", "deny")] > 0 and recount[("system_info", "allow", "deny")] > 0,
+            str(recount))
+    c.eq("recount: the shadow key only where decisions differ", [],
+         [e for e in evs if "shadow" in e and e["shadow"]["decision"] == e["decision"]][:3])
+    c.eq("recount: both shadow revisions audited", {"rev-B", "rev-C"},
+         {e["shadow"]["revision"] for e in evs if "shadow" in e})
+    c.eq("GET /v1/shadow disagreements == audit recount", sum(recount.values()), sh["disagreements"])
+    by_action = collections.Counter()
+    for row in sh["by_action"]:
+        by_action[(row["action"], row["live"], row["shadow"])] += row["count"]
+    c.eq("GET /v1/shadow by_action == audit recount", dict(recount), dict(by_action))
+    m = p.metrics()
+    from_metrics = {}
+    for k, v in m.items():
+        if k.startswith("dockpol_shadow_disagreements_total{"):
+            labels = dict(kv.split("=", 1) for kv in k[k.index("{") + 1:-1].split(","))
+            from_metrics[(labels["action"].strip('"'), labels["live"].strip('"'), labels["shadow"].strip('"'))] = int(v)
+    c.eq("dockpol_shadow_disagreements_total == audit recount", dict(recount), from_metrics)
+    c.eq("dockpol_shadow_bundle_info names the candidate", 1.0, m.get('dockpol_shadow_bundle_info{revision="rev-B"}'))
+    c.eq("live reloads: only the 2 SIGHUPs (the candidate's are counted apart)", 2.0, m.get(hs.RELOAD_OK, 0.0))
+    c.check("shadow reloads counted", m.get('dockpol_shadow_reloads_total{result="success"}', 0) >= 4, str(m))
+
+    # ---- promotion under load: no request fails, then B decides
+    before = len(evs)
+    load = Load(p, certs)
+    load.start()
+    time.sleep(PHASE)
+    st, res = p.admin("POST", "/v1/shadow/promote")
+    c.eq("promote answers 200 with the new status", (200, "rev-B"), (st, res.get("revision") if isinstance(res, dict) else res))
+    time.sleep(PHASE)
+    load.finish()
+    c.eq("no failed request across the promotion", [], load.failures[:10])
+    c.check("ps denied by B after the promotion", load.statuses[(PS, 403)] > 0, str(load.statuses))
+    c.eq("`ps` now denied by B's rule", 403, hs.ps_status(p))
+    c.eq("/v1/status source names the shadow", "shadow:" + candidate, p.status()["source"])
+    evs = settled_audit(p, before + load.total() + 1)[before:]
+    wrong = [e for e in evs if e["action"] == "container_list" and
+             (e["decision"] == "allow") != (e["revision"] == "rev-A")]
+    c.eq("each `ps` decided by the revision it started with (A allows, B denies)", [], wrong[:3])
+    c.eq("the shadow agrees with the promoted program", [],
+         [e for e in evs if e["revision"] == "rev-B" and "shadow" in e][:3])
+    p.stop()
+
+
+if __name__ == "__main__":
+    e2e.main("shadow", body, deadline=300)
