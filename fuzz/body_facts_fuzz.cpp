@@ -22,6 +22,8 @@
 #include "dockpol/rt/detail/fact_inputs.hpp"
 #include "fuzz_support.hpp"
 
+namespace body_facts_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -241,7 +243,7 @@ bool kind_fits(rt::field_type t, const rt::value& v) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     if (size == 0) return 0;
     const action_case& ac = actions[data[0] % actions.size()];
     const bool with_raw = data[0] & 0x80;
@@ -287,3 +289,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
 }
+
+} // namespace body_facts_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

@@ -17,6 +17,8 @@
 #include "dockpol/rt/bundle.hpp"
 #include "fuzz_support.hpp"
 
+namespace bundle_load_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -40,7 +42,7 @@ std::vector<std::uint8_t> repaired(const std::uint8_t* data, std::size_t size) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     if (size == 0) return 0;
     const auto bytes = repaired(data, size);
     const auto r = rt::load_bundle(bytes);
@@ -68,3 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
 }
+
+} // namespace bundle_load_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

@@ -29,6 +29,8 @@
 #include "dockpol/rt/vm.hpp"
 #include "fuzz_support.hpp"
 
+namespace differential_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -81,7 +83,7 @@ std::string show(const rt::decision& d) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     auto in = parse_input(fuzz::as_text(data, size));
     auto front = dsl::analyze({dsl::source_file{"fuzz.dpol", in.policy}});
     if (!front.checked) return 0;
@@ -133,3 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
 }
+
+} // namespace differential_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

@@ -12,6 +12,8 @@
 #include "dockpol/dsl/front.hpp"
 #include "fuzz_support.hpp"
 
+namespace fmt_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -46,7 +48,7 @@ dsl::front_result analyze_text(std::string text) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     const auto orig = analyze_text(std::string(fuzz::as_text(data, size)));
     // Only whole parses have a canonical text (a partial AST would drop statements).
     if (has_code(orig.diagnostics, "dp-parse") || has_code(orig.diagnostics, "dp-limit")) return 0;
@@ -66,3 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                        "fmt changed the compiled program\n--- formatted:\n" + once);
     return 0;
 }
+
+} // namespace fmt_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

@@ -1,6 +1,7 @@
-// Helpers shared by the fuzz targets: a property check that crashes loudly
-// (libFuzzer and the replay main both treat abort() as a finding), and a
-// byte reader that turns the fuzzer's input into structured choices.
+// Helpers shared by the fuzz targets: each target's entry point, a property
+// check that crashes loudly (libFuzzer and the replay main both treat abort()
+// as a finding), and a byte reader that turns the fuzzer's input into
+// structured choices.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dockpol::fuzz {
 
@@ -18,6 +20,37 @@ namespace dockpol::fuzz {
     std::fflush(stderr);
     std::abort();
 }
+
+// A target's entry point, written `DOCKPOL_FUZZ_ENTRY(data, size) { ... }`
+// inside the target's own namespace (its file stem). A build of one target
+// (libFuzzer via build.sh, coverage.sh's replay) makes it the C function
+// LLVMFuzzerTestOneInput. The meson replay build (DOCKPOL_FUZZ_REPLAY_ALL)
+// compiles every target into one unity-built executable, where that name
+// would be defined once per target: there each entry is an ordinary function
+// of its namespace, registered under DOCKPOL_FUZZ_TARGET for replay_main.cpp.
+#ifdef DOCKPOL_FUZZ_REPLAY_ALL
+using entry_point = int (*)(const std::uint8_t* data, std::size_t size);
+struct registered_target {
+    std::string_view name;
+    entry_point run;
+};
+inline std::vector<registered_target>& registered_targets() {
+    static std::vector<registered_target> all;
+    return all;
+}
+inline bool register_target(std::string_view name, entry_point run) {
+    registered_targets().push_back({name, run});
+    return true;
+}
+#define DOCKPOL_FUZZ_ENTRY(data, size)                                                      \
+    int fuzz_entry(const std::uint8_t*, std::size_t);                                       \
+    inline const bool fuzz_entry_registered =                                               \
+        ::dockpol::fuzz::register_target(DOCKPOL_FUZZ_TARGET, fuzz_entry);                  \
+    int fuzz_entry(const std::uint8_t* data, std::size_t size)
+#else
+#define DOCKPOL_FUZZ_ENTRY(data, size) \
+    extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+#endif
 
 #define DOCKPOL_FUZZ_CHECK(cond, detail)                                                      \
     do {                                                                                      \

@@ -35,6 +35,8 @@
 #include "sidecar/proxy/head_check.hpp"
 #include "sidecar/proxy/request_refusals.hpp"
 
+namespace http_route_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -206,7 +208,7 @@ void check_head(std::string_view head, std::string_view rest) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     const std::string_view text = fuzz::as_text(data, size);
     const std::string_view line = text.substr(0, text.find("\r\n"));
     const auto sp1 = line.find(' ');
@@ -220,3 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_head(text.substr(0, end + 4), text.substr(end + 4));
     return 0;
 }
+
+} // namespace http_route_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

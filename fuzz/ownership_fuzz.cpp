@@ -23,6 +23,8 @@
 #include "fuzz_support.hpp"
 #include "tests/support/owner_label_oracle.hpp"
 
+namespace ownership_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -92,7 +94,7 @@ void query(std::string_view raw_query, std::string_view value) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     fuzz::byte_source in(data, size);
     const std::uint8_t sel = in.u8();
     const std::string text = in.rest();
@@ -109,3 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
 }
+
+} // namespace ownership_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

@@ -9,6 +9,8 @@
 #include "dockpol/dsl/front.hpp"
 #include "fuzz_support.hpp"
 
+namespace parse_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -36,7 +38,7 @@ std::string describe(const dsl::diagnostic& d) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     const std::string text(fuzz::as_text(data, size));
     const std::string name = "fuzz.dpol";
     auto r = dsl::analyze({dsl::source_file{name, text}});
@@ -63,3 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     DOCKPOL_FUZZ_CHECK(json.rfind("{\"diagnostics\":", 0) == 0, json.substr(0, 64));
     return 0;
 }
+
+} // namespace parse_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

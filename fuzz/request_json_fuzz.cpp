@@ -14,9 +14,11 @@
 #include "cli/request_json.hpp"
 #include "fuzz_support.hpp"
 
+namespace request_json_fuzz {
+
 using namespace dockpol;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     const std::string text(fuzz::as_text(data, size));
     auto parsed = dsl::cli::parse_json_text("fuzz.json", text);
     if (parsed.index() == 1) return 0;
@@ -41,3 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
 }
+
+} // namespace request_json_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

@@ -10,7 +10,9 @@
 #include "dockpol/rt/bundle.hpp"
 #include "fuzz_support.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+namespace roundtrip_fuzz {
+
+DOCKPOL_FUZZ_ENTRY(data, size) {
     using namespace dockpol;
     auto res = dsl::compile({dsl::source_file{"fuzz.dpol", std::string(fuzz::as_text(data, size))}}, {}, "fuzz");
     for (const auto& d : res.diagnostics) DOCKPOL_FUZZ_CHECK(d.code != dsl::diag_code::internal, d.message);
@@ -24,3 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                             " vs " + std::to_string(second.size()) + " bytes)");
     return 0;
 }
+
+} // namespace roundtrip_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

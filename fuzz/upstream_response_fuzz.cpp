@@ -24,6 +24,8 @@
 #include "fuzz_support.hpp"
 #include "sidecar/proxy/resource_lookup.hpp"
 
+namespace upstream_response_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -107,7 +109,7 @@ void inspect(std::string_view bytes, std::string_view kind, std::size_t piece) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     if (size == 0) return 0;
     const std::uint8_t sel = data[0];
     const std::string_view bytes = fuzz::as_text(data + 1, size - 1);
@@ -116,3 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     inspect(bytes, kinds[(sel & 0x0f) % kinds.size()], piece);
     return 0;
 }
+
+} // namespace upstream_response_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET

@@ -20,6 +20,8 @@
 #include "dockpol/rt/vm.hpp"
 #include "fuzz_support.hpp"
 
+namespace vm_fuzz {
+
 namespace {
 
 using namespace dockpol;
@@ -147,7 +149,7 @@ rt::value typed_value(fuzz::byte_source& in, const rt::program_image& im, const 
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+DOCKPOL_FUZZ_ENTRY(data, size) {
     fuzz::byte_source in(data, size);
     const auto bytes = repaired_bundle(in);
     auto decoded = rt::decode_bundle(bytes);
@@ -196,3 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     DOCKPOL_FUZZ_CHECK(bad.rule == "error" && bad.eff == rt::effect::deny, bad.rule);
     return 0;
 }
+
+} // namespace vm_fuzz
+
+#undef DOCKPOL_FUZZ_TARGET
