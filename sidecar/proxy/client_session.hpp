@@ -456,7 +456,7 @@ private:
         rq_.decision = "deny";
         rq_.reason = "target not found: " + msg;
         srv_.stats.count_request(decision_label::deny, rq_.action_id);
-        bool close = req_p_ && !req_p_->is_done();
+        bool close = (req_p_ && !req_p_->is_done()) || rq_.shadow_reads_body;
         send_local(http::status::not_found, error_body(msg), close, {});
     }
 
@@ -551,8 +551,9 @@ private:
         rq_.rule = std::move(d.rule);
         rq_.reason = std::move(d.reason);
         srv_.stats.count_request(decision_label::deny, rq_.action_id);
-        // An unread body cannot be skipped safely: close the connection after the answer.
-        bool close = req_p_ && !req_p_->is_done();
+        // An unread body cannot be skipped safely: close the connection after the answer. A body read for the
+        // shadow alone would be unread without it: the answer closes alike.
+        bool close = (req_p_ && !req_p_->is_done()) || rq_.shadow_reads_body;
         send_local(http::status::forbidden, denial_body(rq_.action, id_.user, rq_.rule), close, {});
     }
 

@@ -193,4 +193,18 @@ TEST_CASE("--help lists every flag of the table with its value, default and help
     CHECK(std::get<std::string>(bad) == "unknown argument '--nope' (see dockpold --help)");
 }
 
+TEST_CASE("--shadow-bundle and --shadow-bundle-url: one of them, proxy only") {
+    CHECK(parse_ok({"--shadow-bundle", "cand.dpb"}).shadow_bundle == std::optional<std::string>("cand.dpb"));
+    CHECK(parse_ok({"--shadow-bundle-url", "https://b/c.dpb"}).shadow_bundle_url ==
+          std::optional<std::string>("https://b/c.dpb"));
+    CHECK_FALSE(parse_ok().shadow_bundle);
+    CHECK(parse_err_extra({"--shadow-bundle", "a", "--shadow-bundle-url", "https://b"})
+              .starts_with("--shadow-bundle and --shadow-bundle-url are mutually exclusive"));
+    auto plugin = parse_plugin_config({"--socket", "/s", "--bundle", "b", "--shadow-bundle", "c"});
+    REQUIRE(plugin.index() == 1);
+    CHECK(std::get<1>(plugin).starts_with("--shadow-bundle is not a flag of `dockpold plugin`: shadow bundles are"));
+    CHECK(flags_help().find("--shadow-bundle FILE") != std::string::npos);
+    CHECK(plugin_flags_help().find("--shadow-bundle") == std::string::npos);
+}
+
 } // namespace sidecar_config_test
