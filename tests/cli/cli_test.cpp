@@ -1302,6 +1302,7 @@ TEST_CASE("audit-verify: lines the queue dropped are reported, not tampering") {
     auto text = run({"audit-verify", path});
     CHECK(text.out.find("3 audit lines were dropped by dockpold's full queue") != std::string::npos);
     CHECK(text.out.find("; 3 lines dropped by the queue") != std::string::npos);
+}
 
 // dockpolc diff: the audit log replayed on two policies (facts, not guesses).
 TEST_CASE("diff: exit 0 without changes, 1 with them, 2 for a malformed line; not replayable lines counted") {
