@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit_log.hpp"
+#include "plugin/plugin_decide.hpp"
 #include "dockpol/dsl.hpp"
 #include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/routes.hpp"
@@ -63,6 +64,32 @@ TEST_CASE("format_audit_line writes the decision's facts, and none without a bou
     CHECK_FALSE(bound);
     e.facts = {};
     CHECK_FALSE(nlohmann::json::parse(format_audit_line(e)).contains("facts"));
+}
+
+TEST_CASE("plugin mode hands over the facts its decision read too") {
+    auto res = dsl::compile({dsl::source_file{"p.dpol", "default allow\n"
+                                                        "rule no_priv: deny if action == \"container_create\" and container.privileged\n"}},
+                            {}, "t");
+    REQUIRE(res.image);
+    auto lr = rt::load_image(*res.image);
+    REQUIRE(lr.prog);
+    plugin::authz_request r;
+    r.method = "POST";
+    r.uri = "/v1.41/containers/create";
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = R"({"Image":"bb","HostConfig":{"Privileged":true}})";
+    const auto o = plugin::plugin_decide(*lr.prog, r, plugin::plugin_settings{});
+    CHECK(o.rule == "no_priv");
+    REQUIRE(o.bound);
+    std::string line = "{";
+    rt::append_recorded_facts(line, rt::image_of(*lr.prog), *o.bound);
+    line.erase(1, 1);   // the leading comma of an appended key
+    CHECK(nlohmann::json::parse(line + "}")["facts"] == nlohmann::json::parse(R"({"container.privileged":true})"));
+    // Refused before deciding (no body where the policy reads one): nothing bound.
+    r.body.reset();
+    const auto refused = plugin::plugin_decide(*lr.prog, r, plugin::plugin_settings{});
+    CHECK(refused.rule == "error");
+    CHECK_FALSE(refused.bound);
 }
 
 } // namespace sidecar_audit_facts_test
