@@ -86,6 +86,7 @@ struct config {
     std::vector<std::pair<std::string, std::string>> host_labels;
     std::optional<std::string> audit_log;         // PATH or "-"
     std::optional<std::string> audit_key;         // Ed25519 private key (PEM) that signs audit checkpoints
+    std::optional<std::string> handoff_key;       // --handoff-key FILE: the secret proxy and plugin share
     std::optional<listen_address> admin;
 
     std::uint64_t max_body_inspect = defaults::max_body_inspect;
@@ -284,7 +285,7 @@ inline const flag_spec flag_table[] = {
     {"--bundle-pubkey", "FILE", "accept only bundles signed by this Ed25519 key (repeatable)",
      [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_pubkeys.push_back(v); return std::nullopt; },
      no_default},
-    {"--docker", "unix:///PATH", "dockerd's socket (required by the proxy; in plugin mode only for --admin's /readyz)",
+    {"--docker", "unix:///PATH", "dockerd's socket (required by the proxy; in plugin mode for lookups and --admin's /readyz)",
      [](config& c, std::string_view f, const std::string& v) -> flag_error {
          constexpr std::string_view scheme = "unix://";
          if (!std::string_view(v).starts_with(scheme) || v.size() <= scheme.size() || v[scheme.size()] != '/')
@@ -317,6 +318,12 @@ inline const flag_spec flag_table[] = {
      [](config& c, std::string_view f, const std::string& v) -> flag_error {
          if (v.empty()) return invalid(f, v, "use the path of a PEM private key");
          c.audit_key = v;
+         return std::nullopt;
+     }, no_default},
+    {"--handoff-key", "FILE", "secret shared by the proxy and the plugin: the proxy signs what it allowed, the plugin accepts that",
+     [](config& c, std::string_view f, const std::string& v) -> flag_error {
+         if (v.empty()) return invalid(f, v, "use the path of a file holding at least 32 secret bytes");
+         c.handoff_key = v;
          return std::nullopt;
      }, no_default},
     {"--admin", "ADDR:PORT", "health, status, metrics and reload endpoint (plain HTTP: keep it local)",

@@ -84,6 +84,14 @@ int main(int argc, char** argv) {
     if (auto* e = std::get_if<std::string>(&tls)) return fail(*e);
     ds::tls_context_store tls_store(std::get<0>(tls));
 
+    // The plugin behind dockerd accepts what this proxy signed (handoff.hpp) instead of deciding it again.
+    std::unique_ptr<ds::handoff::signer> handoff;
+    if (cfg.handoff_key) {
+        auto k = ds::handoff::load_key(*cfg.handoff_key);
+        if (auto* e = std::get_if<std::string>(&k)) return fail(*e);
+        handoff = std::make_unique<ds::handoff::signer>(std::get<0>(std::move(k)));
+    }
+
     auto keys = ds::load_bundle_pubkeys(cfg);
     if (auto* e = std::get_if<std::string>(&keys)) return fail(*e);
     ds::policy_store policy(std::get<0>(std::move(keys)));
@@ -125,8 +133,8 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < io.size(); ++i)
         upstreams.push_back(std::make_unique<ds::upstream_pool>(io.at(i), cfg.docker_socket));
     ds::resource_cache resources;
-    ds::server_context srv{cfg,       io,    tls_store, policy, upstreams, resources, audit.get(), stats,
-                           ds::host_name_of(cfg), cfg.host_labels, {false}, {1}, {}};
+    ds::server_context srv{cfg,   io,    tls_store, policy, upstreams, resources, audit.get(), handoff.get(),
+                           stats, ds::host_name_of(cfg), cfg.host_labels, {false}, {1}, {}};
 
     auto lst = std::make_shared<ds::listener>(srv);
     if (auto e = lst->open(cfg.listen)) return fail(*e);

@@ -7,11 +7,19 @@
 //     RequestBody is a denial, whatever the headers say;
 //   - rewrites: a plugin cannot change the request, so an allow that needs
 //     the owner label set or the list filters narrowed is a denial;
-//   - lookups: the target and the objects a request names are not inspected
-//     in plugin mode yet, so a policy that needs them is a denial.
+//   - lookups: the target and the objects a request names are inspected
+//     through dockerd (plugin_lookup.hpp) when --docker is given, with the
+//     plugin's nonce so that dockerd's authz chain lets them through; without
+//     --docker a policy that needs them is a denial. The plugin cannot pin
+//     the object it looked up (dockerd resolves the name again), so a target
+//     that does not exist is a denial rather than dockerd's 404.
 // Identity: the TLS client of dockerd (User = the leaf certificate's CN, groups
 // = its O values), or --local-user/--local-groups for the UNIX socket.
-// Pure apart from parsing certificates: no sockets.
+// Proxy and plugin together (handoff.hpp): a request carrying the proxy's
+// signed X-Dockpol-Decision is allowed as the proxy decided it when the
+// header verifies, and denied when it does not; the plugin's own inspects
+// carry its per-process nonce and are allowed (inspects only).
+// Pure apart from parsing certificates and the hand-off's replay window: no sockets.
 #pragma once
 #include <openssl/bio.h>
 #include <openssl/pem.h>
@@ -27,11 +35,13 @@
 #include <vector>
 
 #include "authz_protocol.hpp"
+#include "handoff/handoff.hpp"
 #include "dockpol/rt/actions.hpp"
 #include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/routes.hpp"
 #include "proxy/deny_response.hpp"
 #include "proxy/identity.hpp"
+#include "proxy/lookup_op.hpp"
 #include "proxy/request_refusals.hpp"
 
 namespace dockpol::sidecar::plugin {
@@ -43,6 +53,8 @@ struct plugin_settings {
     std::string host;
     rt::string_pairs host_labels;
     std::uint64_t max_body_inspect = 1u << 20;
+    handoff::verifier* handoff = nullptr;   // --handoff-key: accept what the proxy signed
+    std::string lookup_nonce;               // what the plugin's own inspects carry; "" = no lookups (no --docker)
 };
 
 // The reasons a plugin decides deny by rule `error` where the proxy could go on.
@@ -50,8 +62,23 @@ namespace reasons {
 inline constexpr std::string_view body_not_seen =
     "the policy reads the request body, but dockerd sent the plugin none (not JSON, too large or chunked)";
 inline constexpr std::string_view rewrite_needs_proxy = "ownership rewrite needs the proxy";
-inline constexpr std::string_view no_lookups = "resource lookups are not available in plugin mode yet";
+inline constexpr std::string_view no_lookups = "the policy needs a resource lookup: give dockpold plugin --docker";
+inline constexpr std::string_view bad_lookup_header = "X-Dockpol-Lookup is the plugin's own, for its inspects only";
 } // namespace reasons
+
+// The rules named in audit lines for requests decided elsewhere.
+namespace rules {
+inline constexpr std::string_view handoff = "handoff";   // the proxy decided it (signed hand-off)
+inline constexpr std::string_view lookup = "lookup";     // the plugin's own inspect
+} // namespace rules
+
+// Inspects to make before the decision can be finished: the target (and, for an exec, its container),
+// then the objects the request names — at most three rounds.
+struct pending_lookups {
+    rt::request q;                   // the request as far as it is known
+    bool target = false;             // the items are the target (else the named objects)
+    std::vector<lookup_item> items;
+};
 
 struct plugin_outcome {
     bool allow = false;
@@ -62,6 +89,7 @@ struct plugin_outcome {
     std::string rule = "error";
     std::string reason;
     std::string msg;                 // the client-facing message of a denial
+    std::optional<pending_lookups> pending;   // set: look these up, then plugin_resume (not an answer yet)
 };
 
 // The identity of the request's caller, or why there is none.
@@ -116,6 +144,44 @@ inline plugin_outcome malformed_outcome(std::string why) {
     return o;
 }
 
+namespace detail {
+
+// The decision once the target is known: named objects may still need a round of lookups.
+inline plugin_outcome& decide_known(const rt::program& prog, rt::request q, const plugin_settings& s, plugin_outcome& o) {
+    auto d = rt::decide(prog, q);
+    if (!d.lookups.empty() && !q.objects_known) {
+        if (s.lookup_nonce.empty()) return deny_error(o, std::string(reasons::no_lookups));
+        if (d.lookups.size() > max_object_lookups) return deny_error(o, too_many_objects(d.lookups.size()));
+        std::vector<lookup_item> items;
+        for (const auto& key : d.lookups) {
+            auto item = object_lookup(key);
+            if (auto* why = std::get_if<std::string>(&item)) return deny_error(o, *why);
+            items.push_back(std::get<lookup_item>(std::move(item)));
+        }
+        q.objects_known = true;
+        o.pending = pending_lookups{std::move(q), false, std::move(items)};
+        return o;
+    }
+    o.pending.reset();
+    if (d.bad_request) return deny_bad_request(o, d.reason);
+    if (d.eff == rt::effect::allow) {
+        // The allow holds only for the request as the proxy would rewrite it; dockerd would act on the original.
+        if (d.forward_body || d.forward_filters || !d.rewrites.empty())
+            return detail::deny_error(o, std::string(reasons::rewrite_needs_proxy));
+        o.allow = true;
+        o.rule = std::move(d.rule);
+        o.reason = std::move(d.reason);
+        return o;
+    }
+    o.allow = false;
+    o.rule = std::move(d.rule);
+    o.reason = std::move(d.reason);
+    o.msg = denial_message(o.action, o.id.user, o.rule);
+    return o;
+}
+
+} // namespace detail
+
 inline plugin_outcome plugin_decide(const rt::program& prog, const authz_request& r, const plugin_settings& s) {
     plugin_outcome o;
     o.route = rt::route(r.method, r.uri);
@@ -128,6 +194,24 @@ inline plugin_outcome plugin_decide(const rt::program& prog, const authz_request
         return detail::deny_error(o, *e);
     }
     o.id = std::move(std::get<0>(id));
+    if (auto h = header_value(r, handoff::decision_header); h && s.handoff) {
+        // The proxy decided and signed this exact method and target: allowed once, or a forgery.
+        if (auto why = s.handoff->verify(*h, r.method, r.uri); !why.empty()) return detail::deny_error(o, why);
+        o.allow = true;
+        o.rule = rules::handoff;
+        o.reason = "allowed by dockpold the proxy, hand-off " + std::string(h->substr(0, h->find('.')));
+        return o;
+    }
+    if (auto n = header_value(r, handoff::lookup_header)) {
+        // Only this process knows the nonce, and it sends it only with GET inspects.
+        const bool inspect = r.method == "GET" && o.route.action.ends_with("_inspect");
+        if (s.lookup_nonce.empty() || !inspect || n->size() != s.lookup_nonce.size() ||
+            CRYPTO_memcmp(n->data(), s.lookup_nonce.data(), n->size()) != 0)
+            return detail::deny_error(o, std::string(reasons::bad_lookup_header));
+        o.allow = true;
+        o.rule = rules::lookup;
+        return o;
+    }
     if (auto why = query_refusal(o.route.query); !why.empty()) return detail::deny_bad_request(o, why);
     if (auto ct = header_value(r, "Content-Type"))
         if (auto why = content_type_refusal(*ct); !why.empty()) return detail::deny_bad_request(o, why);
@@ -153,26 +237,60 @@ inline plugin_outcome plugin_decide(const rt::program& prog, const authz_request
                                              std::to_string(s.max_body_inspect) + " bytes)");
         q.body = r.body;
     }
-    if (!o.route.resource_id.empty() && !o.route.inspect_kind.empty() && rt::needs_resource(prog, o.action_id))
-        return detail::deny_error(o, std::string(reasons::no_lookups));
-
-    auto d = rt::decide(prog, q);
-    // Objects a create names (volumes, joined containers) would be looked up next: not in plugin mode yet.
-    if (!d.lookups.empty()) return detail::deny_error(o, std::string(reasons::no_lookups));
-    if (d.bad_request) return detail::deny_bad_request(o, d.reason);
-    if (d.eff == rt::effect::allow) {
-        // The allow holds only for the request as the proxy would rewrite it; dockerd would act on the original.
-        if (d.forward_body || d.forward_filters || !d.rewrites.empty())
-            return detail::deny_error(o, std::string(reasons::rewrite_needs_proxy));
-        o.allow = true;
-        o.rule = std::move(d.rule);
-        o.reason = std::move(d.reason);
+    if (!o.route.resource_id.empty() && !o.route.inspect_kind.empty() && rt::needs_resource(prog, o.action_id)) {
+        auto path = rt::inspect_path(o.route.inspect_kind, o.route.resource_id);
+        if (s.lookup_nonce.empty()) return detail::deny_error(o, std::string(reasons::no_lookups));
+        // A target no inspect path can address exactly is not looked up, as in the proxy (no resource facts).
+        if (path.empty()) {
+            detail::decide_known(prog, std::move(q), s, o);
+            return o;
+        }
+        o.pending = pending_lookups{std::move(q), true, {}};
+        o.pending->items.push_back(
+            lookup_item{std::string(o.route.inspect_kind), o.route.resource_id, std::move(path), 0, {}, {}});
         return o;
     }
-    o.allow = false;
-    o.rule = std::move(d.rule);
-    o.reason = std::move(d.reason);
-    o.msg = denial_message(o.action, o.id.user, o.rule);
+    detail::decide_known(prog, std::move(q), s, o);
+    return o;
+}
+
+// After the pending lookups were answered (each item's status and body): the next round, or the decision.
+// `error` is why the lookup itself failed ("" when dockerd answered).
+inline plugin_outcome plugin_resume(const rt::program& prog, plugin_outcome o, const plugin_settings& s,
+                                    std::string_view error = {}) {
+    if (!o.pending) return o;
+    auto p = std::move(*o.pending);
+    o.pending.reset();
+    if (!error.empty()) return detail::deny_error(o, "resource lookup failed: " + std::string(error));
+    if (p.target) {
+        const auto& it = p.items.back();
+        // dockerd would answer 404, but it resolves the name again: one created meanwhile must not slip through.
+        if (it.status == 404) return detail::deny_error(o, "target not found: " + it.kind + " " + it.name);
+        if (it.status != 200)
+            return detail::deny_error(o, fmt::format("resource lookup failed: dockerd answered {} for {}", it.status, it.path));
+        auto info = parse_inspect(it.kind, it.body);
+        if (!info) return detail::deny_error(o, "resource lookup failed: dockerd's inspect answer is not JSON");
+        if (it.kind == "exec") {
+            // An exec's facts are its container's.
+            auto path = rt::inspect_path("container", info->id);
+            if (path.empty()) return detail::deny_error(o, "resource lookup failed: exec " + it.name + " names no container");
+            o.pending = pending_lookups{std::move(p.q), true, {}};
+            o.pending->items.push_back(lookup_item{"container", info->id, std::move(path), 0, {}, {}});
+            return o;
+        }
+        set_resource(p.q, o.route, *info);
+        detail::decide_known(prog, std::move(p.q), s, o);
+        return o;
+    }
+    for (auto& it : p.items) {
+        // Not found: dockerd creates a volume with the options already counted, and refuses to join a
+        // container that does not exist.
+        if (it.status == 404) continue;
+        if (it.status != 200)
+            return detail::deny_error(o, fmt::format("resource lookup failed: dockerd answered {} for {}", it.status, it.path));
+        p.q.objects.emplace_back(it.kind + ":" + it.name, std::move(it.body));
+    }
+    detail::decide_known(prog, std::move(p.q), s, o);
     return o;
 }
 

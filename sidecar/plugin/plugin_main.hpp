@@ -6,13 +6,16 @@
 #pragma once
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <openssl/rand.h>
 
 #include "admin/admin_api.hpp"
 #include "admin/admin_server.hpp"
@@ -35,6 +38,13 @@ inline int plugin_fail(const std::string& line) {
 
 inline void plugin_log(const std::string& line) { std::fprintf(stderr, "dockpold plugin: %s\n", line.c_str()); }
 
+// 256 random bits, hex.
+inline std::string random_nonce() {
+    std::array<std::uint8_t, 32> r{};
+    if (RAND_bytes(r.data(), static_cast<int>(r.size())) != 1) throw std::runtime_error("no random bytes for the nonce");
+    return rt::to_hex(r);
+}
+
 } // namespace detail
 
 // argv after "plugin"; returns the exit status.
@@ -51,6 +61,12 @@ inline int run_plugin(const std::vector<std::string>& args) {
         return 0;
     }
 
+    std::unique_ptr<handoff::verifier> handoff;
+    if (cfg.handoff_key) {
+        auto k = handoff::load_key(*cfg.handoff_key);
+        if (auto* e = std::get_if<std::string>(&k)) return detail::plugin_fail(*e);
+        handoff = std::make_unique<handoff::verifier>(std::get<0>(std::move(k)));
+    }
     auto keys = load_bundle_pubkeys(cfg);
     if (auto* e = std::get_if<std::string>(&keys)) return detail::plugin_fail(*e);
     policy_store policy(std::get<0>(std::move(keys)));
@@ -80,7 +96,11 @@ inline int run_plugin(const std::vector<std::string>& args) {
     settings.host = host_name_of(cfg);
     settings.host_labels = cfg.host_labels;
     settings.max_body_inspect = cfg.max_body_inspect;
-    plugin_context ctx{policy, stats, {}, std::move(settings), {1}, {0}};
+    settings.handoff = handoff.get();
+    // With --docker the plugin inspects targets and named objects itself; its inspects come back through
+    // dockerd's authz chain carrying this nonce, which only this process knows.
+    if (!cfg.docker_socket.empty()) settings.lookup_nonce = detail::random_nonce();
+    plugin_context ctx{policy, stats, {}, std::move(settings), cfg.docker_socket, {1}, {0}};
     if (audit) ctx.audit = [a = audit.get()](std::string line) { a->push(std::move(line)); };
 
     const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));

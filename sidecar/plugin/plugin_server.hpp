@@ -32,6 +32,7 @@
 #include "bundles/policy_store.hpp"
 #include "metrics.hpp"
 #include "plugin_decide.hpp"
+#include "plugin_lookup.hpp"
 
 namespace dockpol::sidecar::plugin {
 
@@ -60,6 +61,7 @@ struct plugin_context {
     metrics& stats;
     std::function<void(std::string)> audit;   // one formatted line; empty: no audit log
     plugin_settings settings;
+    std::string docker_socket;                 // dockerd's socket for the plugin's lookups ("" = none)
     std::atomic<std::uint64_t> next_id{1};
     std::atomic<std::size_t> connections{0};
 };
@@ -105,29 +107,51 @@ inline plugin_answer json_answer(std::string body) { return {http::status::ok, s
 
 } // namespace detail
 
-// One AuthZReq: decided by the live bundle, counted and audited; never an allow unless a rule allowed it.
-inline plugin_answer authorize_request(plugin_context& ctx, std::string_view body) {
-    const auto wall = std::chrono::system_clock::now();
-    const auto start = std::chrono::steady_clock::now();
+// One AuthZReq in progress: parsed and decided as far as possible without I/O; what is left is in
+// `outcome.pending` (lookups), after which plugin_resume decides.
+struct authz_call {
+    std::chrono::system_clock::time_point wall = std::chrono::system_clock::now();
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    std::optional<authz_request> request;
+    std::shared_ptr<const rt::program> prog;   // one snapshot from the call to its answer
+    plugin_outcome outcome;
+    bool malformed = false;
+};
+
+inline authz_call begin_authorize(plugin_context& ctx, std::string_view body) {
+    authz_call c;
     auto parsed = parse_authz_request(body);
     if (auto* e = std::get_if<1>(&parsed)) {
-        auto o = malformed_outcome(*e);
-        detail::audit_call(ctx, o, nullptr, nullptr, wall, start);
-        return detail::json_answer(serialize(response_of(o, true)));
+        c.outcome = malformed_outcome(*e);
+        c.malformed = true;
+        return c;
     }
-    const auto& r = std::get<0>(parsed);
-    auto prog = ctx.policy.snapshot();
-    if (!prog) {
+    c.request = std::get<0>(std::move(parsed));
+    c.prog = ctx.policy.snapshot();
+    if (!c.prog) {
         // Unreachable after start-up (the first bundle must load); fail closed anyway.
-        auto o = malformed_outcome("no policy bundle is loaded");
-        detail::audit_call(ctx, o, &r, nullptr, wall, start);
-        return detail::json_answer(serialize(response_of(o, true)));
+        c.outcome = malformed_outcome("no policy bundle is loaded");
+        c.malformed = true;
+        return c;
     }
     const auto decide_start = std::chrono::steady_clock::now();
-    auto o = plugin_decide(*prog, r, ctx.settings);
+    c.outcome = plugin_decide(*c.prog, *c.request, ctx.settings);
     ctx.stats.latency.decision_seconds.observe(std::chrono::steady_clock::now() - decide_start);
-    detail::audit_call(ctx, o, &r, prog.get(), wall, start);
-    return detail::json_answer(serialize(response_of(o)));
+    return c;
+}
+
+// The call's answer, counted and audited; never an allow unless a rule (or the proxy's hand-off) allowed it.
+inline plugin_answer finish_authorize(plugin_context& ctx, authz_call& c) {
+    // A call still waiting for lookups here has nobody to make them: denied.
+    if (c.outcome.pending) c.outcome = plugin_resume(*c.prog, std::move(c.outcome), ctx.settings, "no connection to dockerd");
+    detail::audit_call(ctx, c.outcome, c.request ? &*c.request : nullptr, c.prog.get(), c.wall, c.start);
+    return detail::json_answer(serialize(response_of(c.outcome, c.malformed)));
+}
+
+// One AuthZReq decided without lookups (they need the session's I/O): unit tests and calls that need none.
+inline plugin_answer authorize_request(plugin_context& ctx, std::string_view body) {
+    auto c = begin_authorize(ctx, body);
+    return finish_authorize(ctx, c);
 }
 
 // One plugin call: the endpoint named by `target` with its JSON body.
@@ -176,6 +200,11 @@ private:
         }
         if (ec) return close();   // EOF between calls, a timeout, or bytes that are not HTTP
         const auto& req = parser_->get();
+        keep_alive_ = parser_->keep_alive();
+        if (req.method() == http::verb::post && sv(req.target()) == authz_request_path) {
+            call_ = begin_authorize(ctx_, req.body());
+            return advance();
+        }
         plugin_answer a;
         if (req.method() != http::verb::post) {
             authz_response r;
@@ -184,7 +213,25 @@ private:
         } else {
             a = handle_call(ctx_, sv(req.target()), req.body());
         }
-        respond(std::move(a), parser_->keep_alive());
+        respond(std::move(a), keep_alive_);
+    }
+
+    // Lookups first when the decision needs them (a round at a time), then the answer.
+    void advance() {
+        auto& pending = call_->outcome.pending;
+        if (!pending || ctx_.docker_socket.empty()) {
+            auto a = finish_authorize(ctx_, *call_);
+            call_.reset();
+            return respond(std::move(a), keep_alive_);
+        }
+        auto lookup = std::make_shared<plugin_lookup>(stream_.get_executor(), pending->items,
+                                                      [self = shared_from_this()](std::string error) {
+                                                          self->call_->outcome = plugin_resume(
+                                                              *self->call_->prog, std::move(self->call_->outcome),
+                                                              self->ctx_.settings, error);
+                                                          self->advance();
+                                                      });
+        lookup->run(ctx_.docker_socket, ctx_.settings.lookup_nonce);
     }
 
     void respond(plugin_answer a, bool keep_alive) {
@@ -216,6 +263,8 @@ private:
     beast::flat_buffer buf_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::string_body>> res_;
+    std::optional<authz_call> call_;
+    bool keep_alive_ = true;
 };
 
 // Listens on the plugin socket; each connection on its own strand.

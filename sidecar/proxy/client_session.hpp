@@ -53,13 +53,8 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 
-// Named volumes and joined containers looked up for one request: a create names a few; more is an attack on
-// dockerd through us.
-inline constexpr std::size_t max_object_lookups = 64;
 // Connecting to the local dockerd socket takes microseconds; 10 s means dockerd is wedged.
 inline constexpr std::chrono::seconds upstream_connect_timeout{10};
-// An inspect answer comes from dockerd's memory; 10 s means dockerd is wedged.
-inline constexpr std::chrono::seconds inspect_timeout{10};
 // Bytes read from the client per read while collecting a request head.
 inline constexpr std::size_t head_read_chunk = 16 * 1024;
 
@@ -388,7 +383,7 @@ private:
         auto path = rt::inspect_path(r.inspect_kind, r.resource_id);
         // A target no inspect path can address exactly is not looked up (as before: no resource facts).
         if (path.empty()) return decide();
-        lookup_.assign(1, lookup_item{std::string(r.inspect_kind), r.resource_id, std::move(path), 0, {}});
+        lookup_.assign(1, lookup_item{std::string(r.inspect_kind), r.resource_id, std::move(path), 0, {}, {}});
         start_lookups(&client_session::on_target_looked_up);
     }
 
@@ -396,6 +391,9 @@ private:
     // `looked_up_` what to do with the answers. The session's timer bounds it.
     void start_lookups(member_step looked_up) {
         looked_up_ = looked_up;
+        // With a plugin behind dockerd, the proxy's own inspects are signed like the requests it forwards.
+        if (srv_.handoff)
+            for (auto& it : lookup_) it.extra_headers = handoff::header_line(*srv_.handoff, "GET", it.path);
         ensure_upstream(&client_session::lookup_send);
     }
 
@@ -422,7 +420,7 @@ private:
             // An exec's facts are its container's: look that up by the exact ContainerID.
             auto path = rt::inspect_path("container", info->id);
             if (path.empty()) return inspect_failed("exec " + it.name + " names no container");
-            lookup_.assign(1, lookup_item{"container", info->id, std::move(path), 0, {}});
+            lookup_.assign(1, lookup_item{"container", info->id, std::move(path), 0, {}, {}});
             return start_lookups(&client_session::on_target_looked_up);
         }
         if (info->id.empty()) return inspect_failed("dockerd's inspect answer has no id");
@@ -432,13 +430,7 @@ private:
     }
 
     void use_resource(const resource_info& info) {
-        auto& q = rq_.req;
-        // An image is addressed by reference (a tag is not an id): its name is the reference the request used,
-        // not whichever RepoTag dockerd lists first (`docker tag prod aaa/x` must not change what a rule sees).
-        q.resource_name = rq_.route.inspect_kind == "image" ? std::optional<std::string>(rq_.route.resource_id) : info.name;
-        q.resource_labels = info.labels;
-        q.resource_names = info.names;
-        q.resource_inspect = info.raw;
+        set_resource(rq_.req, rq_.route, info);
         if (rewrites_target(rq_.route)) {
             rq_.target_id = info.id;
             rq_.forward_target = forward_target(sv(req_p_->get().method_string()), sv(req_p_->get().target()),
@@ -474,21 +466,18 @@ private:
     // Facts of a create follow the named volumes and joined containers it names
     // (GET /volumes/NAME, GET /containers/NAME/json); the decision says which.
     void lookup_objects(const std::vector<std::string>& keys) {
-        if (keys.size() > max_object_lookups)
-            return deny(rt::error_decision(fmt::format("the request names {} objects to look up (at most {})",
-                                                       keys.size(), max_object_lookups)));
+        if (keys.size() > max_object_lookups) return deny(rt::error_decision(too_many_objects(keys.size())));
         lookup_.clear();
         auto& q = rq_.req;
         for (const auto& key : keys) {
-            const auto colon = key.find(':');
-            const std::string kind = key.substr(0, colon), name = colon == std::string::npos ? "" : key.substr(colon + 1);
-            if (auto hit = srv_.resources.get(resource_cache::key(kind, name))) {
+            auto item = object_lookup(key);
+            if (auto* why = std::get_if<std::string>(&item)) return deny(rt::error_decision(*why));
+            auto& it = std::get<lookup_item>(item);
+            if (auto hit = srv_.resources.get(resource_cache::key(it.kind, it.name))) {
                 q.objects.emplace_back(key, hit->raw);
                 continue;
             }
-            auto path = rt::inspect_path(kind, name);
-            if (path.empty()) return deny(rt::error_decision("cannot look up " + kind + " \"" + name + "\""));
-            lookup_.push_back(lookup_item{kind, name, std::move(path), 0, {}});
+            lookup_.push_back(std::move(it));
         }
         q.objects_known = true;
         if (lookup_.empty()) return decide();
@@ -611,7 +600,7 @@ private:
     void forward_send() {
         auto& msg = req_p_->get();
         prepare_forward_head(msg.base(), forward_plan{rq_.forward_target, rq_.body_buffered,
-                                                      rq_.body_buffered ? rq_.req.body->size() : 0});
+                                                      rq_.body_buffered ? rq_.req.body->size() : 0, srv_.handoff});
         rq_.head_fields = field_count();   // the forwarded head's fields: a streamed body's trailers come on top
         up_clean_ = false;
         req_sr_.emplace(msg);

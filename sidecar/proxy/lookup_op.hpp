@@ -9,11 +9,17 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "dockpol/rt/limits.hpp"
+#include "dockpol/rt/request.hpp"
+#include "dockpol/rt/routes.hpp"
 #include "resource_lookup.hpp"
 
 namespace dockpol::sidecar {
@@ -26,7 +32,37 @@ struct lookup_item {
     std::string path;          // from rt::inspect_path
     unsigned status = 0;       // dockerd's final status, 0 until answered
     std::string body;          // dockerd's answer
+    std::string extra_headers; // whole "Name: value\r\n" lines sent with the inspect (hand-off, lookup nonce)
 };
+
+// Named volumes and joined containers looked up for one request: a create names a few; more is an attack on
+// dockerd through us.
+inline constexpr std::size_t max_object_lookups = 64;
+// An inspect answer comes from dockerd's memory; 10 s means dockerd is wedged.
+inline constexpr std::chrono::seconds inspect_timeout{10};
+
+// What the policy reads of the request's target, from its inspect answer (the proxy and the plugin alike).
+// An image is addressed by reference (a tag is not an id): its name is the reference the request used,
+// not whichever RepoTag dockerd lists first (`docker tag prod aaa/x` must not change what a rule sees).
+inline void set_resource(rt::request& q, const rt::route_result& route, const resource_info& info) {
+    q.resource_name = route.inspect_kind == "image" ? std::optional<std::string>(route.resource_id) : info.name;
+    q.resource_labels = info.labels;
+    q.resource_names = info.names;
+    q.resource_inspect = info.raw;
+}
+
+// The inspect of one object a decision named ("volume:NAME", "container:NAME"), or why it cannot be asked for.
+inline std::variant<lookup_item, std::string> object_lookup(const std::string& key) {
+    const auto colon = key.find(':');
+    std::string kind = key.substr(0, colon), name = colon == std::string::npos ? "" : key.substr(colon + 1);
+    auto path = rt::inspect_path(kind, name);
+    if (path.empty()) return "cannot look up " + kind + " \"" + name + "\"";
+    return lookup_item{std::move(kind), std::move(name), std::move(path), 0, {}, {}};
+}
+
+inline std::string too_many_objects(std::size_t n) {
+    return fmt::format("the request names {} objects to look up (at most {})", n, max_object_lookups);
+}
 
 struct lookup_result {
     bool reusable = false;     // the connection ended on a complete keep-alive exchange with nothing unread
@@ -48,7 +84,7 @@ struct lookup_op : lookup_net::coroutine {
         namespace http = boost::beast::http;
         BOOST_ASIO_CORO_REENTER(*this) {
             for (; i < items.size(); ++i) {
-                wire = inspect_request(items[i].path);
+                wire = inspect_request(items[i].path, items[i].extra_headers);
                 BOOST_ASIO_CORO_YIELD lookup_net::async_write(s, lookup_net::buffer(wire), std::move(self));
                 if (ec) return self.complete(ec, lookup_result{});
                 // Interim answers (1xx except 101) precede the final one; they are skipped, never taken for it.

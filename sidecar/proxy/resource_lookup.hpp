@@ -90,10 +90,13 @@ inline std::optional<resource_info> parse_inspect(std::string_view kind, std::st
 }
 
 // The inspect request for a path from rt::inspect_path (no version prefix: dockerd answers in its own version).
-inline std::string inspect_request(std::string_view path) {
+// `extra` is whole header lines ("Name: value\r\n"), made by dockpold itself.
+inline std::string inspect_request(std::string_view path, std::string_view extra = {}) {
     std::string s = "GET ";
     s += path;
-    s += " HTTP/1.1\r\nHost: docker\r\nUser-Agent: dockpold\r\n\r\n";
+    s += " HTTP/1.1\r\nHost: docker\r\nUser-Agent: dockpold\r\n";
+    s += extra;
+    s += "\r\n";
     return s;
 }
 

@@ -14,6 +14,7 @@
 
 #include "audit_log.hpp"
 #include "config.hpp"
+#include "handoff/handoff.hpp"
 #include "io_pool.hpp"
 #include "dockpol/rt/request.hpp"
 #include "metrics.hpp"
@@ -74,6 +75,7 @@ struct server_context {
     std::vector<std::unique_ptr<upstream_pool>>& upstreams;   // one per io_context
     resource_cache& resources;
     audit_log* audit;             // null without --audit-log
+    handoff::signer* handoff;     // null without --handoff-key
     metrics& stats;
     std::string host_name;
     rt::string_pairs host_labels;

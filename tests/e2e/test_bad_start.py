@@ -19,7 +19,14 @@ import e2e  # noqa: E402
 EXIT_TIMEOUT = 15
 
 FLAG_OF = {"cert": "--tls-cert", "key": "--tls-key", "ca": "--tls-client-ca", "bundle": "--bundle",
-           "docker": "--docker"}
+           "docker": "--docker", "handoff": "--handoff-key"}
+
+
+def key_file(path, text, mode):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
 
 
 def corrupt_copy(src, dst, how):
@@ -65,7 +72,9 @@ def body(ws, checks, argv):
     d = e2e.Dockerd(ws).start()
     certs = e2e.standard_pki(ws)
     bundle = e2e.compile_policy(dockpolc, [e2e.example_policy("demo")], ws.path("demo.dpb"))
-    p = e2e.Dockpold(ws, dockpold, bundle, certs, d)
+    # A good hand-off key in the control run; the cases swap in bad ones.
+    good_key = key_file(ws.path("handoff.key"), "k" * 32 + "\n", 0o640)
+    p = e2e.Dockpold(ws, dockpold, bundle, certs, d, extra=["--handoff-key", good_key])
 
     # Control: the unmodified command line starts and serves.
     p.start()
@@ -94,6 +103,9 @@ def body(ws, checks, argv):
         ("bundle with a bad magic", "bundle", corrupt_copy(bundle, ws.path("magic.dpb"), "magic")),
         ("missing docker socket", "docker", ws.path("missing-docker.sock")),
         ("docker socket path that is a regular file", "docker", bundle),
+        ("missing hand-off key", "handoff", ws.path("missing.key")),
+        ("hand-off key readable by others", "handoff", key_file(ws.path("open.key"), "k" * 32, 0o644)),
+        ("hand-off key shorter than 32 bytes", "handoff", key_file(ws.path("short.key"), "k" * 31 + "\n", 0o600)),
     ]
     for what, which, path in cases:
         p.port = e2e.free_port()

@@ -14,10 +14,7 @@ outside the test's temp dir is created or changed.
 
 import json
 import os
-import shutil
-import socket
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -25,59 +22,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import e2e  # noqa: E402
 
+from plugin_env import DENIAL, Plugin, audit_events, has_line, need_unshare, plugin_call, unix_http, wait_audit  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-PLUGINS_DIR = "/run/docker/plugins"
-PREFIX = "Error response from daemon: authorization denied by plugin dockpol: "
-DENIAL = PREFIX + "[dockpol] The command '{action}' denied for user '{user}' by rule '{rule}'"
 PRIVILEGED = json.dumps({"Image": "nosuch:1", "Cmd": ["true"], "HostConfig": {"Privileged": True}}).encode()
-
-
-def unix_http(path, request, timeout=30):
-    """One raw HTTP/1.1 exchange on a UNIX socket; returns (status, body text)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    s.sendall(request)
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.") else 0
-    return status, body.decode("utf-8", "replace")
-
-
-def plugin_call(sock, target, body):
-    req = (f"POST {target} HTTP/1.1\r\nHost: plugin\r\nContent-Type: application/vnd.docker.plugins.v1.2+json\r\n"
-           f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
-    return unix_http(sock, req)
-
-
-def has_line(text, want):
-    lines = [ln.strip() for ln in text.splitlines()]
-    return any(ln in lines for ln in (want, "docker: " + want, "docker: " + want + "."))
-
-
-def audit_events(path):
-    try:
-        with open(path) as f:
-            return [json.loads(ln) for ln in f if ln.strip()]
-    except OSError:
-        return []
-
-
-def wait_audit(path, pred, timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        for ev in audit_events(path):
-            if pred(ev):
-                return ev
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.1)
 
 
 def body(ws, checks, argv):
@@ -85,37 +33,13 @@ def body(ws, checks, argv):
         raise e2e.Fatal("usage: test_plugin.py DOCKPOLD DOCKPOLC")
     dockpold = e2e.need_file(argv[0], "dockpold")
     dockpolc = e2e.need_file(argv[1], "dockpolc")
-    if shutil.which("unshare") is None:
-        raise e2e.Skip("unshare not found (util-linux)")
-    # The private mount needs a mount point there; an empty directory under /run (a tmpfs) changes
-    # nothing for a system dockerd, which makes it itself when it first starts.
-    os.makedirs(PLUGINS_DIR, mode=0o700, exist_ok=True)
+    need_unshare()
     c = checks
 
     bundle = e2e.compile_policy(dockpolc, [os.path.join(HERE, "fixtures", "plugin_policy.dpol")],
                                 ws.path("plugin.dpb"), revision="e2e-plugin")
-    plugdir = ws.path("plugins")
-    os.makedirs(plugdir)
-    sock = os.path.join(plugdir, "dockpol.sock")
-    audit = ws.path("plugin-audit.jsonl")
-    log_path = ws.path("plugin.log")
-    logf = open(log_path, "wb")
-
-    def start_plugin():
-        p = subprocess.Popen([dockpold, "plugin", "--socket", sock, "--bundle", bundle, "--audit-log", audit,
-                              "--host-name", "e2e-host"],
-                             stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
-        ws.on_cleanup(lambda: e2e.stop_process(p, grace=10))
-        deadline = time.monotonic() + e2e.DOCKPOLD_START_TIMEOUT
-        while not os.path.exists(sock):
-            if p.poll() is not None or time.monotonic() > deadline:
-                logf.flush()
-                with open(log_path, "rb") as f:
-                    raise e2e.Fatal("dockpold plugin did not start:\n" + f.read().decode("utf-8", "replace"))
-            time.sleep(0.1)
-        return p
-
-    proc = start_plugin()
+    plugin = Plugin(ws, dockpold, bundle).start()
+    sock, audit, proc = plugin.sock, plugin.audit, plugin.proc
 
     status, text = plugin_call(sock, "/Plugin.Activate", b"{}")
     c.eq("activate", {"Implements": ["authz"]}, json.loads(text) if status == 200 else text)
@@ -124,10 +48,8 @@ def body(ws, checks, argv):
     c.check("malformed call denied with a reason", answer.get("Allow") is False and "not JSON" in answer.get("Err", ""),
             f"status {status}: {text}")
 
-    # dockerd in its own mount namespace sees the temp dir as /run/docker/plugins; the host sees nothing.
-    prefix = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-              'mount --bind "$0" ' + PLUGINS_DIR + ' && exec "$@"', plugdir]
-    d = e2e.Dockerd(ws, debug=True, extra=["--authorization-plugin=dockpol"], prefix=prefix).start()
+    # dockerd in its own mount namespace sees the plugin's dir as /run/docker/plugins; the host sees nothing.
+    d = plugin.dockerd()
 
     r = d.docker("volume", "create", "keepme")
     c.eq("allowed: volume create", 0, r.rc, r.describe())
@@ -165,12 +87,12 @@ def body(ws, checks, argv):
     c.check("audit: the malformed call", ev is not None and ev.get("decision") == "deny", f"event: {ev}")
 
     # The plugin down: dockerd cannot ask it and refuses every request (after retrying for a while).
-    e2e.stop_process(proc, grace=10)
+    plugin.stop()
     r = d.docker("volume", "ls", timeout=90)
     c.check("plugin down: dockerd refuses the request, naming the plugin", r.rc != 0 and "dockpol" in r.err,
             r.describe())
     # Back up: requests are decided again.
-    proc = start_plugin()
+    proc = plugin.start().proc
     for _ in range(40):
         r = d.docker("volume", "ls", "--format", "{{.Name}}", timeout=90)
         if r.rc == 0:
@@ -222,7 +144,7 @@ def body(ws, checks, argv):
             len(swaps) >= 5 and {"e2e-plugin", "e2e-plugin-b"} <= revisions,
             f"{len(swaps)} swaps; revisions seen: {sorted(r for r in revisions if r)}")
     d.stop()
-    e2e.stop_process(proc, grace=10)
+    plugin.stop()
     c.check("the plugin removes its socket when it stops", not os.path.exists(sock), "")
 
 

@@ -273,7 +273,7 @@ TEST_CASE("plugin: allows that need an ownership rewrite are denied: a plugin ca
     CHECK(ping.rule == "ops");
 }
 
-TEST_CASE("plugin: a policy that needs the target looked up denies by rule error (no lookups yet)") {
+TEST_CASE("plugin: without --docker a policy that needs the target looked up denies by rule error") {
     auto del = decide_with("resource_policy.dpol", call("DELETE", "/v1.41/containers/web", std::nullopt, true));
     CHECK_FALSE(del.allow);
     CHECK(del.rule == "error");
@@ -283,6 +283,123 @@ TEST_CASE("plugin: a policy that needs the target looked up denies by rule error
     CHECK(own.reason == reasons::no_lookups);
     // Other actions need no lookup.
     CHECK(decide_with("resource_policy.dpol", call("GET", "/v1.41/containers/json", std::nullopt, true)).allow);
+}
+
+TEST_CASE("plugin: with --docker the target is looked up, then decided on what dockerd said") {
+    plugin_settings s;
+    s.lookup_nonce = std::string(64, 'n');
+    auto prog = program_of("resource_policy.dpol");
+    auto first = plugin_decide(*prog, parsed(call("DELETE", "/v1.41/containers/web", std::nullopt, true)), s);
+    REQUIRE(first.pending);
+    CHECK(first.pending->target);
+    REQUIRE(first.pending->items.size() == 1);
+    CHECK(first.pending->items[0].path == "/containers/web/json");
+    auto answered = [&](unsigned status, std::string body) {
+        auto o = first;
+        o.pending->items[0].status = status;
+        o.pending->items[0].body = std::move(body);
+        return plugin_resume(*prog, std::move(o), s);
+    };
+    // The name the policy reads is dockerd's, not the one the request used.
+    auto prod = answered(200, R"({"Id":"0123","Name":"/prod","Config":{"Labels":{}}})");
+    CHECK_FALSE(prod.pending);
+    CHECK_FALSE(prod.allow);
+    CHECK(prod.rule == "no_prod_delete");
+    auto web = answered(200, R"({"Id":"0123","Name":"/web","Config":{"Labels":{}}})");
+    CHECK(web.allow);
+    CHECK(web.rule == "devs");
+    // Not found: denied (dockerd resolves the name again and could find one created meanwhile).
+    auto missing = answered(404, R"({"message":"No such container: web"})");
+    CHECK_FALSE(missing.allow);
+    CHECK(missing.reason == "target not found: container web");
+    auto broken = answered(500, "oops");
+    CHECK_FALSE(broken.allow);
+    CHECK(broken.rule == "error");
+    auto failed = plugin_resume(*prog, first, s, "cannot connect to dockerd: refused");
+    CHECK_FALSE(failed.allow);
+    CHECK(failed.reason == "resource lookup failed: cannot connect to dockerd: refused");
+}
+
+TEST_CASE("plugin: an exec's target is its container, looked up in a second round") {
+    plugin_settings s;
+    s.lookup_nonce = std::string(64, 'n');
+    auto prog = program_of("resource_policy.dpol");
+    auto o = plugin_decide(*prog, parsed(call("DELETE", "/v1.41/containers/e1", std::nullopt, true)), s);
+    REQUIRE(o.pending);
+    // As if the request had named an exec: the exec's answer leads to its container.
+    o.pending->items[0] = lookup_item{"exec", "e1", "/exec/e1/json", 200, R"({"ID":"e1","ContainerID":"c0ffee"})", {}};
+    auto second = plugin_resume(*prog, std::move(o), s);
+    REQUIRE(second.pending);
+    REQUIRE(second.pending->items.size() == 1);
+    CHECK(second.pending->items[0].path == "/containers/c0ffee/json");
+    second.pending->items[0].status = 200;
+    second.pending->items[0].body = R"({"Id":"c0ffee","Name":"/prod","Config":{"Labels":{}}})";
+    auto done = plugin_resume(*prog, std::move(second), s);
+    CHECK_FALSE(done.pending);
+    CHECK(done.rule == "no_prod_delete");
+}
+
+// ---- proxy and plugin together ---------------------------------------------
+
+TEST_CASE("plugin: a request the proxy signed is allowed once; forged, altered or replayed ones are denied") {
+    const handoff::key k{std::string(32, 's')};
+    handoff::signer proxy(k);
+    handoff::verifier v(k);
+    plugin_settings s;
+    s.handoff = &v;
+    // The privileged create the policy would deny as `local`: the proxy allowed it for its own caller.
+    auto signed_call = [&](const std::string& uri, const std::string& token) {
+        auto j = call("POST", uri, fixture("create_privileged_body.json"));
+        j["RequestHeaders"]["X-Dockpol-Decision"] = token;
+        return j;
+    };
+    const std::string uri = "/v1.41/containers/create?name=web";
+    const auto token = proxy.token("POST", uri);
+    auto ok = decide_with("body_policy.dpol", signed_call(uri, token), s);
+    CHECK(ok.allow);
+    CHECK(ok.rule == "handoff");
+    // The same header again, on another target, or made with another key: denied by rule error.
+    auto replay = decide_with("body_policy.dpol", signed_call(uri, token), s);
+    CHECK_FALSE(replay.allow);
+    CHECK(replay.rule == "error");
+    CHECK(replay.reason == "hand-off token already used");
+    CHECK(replay.msg == "[dockpol] The command 'container_create' denied for user 'local' by rule 'error'");
+    auto moved = decide_with("body_policy.dpol", signed_call("/v1.41/containers/create?name=other", proxy.token("POST", uri)), s);
+    CHECK_FALSE(moved.allow);
+    CHECK(moved.reason == "hand-off signature does not verify");
+    handoff::signer stranger(handoff::key{std::string(32, 'x')});
+    auto forged = decide_with("body_policy.dpol", signed_call(uri, stranger.token("POST", uri)), s);
+    CHECK_FALSE(forged.allow);
+    CHECK(forged.reason == "hand-off signature does not verify");
+    auto junk = decide_with("body_policy.dpol", signed_call(uri, "yes"), s);
+    CHECK_FALSE(junk.allow);
+    CHECK(junk.rule == "error");
+    // Without --handoff-key the header means nothing: the request is decided as the local user.
+    auto plain = decide_with("body_policy.dpol", signed_call(uri, proxy.token("POST", uri)));
+    CHECK_FALSE(plain.allow);
+    CHECK(plain.rule == "no_priv");
+}
+
+TEST_CASE("plugin: the lookup nonce allows the plugin's own inspects and nothing else") {
+    plugin_settings s;
+    s.lookup_nonce = std::string(64, 'a');
+    auto with = [&](std::string method, std::string uri, std::string nonce) {
+        auto j = call(std::move(method), std::move(uri));
+        j["RequestHeaders"]["X-Dockpol-Lookup"] = std::move(nonce);
+        return decide_with("resource_policy.dpol", j, s);
+    };
+    auto inspect = with("GET", "/containers/web/json", s.lookup_nonce);
+    CHECK(inspect.allow);
+    CHECK(inspect.rule == "lookup");
+    CHECK_FALSE(with("GET", "/containers/web/json", std::string(64, 'b')).allow);
+    CHECK_FALSE(with("GET", "/containers/web/json", "a").allow);
+    auto del = with("DELETE", "/containers/web", s.lookup_nonce);
+    CHECK_FALSE(del.allow);
+    CHECK(del.reason == "X-Dockpol-Lookup is the plugin's own, for its inspects only");
+    CHECK_FALSE(with("GET", "/containers/web/logs", s.lookup_nonce).allow);
+    // A plugin without a nonce (none of its own lookups) allows no such header.
+    s.lookup_nonce.clear();
+    CHECK_FALSE(with("GET", "/containers/web/json", "").allow);
 }
 
 TEST_CASE("plugin: identities that do not add up are denied by rule error") {
@@ -322,7 +439,7 @@ TEST_CASE("plugin: endpoints answer, and every AuthZReq writes one audit line") 
     REQUIRE_FALSE(store.try_replace(bundle_of("body_policy.dpol"), "p.dpb"));
     metrics stats;
     std::vector<std::string> lines;
-    plugin_context ctx{store, stats, [&lines](std::string l) { lines.push_back(std::move(l)); }, {}, {1}, {0}};
+    plugin_context ctx{store, stats, [&lines](std::string l) { lines.push_back(std::move(l)); }, {}, {}, {1}, {0}};
     ctx.settings.host = "node-1";
 
     auto act = handle_call(ctx, activate_path, "{}");
@@ -371,7 +488,7 @@ TEST_CASE("plugin: a connection answers calls while keep-alive and denies a call
     REQUIRE_FALSE(store.try_replace(bundle_of("body_policy.dpol"), "p.dpb"));
     metrics stats;
     std::vector<std::string> lines;
-    plugin_context ctx{store, stats, [&lines](std::string l) { lines.push_back(std::move(l)); }, {}, {1}, {0}};
+    plugin_context ctx{store, stats, [&lines](std::string l) { lines.push_back(std::move(l)); }, {}, {}, {1}, {0}};
 
     // Talks to one session over a socketpair: writes `request`, reads until the session closes.
     auto exchange = [&ctx](const std::string& request) {

@@ -235,7 +235,7 @@ lookup_run run_lookup(std::vector<std::string> answers, std::size_t n_items) {
     });
     lookup_run out;
     for (std::size_t i = 0; i < n_items; ++i)
-        out.items.push_back(lookup_item{"container", "web" + std::to_string(i), "/containers/web/json", 0, {}});
+        out.items.push_back(lookup_item{"container", "web" + std::to_string(i), "/containers/web/json", 0, {}, {}});
     boost::beast::flat_buffer buf;
     async_lookup(a, buf, out.items, [&](boost::beast::error_code ec, lookup_result r) {
         out.ec = ec;

@@ -51,6 +51,8 @@ struct seen_request {
     std::string method, target, body;
     bool had_expect;
     bool chunked;
+    std::vector<std::string> handoff;   // every X-Dockpol-Decision value, in order
+    bool had_lookup_header = false;
 };
 
 // Answers each request with the script's bytes; an empty answer closes the connection.
@@ -121,7 +123,10 @@ private:
             http::read(s, buf, req, ec);
             if (ec) break;
             seen_request r{id, std::string(req.method_string()), std::string(req.target()), req.body(),
-                           req.find(http::field::expect) != req.end(), req.chunked()};
+                           req.find(http::field::expect) != req.end(), req.chunked(), {}, false};
+            for (const auto& f : req)
+                if (boost::beast::iequals(f.name_string(), "X-Dockpol-Decision")) r.handoff.emplace_back(f.value());
+            r.had_lookup_header = req.find("X-Dockpol-Lookup") != req.end();
             int n;
             {
                 std::lock_guard lk(mu_);
@@ -211,7 +216,7 @@ struct proxy {
     tcp::acceptor acc{io.at(0)};
     std::thread th;
 
-    explicit proxy(const std::string& sock, const std::string& policy_text) {
+    explicit proxy(const std::string& sock, const std::string& policy_text, handoff::signer* signer = nullptr) {
         auto& p = shared_pki();
         auto t = make_tls_context({(p.dir / "server/cert.pem").string(), (p.dir / "server/key.pem").string(),
                                    (p.dir / "ca.pem").string(), std::nullopt});
@@ -223,7 +228,8 @@ struct proxy {
         auto bytes = rt::write_bundle(*c.image);
         REQUIRE_FALSE(policy.try_replace(bytes, "test"));
         upstreams.push_back(std::make_unique<upstream_pool>(io.at(0), sock));
-        srv.reset(new server_context{cfg, io, *tls, policy, upstreams, resources, nullptr, stats, "h", {}, {false}, {1}, {}});
+        srv.reset(new server_context{cfg, io, *tls, policy, upstreams, resources, nullptr, signer, stats, "h", {}, {false},
+                                     {1}, {}});
         acc.open(tcp::v4());
         acc.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
         acc.listen();
@@ -538,6 +544,46 @@ TEST_CASE("an image's resource.name is the reference the request used, not docke
     CHECK(c.get("/v1.41/images/prod:1/json") == "200 inspected");
     // The same image by its other tag: the rule reads the name used, so it does not match.
     CHECK(c.get("/v1.41/images/aaa/x:latest/json").starts_with("403 "));
+}
+
+TEST_CASE("hand-off: dockerd gets the proxy's signed header on forwarded requests and inspects, never a client's") {
+    fake_daemon d(sock_path("hand"), [](const seen_request& r, int) {
+        if (r.target == "/containers/web/json") return ok(R"({"Id":"0123abcd","Name":"/web","Config":{"Labels":{}}})");
+        return ok("inspected");
+    });
+    const handoff::key k{std::string(40, 'k')};
+    handoff::signer signer(k);
+    proxy p(sock_path("hand"), "default deny\nrule by_name: allow if action == \"container_inspect\" and "
+                               "resource.name == \"web\"\n", &signer);
+    client c(p.port());
+    c.send("GET /v1.41/containers/web/json HTTP/1.1\r\nHost: d\r\nX-Dockpol-Decision: forged.00\r\n"
+           "x-dockpol-decision: again.11\r\nX-Dockpol-Lookup: guess\r\n\r\n");
+    CHECK(c.answer() == "200 inspected");
+    auto seen = d.seen();
+    REQUIRE(seen.size() == 2);
+    handoff::verifier v(k);
+    // The proxy's lookup, then the request forwarded by the full id: one header each, signed for exactly that.
+    CHECK(seen[0].target == "/containers/web/json");
+    REQUIRE(seen[0].handoff.size() == 1);
+    CHECK(v.verify(seen[0].handoff[0], "GET", "/containers/web/json") == "");
+    CHECK(seen[1].target == "/v1.41/containers/0123abcd/json");
+    REQUIRE(seen[1].handoff.size() == 1);
+    CHECK(v.verify(seen[1].handoff[0], "GET", "/v1.41/containers/0123abcd/json") == "");
+    CHECK_FALSE(seen[1].had_lookup_header);
+    // Used once: the same header again is refused.
+    CHECK(v.verify(seen[1].handoff[0], "GET", "/v1.41/containers/0123abcd/json") == "hand-off token already used");
+}
+
+TEST_CASE("hand-off: without --handoff-key a client's X-Dockpol headers are still dropped") {
+    fake_daemon d(sock_path("hand2"), [](const seen_request&, int) { return ok("fine"); });
+    proxy p(sock_path("hand2"), allow_all);
+    client c(p.port());
+    c.send("GET /v1.41/version HTTP/1.1\r\nHost: d\r\nX-DOCKPOL-DECISION: forged.00\r\nX-Dockpol-Lookup: g\r\n\r\n");
+    CHECK(c.answer() == "200 fine");
+    auto seen = d.seen();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].handoff.empty());
+    CHECK_FALSE(seen[0].had_lookup_header);
 }
 
 // Ownership: what dockerd receives is the rewritten request, framed for its new length.

@@ -483,13 +483,14 @@ class Dockpold:
                                 os.path.join(user_dir, "key.pem"))
         return ctx
 
-    def raw_request(self, user, method, path, body=None, timeout=10):
-        """One HTTP/1.1 request over mTLS; returns (status, body bytes)."""
+    def raw_request(self, user, method, path, body=None, timeout=10, headers=()):
+        """One HTTP/1.1 request over mTLS (headers: extra "Name: value" lines); returns (status, body bytes)."""
         user_dir = self.certs.users.get(user, user)
         ctx = self.tls_context(user_dir)
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as raw:
             with ctx.wrap_socket(raw, server_hostname="localhost") as s:
                 head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                head += "".join(h + "\r\n" for h in headers)
                 if body is not None:
                     head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
                 s.sendall(head.encode() + b"\r\n" + (body or b""))
