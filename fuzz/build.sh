@@ -8,6 +8,8 @@
 #   fuzz/build.sh                 # every target
 #   fuzz/build.sh parse_fuzz vm_fuzz
 #   JOBS=1 fuzz/build.sh          # compile jobs in parallel (default 2)
+#   fuzz/build.sh --one-binary    # every target in one binary, $OUT/fuzz_all
+#                                 # (fuzz/all_targets_main.cpp; what ci.sh runs)
 # fmt is header-only (-DFMT_HEADER_ONLY, never libfmt.so); the targets
 # need only libcrypto (SHA-256, Ed25519) besides the C++ runtime.
 set -euo pipefail
@@ -30,6 +32,8 @@ export CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE OUT WORK SRC WERROR DEFINES
 
 # The targets, from fuzz/targets.txt (the one list; see its header).
 ALL_TARGETS="$(awk '!/^#/ && NF {print $1}' "$SRC/fuzz/targets.txt")"
+ONE_BINARY=""
+if [ "${1:-}" = "--one-binary" ]; then ONE_BINARY=1; shift; fi
 TARGETS="${*:-$ALL_TARGETS}"
 mkdir -p "$OUT" "$WORK"
 
@@ -53,4 +57,18 @@ for t in $TARGETS; do
 done
 "$CXX" $CXXFLAGS -std=c++20 $DEFINES -Wall -Wextra $WERROR \
     -c "$SRC/sidecar/boost_assert_handler.cpp" -o "$WORK/boost_assert_handler.o"
+if [ -n "$ONE_BINARY" ]; then
+    # One translation unit of every target (as the meson replay build makes it) and the selecting main.
+    unity="$WORK/fuzz_all.cpp"
+    { for t in $TARGETS; do echo "#include \"$SRC/fuzz/$t.cpp\""; done
+      echo "#include \"$SRC/fuzz/all_targets_main.cpp\""; } >"$unity"
+    "$CXX" $CXXFLAGS -std=c++20 $DEFINES -DDOCKPOL_FUZZ_REPLAY_ALL -Wall -Wextra $WERROR \
+        -I"$SRC" -I"$SRC/fuzz" -I"$SRC/runtime" -I"$SRC/dsl" -c "$unity" -o "$WORK/fuzz_all.o"
+    "$CXX" $CXXFLAGS "$WORK/fuzz_all.o" "$WORK/boost_assert_handler.o" $LIB_FUZZING_ENGINE -lcrypto -o "$OUT/fuzz_all"
+    for t in $TARGETS; do
+        if [ -f "$SRC/fuzz/$t.dict" ]; then cp "$SRC/fuzz/$t.dict" "$OUT/$t.dict"; fi
+    done
+    echo "built $OUT/fuzz_all"
+    exit 0
+fi
 printf '%s\n' $TARGETS | xargs -P "$JOBS" -I{} bash -c 'build_one "$@"' _ {}

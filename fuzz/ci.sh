@@ -2,8 +2,8 @@
 # Sanitizer CI for dockpol (called from .ci/run):
 #   (a) the request-path unit tests built with clang-14 + ASan + UBSan (build-asan/), suite `asan`
 #       (tests/unit/meson.build says which; the compiler's code is fuzzed under ASan in (b));
-#   (b) fuzz/build.sh, then a short libFuzzer run of every target with its
-#       seed corpus and dictionary; a crash fails the target and its input is
+#   (b) fuzz/build.sh --one-binary (every target in one binary, fuzz/out/fuzz_all), then a short
+#       libFuzzer run of every target with its seed corpus and dictionary; a crash fails the target and its input is
 #       copied to fuzz/crashes/<target>/.
 # Prints `fuzzci: PASS name` / `fuzzci: FAIL name` per check and finally
 # `fuzzci: N passed, M failed, K skipped`; exits non-zero when anything failed.
@@ -83,19 +83,18 @@ fi
 if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
     # Every target of fuzz/targets.txt unless FUZZCI_TARGETS names a subset.
     targets="${FUZZCI_TARGETS:-$(awk '!/^#/ && NF {print $1}' "$SRC/fuzz/targets.txt")}"
+    # Every target in one binary (build.sh --one-binary: the shared headers compiled once); the
+    # environment names the target to fuzz.
+    rm -f "$OUT/fuzz_all"
     built=""
-    for t in $targets; do rm -f "$OUT/$t"; done
-    # One build.sh call compiles two targets at a time; a target whose binary is missing failed.
-    JOBS=2 "$SRC/fuzz/build.sh" $targets >"$LOGS/fuzz-build.log" 2>&1
-    for t in $targets; do
-        if [ -x "$OUT/$t" ]; then
-            built="$built $t"
-            pass "fuzz_build:$t"
-        else
-            fail "fuzz_build:$t"
-            grep -E "$t\.cpp.*error|error:" "$LOGS/fuzz-build.log" | head -10
-        fi
-    done
+    "$SRC/fuzz/build.sh" --one-binary $targets >"$LOGS/fuzz-build.log" 2>&1
+    if [ -x "$OUT/fuzz_all" ]; then
+        built="$targets"
+        pass "fuzz_build"
+    else
+        fail "fuzz_build"
+        grep -E "error:" "$LOGS/fuzz-build.log" | head -10
+    fi
     for t in $built; do
         scratch=$(mktemp -d)
         crashes="$SRC/fuzz/crashes/$t"
@@ -104,7 +103,7 @@ if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
         [ -f "$OUT/$t.dict" ] && dict=(-dict="$OUT/$t.dict")
         # New inputs go to a scratch corpus; the committed seeds are only read.
         # A fixed seed (FUZZ_SEED, default 1) makes a red CI run reproducible; longer runs with other seeds find new bugs.
-        "$OUT/$t" -seed="${FUZZ_SEED:-1}" -max_total_time="$FUZZ_SECONDS" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+        DOCKPOL_FUZZ_TARGET_NAME="$t" "$OUT/fuzz_all" -seed="${FUZZ_SEED:-1}" -max_total_time="$FUZZ_SECONDS" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$crashes/" "${dict[@]}" "$scratch" "$SRC/fuzz/corpus/$t" >"$LOGS/run-$t.log" 2>&1
         rc=$?
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/run-$t.log")

@@ -31,7 +31,7 @@
 #include "dockpol/rt/signature.hpp"
 #include "dockpol/rt/recorded_facts.hpp"
 #include "dockpol/rt/vm.hpp"
-#include "json_text.hpp"
+#include "dockpol/rt/json_text.hpp"
 #include "metrics.hpp"
 
 namespace dockpol::sidecar {
@@ -90,12 +90,12 @@ inline std::string format_audit_line(const audit_event& e) {
     out.reserve(384);
     auto key = [&out](std::string_view k) {
         out.push_back(out.empty() ? '{' : ',');
-        append_json_string(out, k);
+        rt::append_json_string(out, k);
         out.push_back(':');
     };
     auto str = [&](std::string_view k, std::string_view v) {
         key(k);
-        append_json_string(out, v);
+        rt::append_json_string(out, v);
     };
     str("time", rfc3339_ms(e.time));
     str("id", e.id);
@@ -106,7 +106,7 @@ inline std::string format_audit_line(const audit_event& e) {
     if (e.groups)
         for (std::size_t i = 0; i < e.groups->size(); ++i) {
             if (i) out.push_back(',');
-            append_json_string(out, (*e.groups)[i]);
+            rt::append_json_string(out, (*e.groups)[i]);
         }
     out.push_back(']');
     str("peer", e.peer);
@@ -126,9 +126,9 @@ inline std::string format_audit_line(const audit_event& e) {
         for (std::size_t i = 0; i < e.rewrites->size(); ++i) {
             if (i) out.push_back(',');
             out += "{\"kind\":";
-            append_json_string(out, (*e.rewrites)[i].kind);
+            rt::append_json_string(out, (*e.rewrites)[i].kind);
             out += ",\"detail\":";
-            append_json_string(out, (*e.rewrites)[i].detail);
+            rt::append_json_string(out, (*e.rewrites)[i].detail);
             out.push_back('}');
         }
         out.push_back(']');
@@ -137,11 +137,11 @@ inline std::string format_audit_line(const audit_event& e) {
     if (e.shadow) {
         key("shadow");
         out += "{\"decision\":";
-        append_json_string(out, e.shadow->decision);
+        rt::append_json_string(out, e.shadow->decision);
         out += ",\"rule\":";
-        append_json_string(out, e.shadow->rule);
+        rt::append_json_string(out, e.shadow->rule);
         out += ",\"revision\":";
-        append_json_string(out, e.shadow->revision);
+        rt::append_json_string(out, e.shadow->revision);
         out.push_back('}');
     }
     key("status");

@@ -219,6 +219,14 @@ inline flag_error set_count(std::uint64_t& out, std::string_view flag, std::stri
     return std::nullopt;
 }
 
+// A path or URL: any non-empty value here; start-up reads the file (or fetches the URL) and says what is wrong with it.
+template <class Out>
+inline flag_error set_text(Out& out, std::string_view flag, const std::string& value, std::string_view fix) {
+    if (value.empty()) return invalid(flag, value, fix);
+    out = value;
+    return std::nullopt;
+}
+
 inline flag_error set_address(std::optional<listen_address>& out, std::string_view flag, std::string_view value,
                               std::string_view example) {
     auto a = parse_listen(value);
@@ -266,32 +274,32 @@ inline const flag_spec flag_table[] = {
          return std::nullopt;
      }, no_default},
     {"--tls-cert", "FILE", "server certificate chain, PEM (required)",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.tls_cert = v; return std::nullopt; }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.tls_cert, f, v, "use the path of a PEM certificate chain"); }, no_default},
     {"--tls-key", "FILE", "server private key, PEM (required)",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.tls_key = v; return std::nullopt; }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.tls_key, f, v, "use the path of a PEM private key"); }, no_default},
     {"--tls-client-ca", "FILE", "the CA that signs client certificates, PEM (required); user = CN, groups = O",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.tls_client_ca = v; return std::nullopt; }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.tls_client_ca, f, v, "use the path of a PEM CA certificate"); }, no_default},
     {"--tls-crl", "FILE", "a CRL of that CA; reloaded with the CA on SIGHUP or when either file changes",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.tls_crl = v; return std::nullopt; }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.tls_crl, f, v, "use the path of a PEM CRL"); }, no_default},
     {"--bundle", "FILE", "the policy bundle (dockpolc build); reloaded when the file changes",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle = v; return std::nullopt; }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.bundle, f, v, "use the path of a bundle (dockpolc build)"); }, no_default},
     {"--bundle-url", "URL", "fetch the bundle from here instead (http:// or https://; sign bundles when it is not https)",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_url = v; return std::nullopt; }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.bundle_url, f, v, "use an http:// or https:// URL"); }, no_default},
     {"--poll-interval", "DURATION", "how often --bundle-url is fetched",
      [](config& c, std::string_view f, const std::string& v) { return set_duration(c.poll_interval, f, v); },
      [](const config& c) { return duration_text(c.poll_interval); }},
     {"--bundle-cache", "FILE", "keep the last good fetched bundle here, for restarts while the server is down",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_cache = v; return std::nullopt; }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.bundle_cache, f, v, "use a file path"); }, no_default},
     {"--bundle-url-ca", "FILE", "CA for --bundle-url's TLS (default: the system's)",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_url_ca = v; return std::nullopt; }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.bundle_url_ca, f, v, "use the path of a PEM CA certificate"); }, no_default},
     {"--bundle-pubkey", "FILE", "accept only bundles signed by this Ed25519 key (repeatable)",
      [](config& c, std::string_view, const std::string& v) -> flag_error { c.bundle_pubkeys.push_back(v); return std::nullopt; },
      no_default},
     {"--shadow-bundle", "FILE", "a candidate bundle that decides every request too, never the answer (GET /v1/shadow)",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.shadow_bundle = v; return std::nullopt; },
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.shadow_bundle, f, v, "use the path of a bundle (dockpolc build)"); },
      no_default},
     {"--shadow-bundle-url", "URL", "fetch the candidate bundle from here instead (polled like --bundle-url)",
-     [](config& c, std::string_view, const std::string& v) -> flag_error { c.shadow_bundle_url = v; return std::nullopt; },
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.shadow_bundle_url, f, v, "use an http:// or https:// URL"); },
      no_default},
     {"--docker", "unix:///PATH", "dockerd's socket (required by the proxy; in plugin mode for lookups and --admin's /readyz)",
      [](config& c, std::string_view f, const std::string& v) -> flag_error {
@@ -317,23 +325,11 @@ inline const flag_spec flag_table[] = {
          return std::nullopt;
      }, no_default},
     {"--audit-log", "PATH|-", "one JSON line per request (- for standard output); SIGUSR1 reopens the file",
-     [](config& c, std::string_view f, const std::string& v) -> flag_error {
-         if (v.empty()) return invalid(f, v, "use a file path or - for standard output");
-         c.audit_log = v;
-         return std::nullopt;
-     }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.audit_log, f, v, "use a file path or - for standard output"); }, no_default},
     {"--handoff-key", "FILE", "secret shared by the proxy and the plugin: the proxy signs what it allowed, the plugin accepts that",
-     [](config& c, std::string_view f, const std::string& v) -> flag_error {
-         if (v.empty()) return invalid(f, v, "use the path of a file holding at least 32 secret bytes");
-         c.handoff_key = v;
-         return std::nullopt;
-     }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.handoff_key, f, v, "use the path of a file holding at least 32 secret bytes"); }, no_default},
     {"--audit-key", "FILE", "sign the audit log's checkpoints with this Ed25519 private key (dockpolc keygen)",
-     [](config& c, std::string_view f, const std::string& v) -> flag_error {
-         if (v.empty()) return invalid(f, v, "use the path of a PEM private key");
-         c.audit_key = v;
-         return std::nullopt;
-     }, no_default},
+     [](config& c, std::string_view f, const std::string& v) { return set_text(c.audit_key, f, v, "use the path of a PEM private key"); }, no_default},
     {"--admin", "ADDR:PORT", "health, status, metrics and reload endpoint (plain HTTP: keep it local)",
      [](config& c, std::string_view f, const std::string& v) { return set_address(c.admin, f, v, "127.0.0.1:9999"); },
      no_default},

@@ -6,7 +6,8 @@
 # a skip is never a pass, and under CI (CI=true) every test must run, so a
 # skipped one fails the run.
 # Usage: bash tests/run.sh [BUILD_DIR]
-#   DOCKPOL_SKIP_SANITIZE=1  skip fuzz/ci.sh (quick local runs)
+#   DOCKPOL_SKIP_SANITIZE=1  skip fuzz/ci.sh (quick local runs); the request-path unit tests,
+#                            which fuzz/ci.sh runs under ASan, are then built and run here
 #   FUZZ_SECONDS=N           libFuzzer time per target (default 30)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,25 +24,33 @@ finish() {
   exit 0
 }
 
+# The request-path unit tests (suite asan) run in the sanitizer half; without it, they are built here.
+skip_asan_units=true
+if [ -n "${DOCKPOL_SKIP_SANITIZE:-}" ]; then skip_asan_units=false; fi
 if [ ! -f "$build/build.ninja" ]; then
-  if ! meson setup "$build" "$root" >"/tmp/dockpol-meson-setup.log" 2>&1; then
+  if ! meson setup "$build" "$root" -Dskip_asan_units=$skip_asan_units >"/tmp/dockpol-meson-setup.log" 2>&1; then
     tail -30 /tmp/dockpol-meson-setup.log; failed=1; finish
   fi
-fi
-if ! ninja -C "$build" -j 2 >"$build/ninja.log" 2>&1; then
-  grep -E "error|FAILED" "$build/ninja.log" | head -40
-  echo "build failed (full log: $build/ninja.log)"
-  failed=1; finish
+elif [ "$skip_asan_units" = false ] && meson introspect "$build" --buildoptions 2>/dev/null |
+    python3 -c 'import json,sys; sys.exit(0 if any(o["name"] == "skip_asan_units" and o["value"] for o in json.load(sys.stdin)) else 1)'; then
+  meson configure "$build" -Dskip_asan_units=false >/dev/null
 fi
 
-# The sanitizer half (its own clang build, then libFuzzer runs) starts now, at
-# lower priority, beside the tests: the end-to-end tests mostly wait on dockerd
-# and the docker CLI, so the two cores would otherwise idle through them.
+# The sanitizer half (its own clang build, then libFuzzer runs) starts first, at
+# lower priority: it takes the CPU the release build leaves (its serial tail),
+# then runs beside the tests, which mostly wait on dockerd and the docker CLI.
 fuzz_log=$(mktemp)
 fuzz_pid=""
 if [ -z "${DOCKPOL_SKIP_SANITIZE:-}" ]; then
   nice -n 10 bash "$root/fuzz/ci.sh" >"$fuzz_log" 2>&1 &
   fuzz_pid=$!
+fi
+
+if ! ninja -C "$build" -j 2 >"$build/ninja.log" 2>&1; then
+  grep -E "error|FAILED" "$build/ninja.log" | head -40
+  echo "build failed (full log: $build/ninja.log)"
+  if [ -n "$fuzz_pid" ]; then pkill -P "$fuzz_pid"; kill "$fuzz_pid" 2>/dev/null; fi
+  failed=1; finish
 fi
 
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2

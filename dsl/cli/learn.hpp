@@ -28,6 +28,7 @@
 #include "cli/common.hpp"
 #include "cli/request_json.hpp"
 #include "dockpol/dsl.hpp"
+#include "dockpol/dsl/detail/text.hpp"
 #include "dockpol/dsl/format.hpp"
 #include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/detail/host_access.hpp"
@@ -65,21 +66,14 @@ struct companion_row { std::string_view setup, follow; };
 inline constexpr companion_row companions[] = {{"container_create", "container_attach"},
                                                {"container_exec", "exec_start"}};
 
-// A string literal of the policy language; nullopt for text it cannot spell (other control characters).
+// A string literal of the policy language; nullopt for text it cannot spell (control characters
+// other than newline and tab).
 inline std::optional<std::string> dpol_string(std::string_view s) {
-    std::string out = "\"";
     for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
-            out.push_back(c);
-        }
+        const auto b = static_cast<unsigned char>(c);
+        if ((b < 0x20 && c != '\n' && c != '\t') || b == 0x7f) return std::nullopt;
     }
-    return out + "\"";
+    return dsl::detail::quote_string(s);
 }
 
 // "1 request", "2 requests".

@@ -10,7 +10,7 @@
 #include "admin_server.hpp"
 #include "bundles/bundle_reloader.hpp"
 #include "docker_ping.hpp"
-#include "json_text.hpp"
+#include "dockpol/rt/json_text.hpp"
 #include "metrics.hpp"
 #include "metrics_text.hpp"
 #include "bundles/policy_store.hpp"
@@ -70,7 +70,7 @@ inline std::vector<admin_route> make_admin_routes(admin_deps d) {
                                   return;
                               }
                               std::string body = "{\"message\":";
-                              append_json_string(body, *r.error);
+                              rt::append_json_string(body, *r.error);
                               body += ",\"status\":";
                               auto st = admin_status_body(*deps);
                               st.pop_back();   // its newline

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "bundles/reload_status.hpp"
-#include "json_text.hpp"
+#include "dockpol/rt/json_text.hpp"
 #include "shadow/shadow_slot.hpp"
 
 namespace dockpol::sidecar {
@@ -23,9 +23,9 @@ inline std::string_view decision_text(bool allow) { return allow ? "allow" : "de
 // {"decision":D,"rule":R}
 inline void append_verdict(std::string& out, bool allow, std::string_view rule) {
     out += "{\"decision\":";
-    append_json_string(out, decision_text(allow));
+    rt::append_json_string(out, decision_text(allow));
     out += ",\"rule\":";
-    append_json_string(out, rule);
+    rt::append_json_string(out, rule);
 }
 
 } // namespace detail
@@ -46,15 +46,15 @@ inline std::string shadow_status_json(const shadow_slot& s) {
         const auto& r = rows[i];
         if (i) out.push_back(',');
         out += "{\"action\":";
-        append_json_string(out, r.action);
+        rt::append_json_string(out, r.action);
         out += ",\"live\":";
-        append_json_string(out, detail::decision_text(r.live_allow));
+        rt::append_json_string(out, detail::decision_text(r.live_allow));
         out += ",\"shadow\":";
-        append_json_string(out, detail::decision_text(r.shadow_allow));
+        rt::append_json_string(out, detail::decision_text(r.shadow_allow));
         out += ",\"live_rule\":";
-        append_json_string(out, r.live_rule);
+        rt::append_json_string(out, r.live_rule);
         out += ",\"shadow_rule\":";
-        append_json_string(out, r.shadow_rule);
+        rt::append_json_string(out, r.shadow_rule);
         fmt::format_to(std::back_inserter(out), ",\"count\":{}}}", r.count);
     }
     fmt::format_to(std::back_inserter(out), "],\"by_action_overflow\":{},\"examples\":[", overflow);
@@ -63,19 +63,19 @@ inline std::string shadow_status_json(const shadow_slot& s) {
         const auto& x = examples[i];
         if (i) out.push_back(',');
         out += "{\"time\":";
-        append_json_string(out, rfc3339_ms(x.time));
+        rt::append_json_string(out, rfc3339_ms(x.time));
         out += ",\"id\":";
-        append_json_string(out, x.id);
+        rt::append_json_string(out, x.id);
         out += ",\"user\":";
-        append_json_string(out, x.user);
+        rt::append_json_string(out, x.user);
         out += ",\"action\":";
-        append_json_string(out, x.action);
+        rt::append_json_string(out, x.action);
         out += ",\"live\":";
         detail::append_verdict(out, x.live_allow, x.live_rule);
         out += "},\"shadow\":";
         detail::append_verdict(out, x.shadow_allow, x.shadow_rule);
         out += ",\"revision\":";
-        append_json_string(out, x.shadow_revision);
+        rt::append_json_string(out, x.shadow_revision);
         out += "}}";
     }
     out += "]}\n";

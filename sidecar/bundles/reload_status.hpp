@@ -7,7 +7,7 @@
 
 #include "audit_log.hpp"
 #include "bundle_reloader.hpp"
-#include "json_text.hpp"
+#include "dockpol/rt/json_text.hpp"
 #include "policy_store.hpp"
 
 namespace dockpol::sidecar {
@@ -16,18 +16,18 @@ inline std::string status_json(const policy_status& serving, const reload_record
     std::string out = "{";
     auto key = [&out](std::string_view k) {
         if (out.size() > 1) out.push_back(',');
-        append_json_string(out, k);
+        rt::append_json_string(out, k);
         out.push_back(':');
     };
     auto text_or_null = [&](std::string_view k, const std::string& v) {
         key(k);
         if (v.empty()) out += "null";
-        else append_json_string(out, v);
+        else rt::append_json_string(out, v);
     };
     auto time_or_null = [&](std::string_view k, std::chrono::system_clock::time_point t) {
         key(k);
         if (t == std::chrono::system_clock::time_point{}) out += "null";
-        else append_json_string(out, rfc3339_ms(t));
+        else rt::append_json_string(out, rfc3339_ms(t));
     };
     text_or_null("revision", serving.revision);
     time_or_null("loaded_at", serving.loaded_at);

@@ -16,7 +16,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <atomic>
@@ -33,6 +32,7 @@
 #include <fmt/format.h>
 
 #include "dockpol/rt/signature.hpp"
+#include "random_hex.hpp"
 
 namespace dockpol::sidecar::handoff {
 
@@ -117,11 +117,7 @@ inline std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
 // The proxy's side: one instance id per process, a counter per token.
 class signer {
 public:
-    explicit signer(key k) : key_(std::move(k)) {
-        std::array<std::uint8_t, 8> r{};
-        if (RAND_bytes(r.data(), static_cast<int>(r.size())) != 1) throw std::runtime_error("no random bytes for the hand-off");
-        instance_ = rt::to_hex(r);
-    }
+    explicit signer(key k) : key_(std::move(k)), instance_(random_hex(8)) {}
 
     // The header value for a request forwarded with this method and target.
     std::string token(std::string_view method, std::string_view target,

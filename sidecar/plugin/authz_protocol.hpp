@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dockpol/rt/detail/body_paths.hpp"
-#include "json_text.hpp"
+#include "dockpol/rt/json_text.hpp"
 
 namespace dockpol::sidecar::plugin {
 
@@ -170,11 +170,11 @@ inline std::string serialize(const authz_response& r) {
     std::string out = r.allow ? "{\"Allow\":true" : "{\"Allow\":false";
     if (!r.msg.empty()) {
         out += ",\"Msg\":";
-        append_json_string(out, r.msg);
+        rt::append_json_string(out, r.msg);
     }
     if (!r.err.empty()) {
         out += ",\"Err\":";
-        append_json_string(out, r.err);
+        rt::append_json_string(out, r.err);
     }
     out += "}\n";
     return out;

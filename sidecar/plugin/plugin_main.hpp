@@ -6,7 +6,6 @@
 #pragma once
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <stdexcept>
 #include <memory>
@@ -15,7 +14,6 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <openssl/rand.h>
 
 #include "admin/admin_api.hpp"
 #include "admin/admin_server.hpp"
@@ -25,6 +23,7 @@
 #include "config.hpp"
 #include "metrics.hpp"
 #include "plugin_server.hpp"
+#include "random_hex.hpp"
 #include "signals.hpp"
 
 namespace dockpol::sidecar::plugin {
@@ -38,12 +37,6 @@ inline int plugin_fail(const std::string& line) {
 
 inline void plugin_log(const std::string& line) { std::fprintf(stderr, "dockpold plugin: %s\n", line.c_str()); }
 
-// 256 random bits, hex.
-inline std::string random_nonce() {
-    std::array<std::uint8_t, 32> r{};
-    if (RAND_bytes(r.data(), static_cast<int>(r.size())) != 1) throw std::runtime_error("no random bytes for the nonce");
-    return rt::to_hex(r);
-}
 
 } // namespace detail
 
@@ -99,7 +92,7 @@ inline int run_plugin(const std::vector<std::string>& args) {
     settings.handoff = handoff.get();
     // With --docker the plugin inspects targets and named objects itself; its inspects come back through
     // dockerd's authz chain carrying this nonce, which only this process knows.
-    if (!cfg.docker_socket.empty()) settings.lookup_nonce = detail::random_nonce();
+    if (!cfg.docker_socket.empty()) settings.lookup_nonce = random_hex(32); // 256 bits
     plugin_context ctx{policy, stats, {}, std::move(settings), cfg.docker_socket, {1}, {0}};
     if (audit) ctx.audit = [a = audit.get()](std::string line) { a->push(std::move(line)); };
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "accept_loop.hpp"
 #include "audit_log.hpp"
 #include "bundles/policy_store.hpp"
 #include "metrics.hpp"
@@ -50,8 +51,6 @@ inline constexpr std::uint32_t max_plugin_header_bytes = 64u << 10;
 inline constexpr std::chrono::seconds plugin_read_timeout{120};
 // dockerd reads our answer at once (it is waiting for it); a stalled reader is not dockerd.
 inline constexpr std::chrono::seconds plugin_write_timeout{30};
-// Pause before accepting again after EMFILE and similar.
-inline constexpr std::chrono::milliseconds plugin_accept_retry_delay{100};
 // dockerd opens a few connections per plugin; more is a runaway local client.
 inline constexpr std::size_t max_plugin_connections = 256;
 
@@ -269,9 +268,10 @@ private:
 };
 
 // Listens on the plugin socket; each connection on its own strand.
-class plugin_listener : public std::enable_shared_from_this<plugin_listener> {
+class plugin_listener : public std::enable_shared_from_this<plugin_listener>,
+                        public accept_loop<plugin_listener, unix_protocol> {
 public:
-    plugin_listener(net::io_context& ioc, plugin_context& ctx) : ioc_(ioc), ctx_(ctx), acceptor_(ioc), retry_(ioc) {}
+    plugin_listener(net::io_context& ioc, plugin_context& ctx) : accept_loop(ioc), ioc_(ioc), ctx_(ctx) {}
 
     // Binds `path`, replacing a stale socket file (one nobody answers on); the error names the path.
     std::optional<std::string> open(const std::string& path) {
@@ -295,48 +295,27 @@ public:
         return std::nullopt;
     }
 
-    void run() { do_accept(); }
-
-    // Stops accepting and removes the socket file; safe from any thread.
-    void stop() {
-        net::post(acceptor_.get_executor(), [self = shared_from_this()] {
-            beast::error_code ec;
-            self->acceptor_.close(ec);
-            self->retry_.cancel();
-            if (!self->path_.empty()) ::unlink(self->path_.c_str());
-        });
-    }
-
 private:
-    void do_accept() {
-        acceptor_.async_accept(net::make_strand(ioc_),
-                               beast::bind_front_handler(&plugin_listener::on_accept, shared_from_this()));
+    friend class accept_loop<plugin_listener, unix_protocol>;
+
+    net::any_io_executor next_executor() { return net::make_strand(ioc_); }
+
+    void on_connection(unix_protocol::socket sock) {
+        if (ctx_.connections.load(std::memory_order_relaxed) >= max_plugin_connections) {
+            beast::error_code ignored;
+            sock.close(ignored);
+            return;
+        }
+        std::make_shared<plugin_session>(ctx_, std::move(sock))->run();
     }
 
-    void on_accept(beast::error_code ec, unix_protocol::socket sock) {
-        if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-        if (ec) {
-            // EMFILE and the like: pause instead of spinning on the same error.
-            retry_.expires_after(plugin_accept_retry_delay);
-            return retry_.async_wait([self = shared_from_this()](beast::error_code e) {
-                if (!e) self->do_accept();
-            });
-        }
-        {
-            if (ctx_.connections.load(std::memory_order_relaxed) >= max_plugin_connections) {
-                beast::error_code ignored;
-                sock.close(ignored);
-            } else {
-                std::make_shared<plugin_session>(ctx_, std::move(sock))->run();
-            }
-        }
-        do_accept();
+    // The socket file goes with the listener.
+    void on_stopped() {
+        if (!path_.empty()) ::unlink(path_.c_str());
     }
 
     net::io_context& ioc_;
     plugin_context& ctx_;
-    unix_protocol::acceptor acceptor_;
-    net::steady_timer retry_;
     std::string path_;
 };
 

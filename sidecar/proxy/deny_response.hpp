@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "json_text.hpp"
+#include "dockpol/rt/json_text.hpp"
 
 namespace dockpol::sidecar {
 
@@ -23,7 +23,7 @@ inline std::string denial_message(std::string_view action, std::string_view user
 // {"message":"..."} with the message JSON-escaped.
 inline std::string error_body(std::string_view message) {
     std::string out = "{\"message\":";
-    append_json_string(out, message);
+    rt::append_json_string(out, message);
     out += "}\n";
     return out;
 }

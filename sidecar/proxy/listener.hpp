@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "accept_loop.hpp"
 #include "client_session.hpp"
 #include "server_context.hpp"
 
@@ -19,12 +20,10 @@ namespace dockpol::sidecar {
 inline constexpr int tcp_keepalive_idle_s = 60;
 inline constexpr int tcp_keepalive_interval_s = 10;
 inline constexpr int tcp_keepalive_count = 12;
-// Pause before accepting again after EMFILE and similar, instead of spinning.
-inline constexpr std::chrono::milliseconds accept_retry_delay{100};
 
-class listener : public std::enable_shared_from_this<listener> {
+class listener : public std::enable_shared_from_this<listener>, public accept_loop<listener, tcp> {
 public:
-    explicit listener(server_context& srv) : srv_(srv), acceptor_(srv.io.at(0)), retry_(srv.io.at(0)) {}
+    explicit listener(server_context& srv) : accept_loop(srv.io.at(0)), srv_(srv) {}
 
     // Binds and listens; returns an error line naming the address on failure.
     std::optional<std::string> open(const listen_address& a) {
@@ -40,45 +39,29 @@ public:
         return std::nullopt;
     }
 
-    void run() { do_accept(); }
-
-    // Stops accepting (the drain's first step); safe from any thread.
-    void stop() {
-        net::post(acceptor_.get_executor(), [self = shared_from_this()] {
-            beast::error_code ec;
-            self->acceptor_.close(ec);
-            self->retry_.cancel();
-        });
-    }
-
 private:
-    void do_accept() {
-        // Each connection gets the next io_context. One thread runs each context, so the context's
-        // executor already serialises the connection's handlers: it is the connection's strand, at no cost.
+    friend class accept_loop<listener, tcp>;
+
+    // Each connection gets the next io_context. One thread runs each context, so the context's
+    // executor already serialises the connection's handlers: it is the connection's strand, at no cost.
+    net::any_io_executor next_executor() {
         next_io_ = srv_.io.next_index();
-        acceptor_.async_accept(srv_.io.at(next_io_).get_executor(),
-                               beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+        return srv_.io.at(next_io_).get_executor();
     }
 
-    void on_accept(beast::error_code ec, tcp::socket sock) {
-        if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-        if (ec) {
-            retry_.expires_after(accept_retry_delay);
-            retry_.async_wait([self = shared_from_this()](beast::error_code e) {
-                if (!e) self->do_accept();
-            });
-            return;
-        }
+    void on_connection(tcp::socket sock) {
         if (static_cast<std::uint64_t>(srv_.stats.connections_active.load(std::memory_order_relaxed)) >= srv_.cfg.max_conns) {
             srv_.stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
+            beast::error_code ec;
             sock.close(ec);
-            return do_accept();
+            return;
         }
         tune(sock);
         auto ctx = srv_.tls.snapshot();
         std::make_shared<client_session>(srv_, std::move(sock), ctx->native(), next_io_)->run();
-        do_accept();
     }
+
+    void on_stopped() {}
 
     static void tune(tcp::socket& s) {
         beast::error_code ec;
@@ -92,9 +75,7 @@ private:
     }
 
     server_context& srv_;
-    tcp::acceptor acceptor_;
     std::size_t next_io_ = 0;
-    net::steady_timer retry_;
 };
 
 } // namespace dockpol::sidecar

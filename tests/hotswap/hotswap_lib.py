@@ -2,14 +2,17 @@
 dockpold with --admin (file or URL source), the admin API, metrics parsing,
 and small HTTP(S) bundle servers. Builds on tests/e2e/lib/e2e.py."""
 
+import collections
 import hashlib
 import http.client
 import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -288,3 +291,78 @@ class PlainHttpServer:
 def copy(src, dst):
     shutil.copyfile(src, dst)
     return dst
+
+
+class Load:
+    """bob's client threads sending GETs through dockpold while a test swaps
+    bundles: `keep_alive` threads on one connection each and `new_conns`
+    threads opening a connection per request, each cycling through `paths`.
+    Records every outcome by (path, status); anything but 200, or a 403 whose
+    body lacks denials[path], or a reset/half answer is a failure."""
+
+    def __init__(self, p, certs, paths, denials, keep_alive=3, new_conns=1):
+        self.p, self.paths, self.denials = p, list(paths), denials
+        self.spec = [True] * keep_alive + [False] * new_conns
+        self.ctx = ssl.create_default_context(cafile=certs.ca_pem)
+        bob = certs.users["bob"]
+        self.ctx.load_cert_chain(os.path.join(bob, "cert.pem"), os.path.join(bob, "key.pem"))
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.statuses = collections.Counter()
+        self.failures = []
+        self.threads = []
+
+    def record(self, path, status, body):
+        with self.lock:
+            self.statuses[(path, status)] += 1
+            if status == 403 and (path not in self.denials or self.denials[path] not in body):
+                self.failures.append(f"{path}: 403 with unexpected body {body[:200]!r}")
+            elif status not in (200, 403):
+                self.failures.append(f"{path}: HTTP {status}: {body[:200]!r}")
+
+    def conn(self):
+        return http.client.HTTPSConnection("127.0.0.1", self.p.port, context=self.ctx, timeout=30)
+
+    def worker(self, keep_alive):
+        c = self.conn()
+        i = 0
+        while not self.stop.is_set():
+            path = self.paths[i % len(self.paths)]
+            i += 1
+            try:
+                headers = {"Host": "localhost"}
+                if not keep_alive:
+                    headers["Connection"] = "close"
+                c.request("GET", path, headers=headers)
+                r = c.getresponse()
+                self.record(path, r.status, r.read())
+            except Exception as e:  # a reset or a half answer is exactly what must not happen
+                with self.lock:
+                    self.failures.append(f"{path} ({'keep-alive' if keep_alive else 'new connection'}): {e!r}")
+                c.close()
+                c = self.conn()
+                continue
+            if not keep_alive:
+                c.close()
+                c = self.conn()
+        c.close()
+
+    def start(self):
+        self.stop.clear()
+        for keep_alive in self.spec:
+            t = threading.Thread(target=self.worker, args=(keep_alive,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+        self.threads = []
+
+    def total(self):
+        return sum(self.statuses.values())
+
+    def count(self, status):
+        """Requests answered with this status, any path."""
+        return sum(n for (_, st), n in self.statuses.items() if st == status)

@@ -8,17 +8,19 @@ Usage: test_shadow.py DOCKPOLD DOCKPOLC
 Asserts: the shadow never changes an answer (every request 200 while A
 serves); the disagreement counts of GET /v1/shadow and /metrics equal an
 offline recount of the audit lines carrying a `shadow` key, per action and
-decision pair, exactly; both candidates disagreed; POST /v1/shadow/promote
-under load fails no request, and afterwards `ps` is denied by B's rule.
+decision pair, exactly; both candidates disagreed; every `shadow` key is the
+decision and rule an offline `dockpolc diff A CANDIDATE` gives that line; with
+the candidate fixed, the growth of GET /v1/shadow equals the offline diff of
+the same stretch of the audit log, per action and decision pair, and nothing
+else changes; POST /v1/shadow/promote under load fails no request, and
+afterwards `ps` is denied by B's rule.
 """
 
 import collections
-import http.client
+import json
 import os
 import signal
-import ssl
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -26,74 +28,9 @@ import hotswap_lib as hs  # noqa: E402
 from hotswap_lib import e2e  # noqa: E402
 
 PS, INFO = "/v1.41/containers/json", "/v1.41/info"
-PS_DENIAL = b"[dockpol] The command 'container_list' denied for user 'bob' by rule 'list_blocked'"
+DENIALS = {PS: b"[dockpol] The command 'container_list' denied for user 'bob' by rule 'list_blocked'"}
 # How long the load runs around each swap: enough for a few hundred requests, little CI time.
 PHASE = 0.7
-
-
-class Load:
-    """Client threads (bob) alternating `ps` and `info`; records every outcome."""
-
-    def __init__(self, p, certs):
-        self.p = p
-        self.ctx = ssl.create_default_context(cafile=certs.ca_pem)
-        bob = certs.users["bob"]
-        self.ctx.load_cert_chain(os.path.join(bob, "cert.pem"), os.path.join(bob, "key.pem"))
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-        self.statuses = collections.Counter()
-        self.failures = []
-        self.threads = []
-
-    def record(self, path, status, body):
-        with self.lock:
-            self.statuses[(path, status)] += 1
-            if status == 403 and not (path == PS and PS_DENIAL in body):
-                self.failures.append(f"{path}: 403 with unexpected body {body[:200]!r}")
-            elif status not in (200, 403):
-                self.failures.append(f"{path}: HTTP {status}: {body[:200]!r}")
-
-    def conn(self):
-        return http.client.HTTPSConnection("127.0.0.1", self.p.port, context=self.ctx, timeout=30)
-
-    def worker(self, keep_alive):
-        c = self.conn()
-        i = 0
-        while not self.stop.is_set():
-            path = PS if i % 2 == 0 else INFO
-            i += 1
-            try:
-                headers = {"Host": "localhost"}
-                if not keep_alive:
-                    headers["Connection"] = "close"
-                c.request("GET", path, headers=headers)
-                r = c.getresponse()
-                self.record(path, r.status, r.read())
-            except Exception as e:  # a reset or a half answer is exactly what must not happen
-                with self.lock:
-                    self.failures.append(f"{path}: {e!r}")
-                c.close()
-                c = self.conn()
-            if not keep_alive:
-                c.close()
-                c = self.conn()
-        c.close()
-
-    def start(self):
-        self.stop.clear()
-        for keep_alive in (True, True, True, False):
-            t = threading.Thread(target=self.worker, args=(keep_alive,), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def finish(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(60)
-        self.threads = []
-
-    def total(self):
-        return sum(self.statuses.values())
 
 
 def shadow(p):
@@ -122,6 +59,36 @@ def settled_audit(p, n, timeout=10):
         time.sleep(0.05)
 
 
+def request_lines(p):
+    """(line number in the audit file, event) of every request line (checkpoints left out)."""
+    with open(p.audit_path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    out = []
+    for n, line in enumerate(lines, 1):
+        e = json.loads(line)
+        if "checkpoint" not in e:
+            out.append((n, e))
+    return out, lines
+
+
+def offline_diff(dockpolc, ws, old, new, lines, name):
+    """`dockpolc diff OLD NEW --against` over the given audit lines, as JSON."""
+    log = ws.path(name)
+    with open(log, "w", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in lines))
+    r = e2e.run([dockpolc, "diff", old, new, "--against", log, "--format", "json"], timeout=120)
+    if r.rc not in (0, 1):
+        raise e2e.Fatal("dockpolc diff failed:\n" + r.describe())
+    return json.loads(r.out)
+
+
+def by_action_counts(sh):
+    out = collections.Counter()
+    for row in sh["by_action"]:
+        out[(row["action"], row["live"], row["shadow"])] += row["count"]
+    return out
+
+
 def body(ws, checks, argv):
     if len(argv) < 2:
         raise e2e.Fatal("usage: test_shadow.py DOCKPOLD DOCKPOLC")
@@ -141,7 +108,7 @@ def body(ws, checks, argv):
     c.eq("shadow is B", "rev-B", shadow(p)["revision"])
 
     # ---- the candidate swapped under load: rename (file watch), then rename + SIGHUP
-    load = Load(p, certs)
+    load = hs.Load(p, certs, (PS, INFO), DENIALS)
     load.start()
     time.sleep(PHASE)
     for i, (src, rev) in enumerate(((cc, "rev-C"), (b, "rev-B"), (cc, "rev-C"), (b, "rev-B"))):
@@ -170,10 +137,7 @@ def body(ws, checks, argv):
     c.eq("recount: both shadow revisions audited", {"rev-B", "rev-C"},
          {e["shadow"]["revision"] for e in evs if "shadow" in e})
     c.eq("GET /v1/shadow disagreements == audit recount", sum(recount.values()), sh["disagreements"])
-    by_action = collections.Counter()
-    for row in sh["by_action"]:
-        by_action[(row["action"], row["live"], row["shadow"])] += row["count"]
-    c.eq("GET /v1/shadow by_action == audit recount", dict(recount), dict(by_action))
+    c.eq("GET /v1/shadow by_action == audit recount", dict(recount), dict(by_action_counts(sh)))
     m = p.metrics()
     from_metrics = {}
     for k, v in m.items():
@@ -185,9 +149,47 @@ def body(ws, checks, argv):
     c.eq("live reloads: only the 2 SIGHUPs (the candidate's are counted apart)", 2.0, m.get(hs.RELOAD_OK, 0.0))
     c.check("shadow reloads counted", m.get('dockpol_shadow_reloads_total{result="success"}', 0) >= 4, str(m))
 
+    # ---- every `shadow` key is what the offline diff says of that line for the candidate it names
+    numbered, raw = request_lines(p)
+    offline = {rev: offline_diff(dockpolc, ws, a, cand, raw, f"swaps-{rev}.log")
+               for rev, cand in (("rev-B", b), ("rev-C", cc))}
+    for rev, rep in offline.items():
+        c.eq(f"diff A {rev}: every line replayed", (len(numbered), 0), (rep["replayed"], rep["not_replayable"]))
+    changed = {rev: {ch["line"]: (ch["new"]["decision"], ch["new"]["rule"]) for ch in rep["changes"]}
+               for rev, rep in offline.items()}
+    mismatch = [(n, e["shadow"]) for n, e in numbered if "shadow" in e and
+                changed[e["shadow"]["revision"]].get(n) != (e["shadow"]["decision"], e["shadow"]["rule"])]
+    c.eq("each shadow key == the offline diff of its line against the candidate it names", [], mismatch[:3])
+
+    # ---- candidate fixed (B): the live counts grow exactly by the offline diff of the same lines
+    sh0, start = shadow(p), len(raw)
+    load = hs.Load(p, certs, (PS, INFO), DENIALS)
+    load.start()
+    time.sleep(2 * PHASE)
+    load.finish()
+    c.eq("no failed request with the candidate fixed", [], load.failures[:10])
+    settled_audit(p, len(evs) + load.total())
+    sh1 = shadow(p)
+    numbered, raw = request_lines(p)
+    stretch = raw[start:]
+    c.eq("the stretch holds every request of the phase", load.total(),
+         sum(1 for n, _ in numbered if n > start))
+    rep = offline_diff(dockpolc, ws, a, b, stretch, "fixed-B.log")
+    c.eq("diff A B over the stretch: every line replayed", (load.total(), 0), (rep["replayed"], rep["not_replayable"]))
+    from_diff = collections.Counter((ch["action"], ch["old"]["decision"], ch["new"]["decision"])
+                                    for ch in rep["changes"] if ch["kind"] == "decision")
+    growth = by_action_counts(sh1)
+    growth.subtract(by_action_counts(sh0))
+    c.check("the stretch had disagreements", sum(from_diff.values()) > 0, str(rep)[:300])
+    c.eq("GET /v1/shadow growth == offline dockpolc diff, per action and decision pair",
+         dict(from_diff), {k: v for k, v in growth.items() if v})
+    c.eq("GET /v1/shadow disagreements growth == diff's decisions_changed",
+         rep["decisions_changed"], sh1["disagreements"] - sh0["disagreements"])
+    evs = settled_audit(p, len(evs) + load.total())
+
     # ---- promotion under load: no request fails, then B decides
     before = len(evs)
-    load = Load(p, certs)
+    load = hs.Load(p, certs, (PS, INFO), DENIALS)
     load.start()
     time.sleep(PHASE)
     st, res = p.admin("POST", "/v1/shadow/promote")

@@ -126,6 +126,17 @@ TEST_CASE("bad values are refused with the flag and a fix") {
     CHECK(parse_err_extra({"--audit-log", ""}).starts_with("--audit-log: invalid value"));
 }
 
+TEST_CASE("a path or URL flag refuses an empty value and says what it wants") {
+    for (const char* flag : {"--tls-cert", "--tls-key", "--tls-client-ca", "--tls-crl", "--bundle", "--bundle-url",
+                             "--bundle-cache", "--bundle-url-ca", "--shadow-bundle", "--shadow-bundle-url",
+                             "--audit-log", "--handoff-key", "--audit-key"}) {
+        INFO(flag);
+        const auto e = parse_err_extra({flag, ""});
+        CHECK(e.starts_with(std::string(flag) + ": invalid value '': use "));
+    }
+    CHECK(parse_ok({"--tls-crl", "crl.pem"}).tls_crl == "crl.pem");
+}
+
 TEST_CASE("--audit-key signs the audit log in both modes and needs --audit-log") {
     CHECK(parse_ok({"--audit-log", "/var/log/a.log", "--audit-key", "audit.pem"}).audit_key ==
           std::optional<std::string>("audit.pem"));

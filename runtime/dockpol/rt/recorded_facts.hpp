@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "dockpol/rt/fields.hpp"
+#include "dockpol/rt/json_text.hpp"
 #include "dockpol/rt/limits.hpp"
 #include "dockpol/rt/program.hpp"
 #include "dockpol/rt/value.hpp"
@@ -85,51 +86,10 @@ inline std::string recorded_name(const slot_desc& s, std::string_view owner_labe
 
 namespace detail::recorded_impl {
 
-inline bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 9;
-        if (n == 9 || i + n >= s.size() + (n ? 0 : 1)) return false;
-        std::uint32_t cp = n == 0 ? c : n == 1 ? (c & 0x1f) : n == 2 ? (c & 0x0f) : (c & 0x07);
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto d = static_cast<unsigned char>(s[i + k]);
-            if ((d >> 6) != 0x2) return false;
-            cp = (cp << 6) | (d & 0x3f);
-        }
-        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 // A JSON string literal; false (nothing usable appended) when `s` is not UTF-8.
 inline bool append_string(std::string& out, std::string_view s) {
     if (!valid_utf8(s)) return false;
-    static constexpr char hex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                out += "\\u00";
-                out.push_back(hex[c >> 4]);
-                out.push_back(hex[c & 0xf]);
-            } else {
-                out.push_back(ch);
-            }
-        }
-    }
-    out.push_back('"');
+    append_json_string(out, s);
     return true;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "dockpol/rt/detail/json_bytes.hpp"
+#include "dockpol/rt/json_text.hpp"
 
 namespace dockpol::rt {
 
@@ -45,32 +46,6 @@ inline std::string_view owner_text_error(std::string_view name, std::string_view
         return "the owner label name is not a valid label key";
     if (user.empty() || !printable_utf8(user)) return "the user name is not a valid label value";
     return "";
-}
-
-// Appends `s` (valid UTF-8) as a JSON string: `"`, `\` and control
-// bytes escaped, everything else (UTF-8 included) copied in runs.
-inline void append_json_string(std::string& out, std::string_view s) {
-    constexpr std::string_view hex = "0123456789abcdef";
-    const char* p = s.data();
-    const char* const end = p + s.size();
-    out += '"';
-    while (p != end) {
-        const char* q = plain_run(p, end);
-        while (q != end && static_cast<unsigned char>(*q) >= 0x80) q = plain_run(q + 1, end);
-        out.append(p, q);
-        if (q == end) break;
-        const auto b = static_cast<unsigned char>(*q);
-        if (b < 0x20) {
-            out += "\\u00";
-            out += hex[b >> 4];
-            out += hex[b & 0xf];
-        } else {
-            out += '\\';
-            out += *q;
-        }
-        p = q + 1;
-    }
-    out += '"';
 }
 
 // Appends `"NAME":"USER"`.
