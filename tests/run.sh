@@ -25,15 +25,15 @@ finish() {
 }
 
 # The request-path unit tests (suite asan) run in the sanitizer half; without it, they are built here.
-skip_asan_units=true
-if [ -n "${DOCKPOL_SKIP_SANITIZE:-}" ]; then skip_asan_units=false; fi
+sanitizer_half=true
+if [ -n "${DOCKPOL_SKIP_SANITIZE:-}" ]; then sanitizer_half=false; fi
 if [ ! -f "$build/build.ninja" ]; then
-  if ! meson setup "$build" "$root" -Dskip_asan_units=$skip_asan_units >"/tmp/dockpol-meson-setup.log" 2>&1; then
+  if ! meson setup "$build" "$root" -Dsanitizer_half=$sanitizer_half >"/tmp/dockpol-meson-setup.log" 2>&1; then
     tail -30 /tmp/dockpol-meson-setup.log; failed=1; finish
   fi
-elif [ "$skip_asan_units" = false ] && meson introspect "$build" --buildoptions 2>/dev/null |
-    python3 -c 'import json,sys; sys.exit(0 if any(o["name"] == "skip_asan_units" and o["value"] for o in json.load(sys.stdin)) else 1)'; then
-  meson configure "$build" -Dskip_asan_units=false >/dev/null
+elif [ "$sanitizer_half" = false ] && meson introspect "$build" --buildoptions 2>/dev/null |
+    python3 -c 'import json,sys; sys.exit(0 if any(o["name"] == "sanitizer_half" and o["value"] for o in json.load(sys.stdin)) else 1)'; then
+  meson configure "$build" -Dsanitizer_half=false >/dev/null
 fi
 
 # The sanitizer half (its own clang build, then libFuzzer runs) starts first, at

@@ -13,7 +13,6 @@ start (exit 2, naming the file).
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -41,10 +40,7 @@ def error_at(report):
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_audit_chain.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_audit_chain.py DOCKPOLD DOCKPOLC")
     c = checks
 
     key, pub, other_pub = ws.path("audit.pem"), ws.path("audit.pub"), ws.path("other.pub")
@@ -63,15 +59,8 @@ def body(ws, checks, argv):
         f.write("not a key\n")
     bad = e2e.Dockpold(ws, dockpold, bundle, certs, d, extra=["--audit-key", junk])
     bad.port = e2e.free_port()
-    proc = subprocess.Popen(bad.args(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        _, err = proc.communicate(timeout=EXIT_TIMEOUT)
-        rc = proc.returncode
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-        rc = None
-    err = err.decode("utf-8", "replace")
+    r = e2e.run(bad.args(), timeout=EXIT_TIMEOUT)
+    rc, err = r.rc, r.err
     c.eq("a bad --audit-key: exit 2", 2, rc, err)
     c.check("a bad --audit-key: the error names the flag and the file", "--audit-key" in err and junk in err, err)
 

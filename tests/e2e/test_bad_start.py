@@ -9,7 +9,6 @@ print exactly one non-empty line that names the offending file.
 
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -50,23 +49,11 @@ def corrupt_copy(src, dst, how):
 def start_with(p, flag, path):
     args = p.args()
     args[args.index(flag) + 1] = path
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=EXIT_TIMEOUT)
-        rc = proc.returncode
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        rc = None
-    return e2e.Result(args, rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0)
+    return e2e.run(args, timeout=EXIT_TIMEOUT)
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_bad_start.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_bad_start.py DOCKPOLD DOCKPOLC")
     c = checks
 
     d = e2e.Dockerd(ws).start()

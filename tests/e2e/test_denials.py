@@ -47,10 +47,7 @@ def check_objects(c, dockerd, case, label):
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_denials.py DOCKPOLD DOCKPOLC [FIXTURE.json]")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_denials.py DOCKPOLD DOCKPOLC [FIXTURE.json]")
     fixture = argv[2] if len(argv) > 2 else os.path.join(HERE, "fixtures", "denials.json")
     with open(fixture) as f:
         spec = json.load(f)

@@ -59,10 +59,7 @@ def raw_cert(certs, label, subj):
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_handshake.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_handshake.py DOCKPOLD DOCKPOLC")
     c = checks
 
     d = e2e.Dockerd(ws, debug=True).start()

@@ -81,10 +81,7 @@ def check_denied(c, p, d, label, args, action, endpoint, objects):
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_host_access.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_host_access.py DOCKPOLD DOCKPOLC")
     c = checks
 
     if not os.path.exists(GWBRIDGE):  # registered first: runs after dockerd stopped

@@ -49,10 +49,7 @@ UNSEEN = [
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_learn.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_learn.py DOCKPOLD DOCKPOLC")
     c = checks
 
     d = e2e.Dockerd(ws).start()

@@ -114,10 +114,7 @@ def body(ws, checks, argv):
         proxy_mode = False
         user = "alice"
     else:
-        if len(argv) < 2:
-            raise e2e.Fatal("usage: test_parity.py DOCKPOLD DOCKPOLC [USER]")
-        dockpold = e2e.need_file(argv[0], "dockpold")
-        dockpolc = e2e.need_file(argv[1], "dockpolc")
+        dockpold, dockpolc = e2e.programs(argv, "test_parity.py DOCKPOLD DOCKPOLC [USER]")
         user = argv[2] if len(argv) > 2 else "alice"
         proxy_mode = True
 

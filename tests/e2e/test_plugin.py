@@ -29,10 +29,7 @@ PRIVILEGED = json.dumps({"Image": "nosuch:1", "Cmd": ["true"], "HostConfig": {"P
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_plugin.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_plugin.py DOCKPOLD DOCKPOLC")
     need_unshare()
     c = checks
 

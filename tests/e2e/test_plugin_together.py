@@ -47,10 +47,7 @@ def privileged_body(padding=0):
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_plugin_together.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_plugin_together.py DOCKPOLD DOCKPOLC")
     need_unshare()
     c = checks
 

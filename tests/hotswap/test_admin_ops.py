@@ -30,10 +30,7 @@ def probe(dockpold, url):
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_admin_ops.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_admin_ops.py DOCKPOLD DOCKPOLC")
     c = checks
 
     d = e2e.Dockerd(ws).start()

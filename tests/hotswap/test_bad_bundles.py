@@ -12,7 +12,6 @@ the failure counter went up by exactly one, and the old policy still decides.
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -38,15 +37,7 @@ REASONS = {
 
 
 def start_refused(args):
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=EXIT_TIMEOUT)
-        rc = proc.returncode
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        rc = None
-    return e2e.Result(args, rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0)
+    return e2e.run(args, timeout=EXIT_TIMEOUT)
 
 
 def expect_unchanged(c, p, label, revision, fails_before, reason, ps_expect, wait=True):
@@ -63,10 +54,7 @@ def expect_unchanged(c, p, label, revision, fails_before, reason, ps_expect, wai
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_bad_bundles.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_bad_bundles.py DOCKPOLD DOCKPOLC")
     c = checks
 
     d = e2e.Dockerd(ws).start()

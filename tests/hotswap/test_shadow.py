@@ -90,10 +90,7 @@ def by_action_counts(sh):
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_shadow.py DOCKPOLD DOCKPOLC")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_shadow.py DOCKPOLD DOCKPOLC")
     c = checks
 
     d = e2e.Dockerd(ws).start()

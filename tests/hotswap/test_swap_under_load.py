@@ -30,10 +30,7 @@ MAX_STREAM_GAP = 3.0
 
 
 def body(ws, checks, argv):
-    if len(argv) < 2:
-        raise e2e.Fatal("usage: test_swap_under_load.py DOCKPOLD DOCKPOLC [SWAPS]")
-    dockpold = e2e.need_file(argv[0], "dockpold")
-    dockpolc = e2e.need_file(argv[1], "dockpolc")
+    dockpold, dockpolc = e2e.programs(argv, "test_swap_under_load.py DOCKPOLD DOCKPOLC [SWAPS]")
     swaps = int(argv[2]) if len(argv) > 2 else int(os.environ.get("DOCKPOL_SWAPS", DEFAULT_SWAPS))
     c = checks
 

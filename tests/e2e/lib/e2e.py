@@ -578,3 +578,10 @@ def need_file(path, what):
     if not path or not os.path.exists(path):
         raise Fatal(f"{what} not found: {path!r}")
     return path
+
+
+def programs(argv, usage):
+    """dockpold and dockpolc, a test's first two arguments; `usage` is its usage line."""
+    if len(argv) < 2:
+        raise Fatal("usage: " + usage)
+    return need_file(argv[0], "dockpold"), need_file(argv[1], "dockpolc")
