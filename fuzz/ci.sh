@@ -2,12 +2,13 @@
 # Sanitizer CI for dockpol (called from .ci/run):
 #   (a) the request-path unit tests built with clang-14 + ASan + UBSan (build-asan/), suite `asan`
 #       (tests/unit/meson.build says which; the compiler's code is fuzzed under ASan in (b));
-#   (b) fuzz/build.sh --one-binary (every target in one binary, fuzz/out/fuzz_all), then a short
-#       libFuzzer run of every target with its seed corpus and dictionary; a crash fails the target and its input is
-#       copied to fuzz/crashes/<target>/.
+#   (b) fuzz/build.sh --one-binary (every target in one binary, fuzz/out/fuzz_all; it compiles beside
+#       (a)), then a short libFuzzer run of every target with its seed corpus and dictionary, FUZZ_JOBS
+#       (default 2) at a time; a crash fails the target and its input is copied to fuzz/crashes/<target>/.
 # Prints `fuzzci: PASS name` / `fuzzci: FAIL name` per check and finally
 # `fuzzci: N passed, M failed, K skipped`; exits non-zero when anything failed.
 #   FUZZ_SECONDS=30   libFuzzer time per target
+#   FUZZ_JOBS=2       libFuzzer runs at a time
 #   FUZZCI_SKIP_ASAN=1 / FUZZCI_SKIP_FUZZ=1   run one half only
 #   FUZZCI_TARGETS="parse_fuzz vm_fuzz"       a subset of targets
 set -uo pipefail
@@ -31,6 +32,18 @@ fail() { echo "fuzzci: FAIL $1"; failed=$((failed + 1)); }
 # Sanitizer reports must stop the test and say where.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+
+# Every target of fuzz/targets.txt unless FUZZCI_TARGETS names a subset.
+targets="${FUZZCI_TARGETS:-$(awk '!/^#/ && NF {print $1}' "$SRC/fuzz/targets.txt")}"
+
+# The fuzz binary (every target in one, build.sh --one-binary: the shared headers compiled once) is one
+# translation unit, one core: it compiles while the unit tests build beside it.
+fuzz_build_pid=""
+if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
+    rm -f "$OUT/fuzz_all"
+    "$SRC/fuzz/build.sh" --one-binary $targets >"$LOGS/fuzz-build.log" 2>&1 &
+    fuzz_build_pid=$!
+fi
 
 # ---- (a) ASan + UBSan unit tests -------------------------------------------
 # -O0 (buildtype debug): the sanitizers need no optimiser, and it cuts the compile time.
@@ -79,15 +92,26 @@ for line in open(sys.argv[1]):
     fi
 fi
 
-# ---- (b) libFuzzer: build, then a short run per target -----------------------
-if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
-    # Every target of fuzz/targets.txt unless FUZZCI_TARGETS names a subset.
-    targets="${FUZZCI_TARGETS:-$(awk '!/^#/ && NF {print $1}' "$SRC/fuzz/targets.txt")}"
-    # Every target in one binary (build.sh --one-binary: the shared headers compiled once); the
-    # environment names the target to fuzz.
-    rm -f "$OUT/fuzz_all"
+# ---- (b) libFuzzer: a short run per target, two at a time ------------------
+# run_target T: one libFuzzer run of T with its seeds and dictionary; the exit status goes to run-T.rc.
+run_target() {
+    local t="$1" scratch crashes dict=()
+    scratch=$(mktemp -d)
+    crashes="$SRC/fuzz/crashes/$t"
+    mkdir -p "$crashes"
+    [ -f "$OUT/$t.dict" ] && dict=(-dict="$OUT/$t.dict")
+    # New inputs go to a scratch corpus; the committed seeds are only read (and all run first).
+    # A fixed seed (FUZZ_SEED, default 1) makes a red CI run reproducible; longer runs with other seeds find new bugs.
+    DOCKPOL_FUZZ_TARGET_NAME="$t" "$OUT/fuzz_all" -seed="${FUZZ_SEED:-1}" -max_total_time="$FUZZ_SECONDS" -timeout=25 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" "$scratch" "$SRC/fuzz/corpus/$t" \
+        >"$LOGS/run-$t.log" 2>&1
+    echo $? >"$LOGS/run-$t.rc"
+    rm -rf "$scratch"
+}
+
+if [ -n "$fuzz_build_pid" ]; then
+    wait "$fuzz_build_pid"
     built=""
-    "$SRC/fuzz/build.sh" --one-binary $targets >"$LOGS/fuzz-build.log" 2>&1
     if [ -x "$OUT/fuzz_all" ]; then
         built="$targets"
         pass "fuzz_build"
@@ -95,28 +119,27 @@ if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
         fail "fuzz_build"
         grep -E "error:" "$LOGS/fuzz-build.log" | head -10
     fi
+    # Each run is one process on one core: FUZZ_JOBS (default 2) at a time.
+    running=0
     for t in $built; do
-        scratch=$(mktemp -d)
-        crashes="$SRC/fuzz/crashes/$t"
-        mkdir -p "$crashes"
-        dict=()
-        [ -f "$OUT/$t.dict" ] && dict=(-dict="$OUT/$t.dict")
-        # New inputs go to a scratch corpus; the committed seeds are only read.
-        # A fixed seed (FUZZ_SEED, default 1) makes a red CI run reproducible; longer runs with other seeds find new bugs.
-        DOCKPOL_FUZZ_TARGET_NAME="$t" "$OUT/fuzz_all" -seed="${FUZZ_SEED:-1}" -max_total_time="$FUZZ_SECONDS" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
-            -artifact_prefix="$crashes/" "${dict[@]}" "$scratch" "$SRC/fuzz/corpus/$t" >"$LOGS/run-$t.log" 2>&1
-        rc=$?
+        rm -f "$LOGS/run-$t.rc"
+        run_target "$t" &
+        running=$((running + 1))
+        if [ "$running" -ge "${FUZZ_JOBS:-2}" ]; then wait -n; running=$((running - 1)); fi
+    done
+    wait
+    for t in $built; do
+        rc=$(cat "$LOGS/run-$t.rc" 2>/dev/null || echo "no exit status")
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/run-$t.log")
         rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$LOGS/run-$t.log")
         cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$LOGS/run-$t.log" | tail -1)
         echo "  $t: ${execs:-?} runs, ${rate:-?} execs/s, ${cov:-no coverage line}, rc=$rc"
-        if [ $rc -eq 0 ]; then
+        if [ "$rc" = 0 ]; then
             pass "fuzz:$t"
         else
             fail "fuzz:$t"
             grep -A25 -E "ERROR: |fuzz property violated|runtime error:|Test unit written" "$LOGS/run-$t.log" | head -40
         fi
-        rm -rf "$scratch"
     done
 fi
 
