@@ -2,9 +2,9 @@
 # Sanitizer CI for dockpol (called from .ci/run):
 #   (a) the request-path unit tests built with clang-14 + ASan + UBSan (build-asan/), suite `asan`
 #       (tests/unit/meson.build says which; the compiler's code is fuzzed under ASan in (b));
-#   (b) fuzz/build.sh --one-binary (every target in one binary, fuzz/out/fuzz_all; it compiles beside
-#       (a)), then a short libFuzzer run of every target with its seed corpus and dictionary, FUZZ_JOBS
-#       (default 2) at a time; a crash fails the target and its input is copied to fuzz/crashes/<target>/.
+#   (b) beside (a): fuzz/build.sh --one-binary (every target in one binary, fuzz/out/fuzz_all), then
+#       a short libFuzzer run of every target with its seed corpus and dictionary, FUZZ_JOBS (default 2)
+#       at a time; a crash fails the target and its input is copied to fuzz/crashes/<target>/.
 # Prints `fuzzci: PASS name` / `fuzzci: FAIL name` per check and finally
 # `fuzzci: N passed, M failed, K skipped`; exits non-zero when anything failed.
 #   FUZZ_SECONDS=30   libFuzzer time per target
@@ -36,61 +36,57 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 # Every target of fuzz/targets.txt unless FUZZCI_TARGETS names a subset.
 targets="${FUZZCI_TARGETS:-$(awk '!/^#/ && NF {print $1}' "$SRC/fuzz/targets.txt")}"
 
-# The fuzz binary (every target in one, build.sh --one-binary: the shared headers compiled once) is one
-# translation unit, one core: it compiles while the unit tests build beside it.
-fuzz_build_pid=""
-if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
-    rm -f "$OUT/fuzz_all"
-    "$SRC/fuzz/build.sh" --one-binary $targets >"$LOGS/fuzz-build.log" 2>&1 &
-    fuzz_build_pid=$!
-fi
-
-# ---- (a) ASan + UBSan unit tests -------------------------------------------
+# ---- (a) ASan + UBSan unit tests, in the background: (b) runs beside it -------
 # -O0 (buildtype debug): the sanitizers need no optimiser, and it cuts the compile time.
-if [ -z "${FUZZCI_SKIP_ASAN:-}" ]; then
-    setup_log="$LOGS/asan-setup.log"
-    if [ -d "$ASAN_BUILD" ]; then
-        CC=clang-14 CXX=clang++-14 meson setup --reconfigure "$ASAN_BUILD" \
-            -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug -Dwerror=true >"$setup_log" 2>&1
-    else
-        CC=clang-14 CXX=clang++-14 meson setup "$ASAN_BUILD" \
-            -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug -Dwerror=true >"$setup_log" 2>&1
-    fi
-    setup_rc=$?
-    # Only the unit test executables (several tests share one): the full tree is not needed here.
-    unit_exes=""
-    rm -f "$LOGS/asan-build.log"
-    if [ $setup_rc -eq 0 ]; then
-        unit_exes=$(meson introspect "$ASAN_BUILD" --tests | python3 -c '
+asan_units() {
+    if [ -z "${FUZZCI_SKIP_ASAN:-}" ]; then
+        setup_log="$LOGS/asan-setup.log"
+        if [ -d "$ASAN_BUILD" ]; then
+            CC=clang-14 CXX=clang++-14 meson setup --reconfigure "$ASAN_BUILD" \
+                -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug -Dwerror=true >"$setup_log" 2>&1
+        else
+            CC=clang-14 CXX=clang++-14 meson setup "$ASAN_BUILD" \
+                -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug -Dwerror=true >"$setup_log" 2>&1
+        fi
+        setup_rc=$?
+        # Only the unit test executables (several tests share one): the full tree is not needed here.
+        unit_exes=""
+        rm -f "$LOGS/asan-build.log"
+        if [ $setup_rc -eq 0 ]; then
+            unit_exes=$(meson introspect "$ASAN_BUILD" --tests | python3 -c '
 import json, os, sys
 root = os.path.abspath(sys.argv[1])
 for t in json.load(sys.stdin):
     if any(s.split(":")[-1] == "asan" for s in t["suite"]):
         print(os.path.relpath(t["cmd"][0], root))' "$ASAN_BUILD" | sort -u)
-    fi
-    if [ $setup_rc -eq 0 ] && [ -n "$unit_exes" ] && ninja -C "$ASAN_BUILD" -j 2 $unit_exes >"$LOGS/asan-build.log" 2>&1; then
-        pass "asan_build"
-        meson test -C "$ASAN_BUILD" --no-rebuild --suite asan --num-processes 2 --print-errorlogs \
-            >"$LOGS/asan-test.log" 2>&1
-        # One line per unit test, from meson's machine-readable log.
-        while IFS=$'\t' read -r name result; do
-            case "$result" in
-                OK|EXPECTEDFAIL) pass "asan:$name" ;;
-                SKIP) skip "asan:$name" ;;
-                *) fail "asan:$name"; grep -B2 -A30 -E "ERROR: AddressSanitizer|runtime error:|FAILED" \
-                       "$ASAN_BUILD/meson-logs/testlog.txt" | head -60 ;;
-            esac
-        done < <(python3 -c '
+        fi
+        if [ $setup_rc -eq 0 ] && [ -n "$unit_exes" ] && ninja -C "$ASAN_BUILD" -j 2 $unit_exes >"$LOGS/asan-build.log" 2>&1; then
+            pass "asan_build"
+            meson test -C "$ASAN_BUILD" --no-rebuild --suite asan --num-processes 2 --print-errorlogs \
+                >"$LOGS/asan-test.log" 2>&1
+            # One line per unit test, from meson's machine-readable log.
+            while IFS=$'\t' read -r name result; do
+                case "$result" in
+                    OK|EXPECTEDFAIL) pass "asan:$name" ;;
+                    SKIP) skip "asan:$name" ;;
+                    *) fail "asan:$name"; grep -B2 -A30 -E "ERROR: AddressSanitizer|runtime error:|FAILED" \
+                           "$ASAN_BUILD/meson-logs/testlog.txt" | head -60 ;;
+                esac
+            done < <(python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     t = json.loads(line)
     print("%s\t%s" % (t["name"], t["result"]))' "$ASAN_BUILD/meson-logs/testlog.json" 2>/dev/null)
-    else
-        fail "asan_build"
-        if [ -s "$LOGS/asan-build.log" ]; then grep -E "error|FAILED" "$LOGS/asan-build.log" | head -20
-        else tail -20 "$setup_log"; echo "(no unit tests found or meson setup failed)"; fi
+        else
+            fail "asan_build"
+            if [ -s "$LOGS/asan-build.log" ]; then grep -E "error|FAILED" "$LOGS/asan-build.log" | head -20
+            else tail -20 "$setup_log"; echo "(no unit tests found or meson setup failed)"; fi
+        fi
     fi
-fi
+}
+asan_out="$LOGS/asan-part.out"
+asan_units >"$asan_out" 2>&1 &
+asan_pid=$!
 
 # ---- (b) libFuzzer: a short run per target, two at a time ------------------
 # run_target T: one libFuzzer run of T with its seeds and dictionary; the exit status goes to run-T.rc.
@@ -109,8 +105,10 @@ run_target() {
     rm -rf "$scratch"
 }
 
-if [ -n "$fuzz_build_pid" ]; then
-    wait "$fuzz_build_pid"
+if [ -z "${FUZZCI_SKIP_FUZZ:-}" ]; then
+    # Every target in one binary (build.sh --one-binary: the shared headers compiled once).
+    rm -f "$OUT/fuzz_all"
+    "$SRC/fuzz/build.sh" --one-binary $targets >"$LOGS/fuzz-build.log" 2>&1
     built=""
     if [ -x "$OUT/fuzz_all" ]; then
         built="$targets"
@@ -120,14 +118,19 @@ if [ -n "$fuzz_build_pid" ]; then
         grep -E "error:" "$LOGS/fuzz-build.log" | head -10
     fi
     # Each run is one process on one core: FUZZ_JOBS (default 2) at a time.
-    running=0
+    # (Only these pids are waited for: (a) runs in the background too.)
+    runs=()
     for t in $built; do
         rm -f "$LOGS/run-$t.rc"
         run_target "$t" &
-        running=$((running + 1))
-        if [ "$running" -ge "${FUZZ_JOBS:-2}" ]; then wait -n; running=$((running - 1)); fi
+        runs+=($!)
+        if [ "${#runs[@]}" -ge "${FUZZ_JOBS:-2}" ]; then
+            wait -n -p finished "${runs[@]}"
+            for i in "${!runs[@]}"; do [ "${runs[$i]}" = "$finished" ] && unset 'runs[i]'; done
+            runs=("${runs[@]}")
+        fi
     done
-    wait
+    [ "${#runs[@]}" -eq 0 ] || wait "${runs[@]}"
     for t in $built; do
         rc=$(cat "$LOGS/run-$t.rc" 2>/dev/null || echo "no exit status")
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/run-$t.log")
@@ -142,6 +145,13 @@ if [ -n "$fuzz_build_pid" ]; then
         fi
     done
 fi
+
+# (a)'s lines and counts.
+wait "$asan_pid"
+cat "$asan_out"
+passed=$((passed + $(grep -c '^fuzzci: PASS ' "$asan_out")))
+failed=$((failed + $(grep -c '^fuzzci: FAIL ' "$asan_out")))
+skipped=$((skipped + $(grep -c '^fuzzci: SKIP ' "$asan_out")))
 
 echo "fuzzci: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
