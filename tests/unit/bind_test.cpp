@@ -3,6 +3,7 @@
 
 #include "dockpol/dsl.hpp"
 #include "dockpol/rt/decide.hpp"
+#include "runtime_test_util.hpp"
 
 // Each test file is its own namespace: the test executables are unity builds.
 namespace bind_test {
@@ -12,13 +13,7 @@ using rt::value;
 
 namespace {
 
-std::shared_ptr<const rt::program> program_of(const std::string& text) {
-    auto res = dsl::compile({dsl::source_file{"p.dpol", text}}, {}, "t");
-    REQUIRE(res.image);
-    auto r = rt::load_image(*res.image);
-    REQUIRE(r.prog);
-    return r.prog;
-}
+using runtime_test::compile_program;
 
 rt::request base_request() {
     rt::request r;
@@ -55,7 +50,7 @@ value strs(std::vector<std::string> xs) {
 } // namespace
 
 TEST_CASE("request and resource fields bind in slot order") {
-    auto p = program_of(
+    auto p = compile_program(
         "rule r: allow if user == \"a\" and group == \"b\" and \"c\" in groups and host == \"d\" and host.labels.env == \"e\""
         " and host.labels.zone == \"f\" and method == \"g\" and path == \"h\" and api_version == \"i\" and query.all == \"j\""
         " and query.none == \"k\" and resource.id == \"l\" and resource.name == \"m\" and resource.labels.owner == \"n\"\n");
@@ -91,7 +86,7 @@ TEST_CASE("request and resource fields bind in slot order") {
 }
 
 TEST_CASE("unknown action names bind to `unknown`") {
-    auto p = program_of("rule r: allow if action == \"unknown\"\n");
+    auto p = compile_program("rule r: allow if action == \"unknown\"\n");
     auto req = base_request();
     req.action = "definitely_not_an_action";
     auto d = rt::decide(*p, req);
@@ -100,7 +95,7 @@ TEST_CASE("unknown action names bind to `unknown`") {
 }
 
 TEST_CASE("body facts come from fill_facts; a bad body denies by rule error") {
-    auto p = program_of("default allow\nrule r: deny if action == \"container_create\" and container.privileged\n");
+    auto p = compile_program("default allow\nrule r: deny if action == \"container_create\" and container.privileged\n");
     auto req = base_request();
     req.action = "container_create";
     req.body = R"({"Image":"alpine","HostConfig":{"Privileged":true}})";

@@ -7,11 +7,13 @@
 
 #include "dockpol/dsl.hpp"
 #include "dockpol/rt/decide.hpp"
+#include "runtime_test_util.hpp"
 
 // Each test file is its own namespace: the test executables are unity builds.
 namespace decide_test {
 
 using namespace dockpol;
+using runtime_test::routed_request;
 
 namespace {
 
@@ -24,38 +26,14 @@ rule admins: allow if group == "admins"
 )";
 
 std::shared_ptr<const rt::program> prog() {
-    static auto p = [] {
-        auto res = dsl::compile({dsl::source_file{"p.dpol", policy}}, {}, "t");
-        REQUIRE(res.image);
-        auto r = rt::load_image(*res.image);
-        REQUIRE(r.prog);
-        return r.prog;
-    }();
+    static auto p = runtime_test::compile_program(policy);
     return p;
-}
-
-rt::request make(std::string user, std::vector<std::string> groups, std::string method, std::string target,
-                 std::optional<std::string> body = std::nullopt) {
-    rt::request r;
-    r.user = std::move(user);
-    r.groups = std::move(groups);
-    r.method = method;
-    r.target = target;
-    auto route = rt::route(method, target);
-    REQUIRE(route.ok);
-    r.path = route.path;
-    r.api_version = route.api_version;
-    r.query = route.query;
-    r.action = std::string(route.action);
-    r.resource_id = route.resource_id;
-    r.body = std::move(body);
-    return r;
 }
 
 } // namespace
 
 TEST_CASE("allow own: the target's owner decides; otherwise the next rule is tried") {
-    auto r = make("bob", {"dev", "ops"}, "POST", "/v1.41/containers/web/exec", R"({"Cmd":["sh"]})");
+    auto r = routed_request("bob", {"dev", "ops"}, "POST", "/v1.41/containers/web/exec", R"({"Cmd":["sh"]})");
     r.resource_labels = {{"dockpol.owner", "bob"}};
     auto d = rt::decide(*prog(), r);
     CHECK(d.eff == rt::effect::allow);
@@ -75,7 +53,7 @@ TEST_CASE("allow own: the target's owner decides; otherwise the next rule is tri
 }
 
 TEST_CASE("every allowed create is labelled, whichever rule allowed it") {
-    auto r = make("alice", {"admins"}, "POST", "/v1.41/containers/create", R"({"Image":"bb"})");
+    auto r = routed_request("alice", {"admins"}, "POST", "/v1.41/containers/create", R"({"Image":"bb"})");
     r.objects_known = true;
     auto d = rt::decide(*prog(), r);
     CHECK(d.rule == "admins");
@@ -97,23 +75,23 @@ TEST_CASE("every allowed create is labelled, whichever rule allowed it") {
 }
 
 TEST_CASE("allow own on a list: the caller's label filter is forwarded") {
-    auto r = make("bob", {"dev"}, "GET", "/v1.41/containers/json?all=1");
+    auto r = routed_request("bob", {"dev"}, "GET", "/v1.41/containers/json?all=1");
     auto d = rt::decide(*prog(), r);
     CHECK(d.rule == "dev_own");
     REQUIRE(d.forward_filters);
     CHECK(*d.forward_filters == R"({"label":{"dockpol.owner=bob":true}})");
     // An admin's list is not narrowed.
-    auto a = make("alice", {"admins"}, "GET", "/v1.41/containers/json?all=1");
+    auto a = routed_request("alice", {"admins"}, "GET", "/v1.41/containers/json?all=1");
     CHECK_FALSE(rt::decide(*prog(), a).forward_filters);
     // Filters dockerd could not read: a bad request, never forwarded unfiltered.
-    auto bad = make("bob", {"dev"}, "GET", "/v1.41/containers/json?filters=%7Bnope");
+    auto bad = routed_request("bob", {"dev"}, "GET", "/v1.41/containers/json?filters=%7Bnope");
     d = rt::decide(*prog(), bad);
     CHECK(d.rule == "error");
     CHECK(d.bad_request);
 }
 
 TEST_CASE("objects a create names are looked up first, with the facts' own lookups, then checked") {
-    auto r = make("bob", {"dev"}, "POST", "/v1.41/containers/create",
+    auto r = routed_request("bob", {"dev"}, "POST", "/v1.41/containers/create",
                   R"({"Image":"bb","HostConfig":{"Binds":["data:/d"],"NetworkMode":"alicenet"}})");
     auto d = rt::decide(*prog(), r);
     // One round for everything: the volume (a fact needs its driver) and the network (ownership).
@@ -131,7 +109,7 @@ TEST_CASE("objects a create names are looked up first, with the facts' own looku
 }
 
 TEST_CASE("network_connect under allow own needs the body it names a container in") {
-    auto r = make("bob", {"dev"}, "POST", "/v1.41/networks/bobnet/connect");
+    auto r = routed_request("bob", {"dev"}, "POST", "/v1.41/networks/bobnet/connect");
     r.resource_labels = {{"dockpol.owner", "bob"}};
     // Body not read: ownership cannot be shown, deny by rule error (fail closed).
     auto d = rt::decide(*prog(), r);

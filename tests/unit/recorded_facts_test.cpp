@@ -12,6 +12,7 @@
 #include "dockpol/dsl.hpp"
 #include "dockpol/rt/decide.hpp"
 #include "dockpol/rt/recorded_facts.hpp"
+#include "runtime_test_util.hpp"
 
 // Each test file is its own namespace: the test executables are unity builds.
 namespace recorded_facts_test {
@@ -21,31 +22,13 @@ namespace cli = dockpol::dsl::cli;
 
 namespace {
 
-std::shared_ptr<const rt::program> compile_text(const std::string& text) {
-    auto res = dsl::compile({dsl::source_file{"p.dpol", text}}, {}, "t");
-    REQUIRE(res.image);
-    auto r = rt::load_image(*res.image);
-    REQUIRE(r.prog);
-    return r.prog;
-}
+using runtime_test::compile_program;
 
 rt::request make(std::string user, std::vector<std::string> groups, std::string method, std::string target,
                  std::optional<std::string> body = std::nullopt) {
-    rt::request r;
-    r.user = std::move(user);
-    r.groups = std::move(groups);
+    auto r = runtime_test::routed_request(std::move(user), std::move(groups), method, target, std::move(body));
     r.host = "dev-1";
     r.host_labels = {{"env", "dev"}};
-    r.method = method;
-    r.target = target;
-    auto route = rt::route(method, target);
-    REQUIRE(route.ok);
-    r.path = route.path;
-    r.api_version = route.api_version;
-    r.query = route.query;
-    r.action = std::string(route.action);
-    r.resource_id = route.resource_id;
-    r.body = std::move(body);
     r.objects_known = true;
     return r;
 }
@@ -89,7 +72,7 @@ rule bob: allow if user == "bob" and body.Image == "busybox"
 } // namespace
 
 TEST_CASE("record then replay decides as rt::decide did, body facts included") {
-    auto p = compile_text(body_policy);
+    auto p = compile_program(body_policy);
     const std::vector<rt::request> requests = {
         make("alice", {"dev"}, "GET", "/v1.41/containers/json"),
         make("alice", {"dev"}, "POST", "/v1.41/containers/create", R"({"Image":"busybox"})"),
@@ -124,7 +107,7 @@ TEST_CASE("record then replay decides as rt::decide did, body facts included") {
 }
 
 TEST_CASE("facts name slots as the policy spells them; absent is null; user, groups and host are the line's own") {
-    auto p = compile_text(body_policy);
+    auto p = compile_program(body_policy);
     auto r = make("carol", {"ops"}, "DELETE", "/v1.41/containers/web?force=1");
     std::optional<rt::input> bound;
     const auto d = rt::decide(*p, r, &bound);
@@ -151,8 +134,8 @@ TEST_CASE("facts name slots as the policy spells them; absent is null; user, gro
 }
 
 TEST_CASE("a policy reading a field the line did not record: not replayable, naming the field") {
-    auto live = compile_text("default allow\nrule r: deny if action == \"container_create\" and container.privileged\n");
-    auto candidate = compile_text(
+    auto live = compile_program("default allow\nrule r: deny if action == \"container_create\" and container.privileged\n");
+    auto candidate = compile_program(
         "default allow\nrule r: deny if action == \"container_create\" and any h in container.host_paths: h == \"/etc\"\n");
     auto r = make("alice", {"dev"}, "POST", "/v1.41/containers/create", R"({"Image":"a"})");
     std::optional<rt::input> bound;
@@ -167,8 +150,8 @@ TEST_CASE("a policy reading a field the line did not record: not replayable, nam
     auto none = record_of(audit_line(*live, r, d, std::nullopt));
     CHECK(cli::replay(*live, none).kind == cli::replay_result::not_replayable);
     // Another sub-path of a recorded list: not recorded either.
-    auto a = compile_text("default allow\nrule r: deny if any m in body.HostConfig.Mounts: m.Type == \"bind\"\n");
-    auto b = compile_text("default allow\nrule r: deny if any m in body.HostConfig.Mounts: m.Source == \"/etc\"\n");
+    auto a = compile_program("default allow\nrule r: deny if any m in body.HostConfig.Mounts: m.Type == \"bind\"\n");
+    auto b = compile_program("default allow\nrule r: deny if any m in body.HostConfig.Mounts: m.Source == \"/etc\"\n");
     auto m = make("alice", {}, "POST", "/v1.41/containers/create",
                   R"({"Image":"a","HostConfig":{"Mounts":[{"Type":"bind","Source":"/etc","Target":"/x"}]}})");
     bound.reset();
@@ -179,7 +162,7 @@ TEST_CASE("a policy reading a field the line did not record: not replayable, nam
 }
 
 TEST_CASE("bounds: a value too large is left out whole and the line says facts_truncated") {
-    auto p = compile_text("default allow\nrule r: deny if action == \"container_exec\" and any c in exec.cmd: c == \"rm\"\n"
+    auto p = compile_program("default allow\nrule r: deny if action == \"container_exec\" and any c in exec.cmd: c == \"rm\"\n"
                           "rule s: deny if action == \"container_exec\" and exec.user == \"root\"\n");
     std::string big = "[";
     for (std::size_t i = 0; i < rt::limits::max_audit_fact_bytes / 8; ++i) big += "\"argument\",";
@@ -199,7 +182,7 @@ TEST_CASE("bounds: a value too large is left out whole and the line says facts_t
     CHECK(rep.reasons[0] == "exec.cmd (not recorded; the line's facts were truncated)");
 
     // Text that is not UTF-8 is left out too, never written as invalid JSON.
-    auto q = compile_text("default allow\nrule r: deny if query.name == \"x\"\n");
+    auto q = compile_program("default allow\nrule r: deny if query.name == \"x\"\n");
     auto bad = make("alice", {}, "GET", "/v1.41/containers/json?name=%ff");
     bound.reset();
     const auto dq = rt::decide(*q, bad, &bound);
@@ -210,7 +193,7 @@ TEST_CASE("bounds: a value too large is left out whole and the line says facts_t
 }
 
 TEST_CASE("replay refuses what needs more than the facts: allow own, owner labels; checkpoints are skipped") {
-    auto own = compile_text("default deny\nowner label \"dockpol.owner\"\n"
+    auto own = compile_program("default deny\nowner label \"dockpol.owner\"\n"
                             "rule mine: allow own if action == \"container_delete\"\n");
     auto r = make("alice", {}, "DELETE", "/v1.41/containers/web");
     r.resource_labels = {{"dockpol.owner", "alice"}};
