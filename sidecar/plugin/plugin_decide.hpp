@@ -239,16 +239,14 @@ inline plugin_outcome plugin_decide(const rt::program& prog, const authz_request
         q.body = r.body;
     }
     if (!o.route.resource_id.empty() && !o.route.inspect_kind.empty() && rt::needs_resource(prog, o.action_id)) {
-        auto path = rt::inspect_path(o.route.inspect_kind, o.route.resource_id);
         if (s.lookup_nonce.empty()) return detail::deny_error(o, std::string(reasons::no_lookups));
+        auto item = inspect_item(o.route.inspect_kind, o.route.resource_id);
         // A target no inspect path can address exactly is not looked up, as in the proxy (no resource facts).
-        if (path.empty()) {
+        if (!item) {
             detail::decide_known(prog, std::move(q), s, o);
             return o;
         }
-        o.pending = pending_lookups{std::move(q), true, {}};
-        o.pending->items.push_back(
-            lookup_item{std::string(o.route.inspect_kind), o.route.resource_id, std::move(path), 0, {}, {}, false});
+        o.pending = pending_lookups{std::move(q), true, {std::move(*item)}};
         return o;
     }
     detail::decide_known(prog, std::move(q), s, o);
@@ -265,21 +263,16 @@ inline plugin_outcome plugin_resume(const rt::program& prog, plugin_outcome o, c
     if (!error.empty()) return detail::deny_error(o, "resource lookup failed: " + std::string(error));
     if (p.target) {
         const auto& it = p.items.back();
+        auto answer = read_target_answer(it);
         // dockerd would answer 404, but it resolves the name again: one created meanwhile must not slip through.
-        if (it.status == 404) return detail::deny_error(o, "target not found: " + it.kind + " " + it.name);
-        if (it.status != 200)
-            return detail::deny_error(o, fmt::format("resource lookup failed: dockerd answered {} for {}", it.status, it.path));
-        auto info = parse_inspect(it.kind, it.body);
-        if (!info) return detail::deny_error(o, "resource lookup failed: dockerd's inspect answer is not JSON");
-        if (it.kind == "exec") {
-            // An exec's facts are its container's.
-            auto path = rt::inspect_path("container", info->id);
-            if (path.empty()) return detail::deny_error(o, "resource lookup failed: exec " + it.name + " names no container");
-            o.pending = pending_lookups{std::move(p.q), true, {}};
-            o.pending->items.push_back(lookup_item{"container", info->id, std::move(path), 0, {}, {}, false});
+        if (std::holds_alternative<target_missing>(answer))
+            return detail::deny_error(o, "target not found: " + it.kind + " " + it.name);
+        if (auto* why = std::get_if<std::string>(&answer)) return detail::deny_error(o, "resource lookup failed: " + *why);
+        if (auto* next = std::get_if<lookup_item>(&answer)) {
+            o.pending = pending_lookups{std::move(p.q), true, {std::move(*next)}};
             return o;
         }
-        set_resource(p.q, o.route, *info);
+        set_resource(p.q, o.route, std::get<resource_info>(answer));
         detail::decide_known(prog, std::move(p.q), s, o);
         return o;
     }

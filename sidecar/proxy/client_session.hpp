@@ -384,10 +384,10 @@ private:
         if (r.resource_id.empty() || r.inspect_kind.empty() || !rt::needs_resource(*rq_.prog, rq_.action_id))
             return decide();
         if (auto hit = srv_.resources.get(resource_cache::key(r.inspect_kind, r.resource_id))) return use_resource(*hit);
-        auto path = rt::inspect_path(r.inspect_kind, r.resource_id);
+        auto item = inspect_item(r.inspect_kind, r.resource_id);
         // A target no inspect path can address exactly is not looked up (as before: no resource facts).
-        if (path.empty()) return decide();
-        lookup_.assign(1, lookup_item{std::string(r.inspect_kind), r.resource_id, std::move(path), 0, {}, {}, false});
+        if (!item) return decide();
+        lookup_.assign(1, std::move(*item));
         start_lookups(&client_session::on_target_looked_up);
     }
 
@@ -415,22 +415,19 @@ private:
     }
 
     void on_target_looked_up() {
-        auto& it = lookup_.back();
-        if (it.status == 404) return not_found(it.body);
-        if (it.status != 200) return inspect_failed(fmt::format("dockerd answered {} for {}", it.status, it.path));
-        auto info = parse_inspect(it.kind, it.body);
-        if (!info) return inspect_failed("dockerd's inspect answer is not JSON");
-        if (it.kind == "exec") {
-            // An exec's facts are its container's: look that up by the exact ContainerID.
-            auto path = rt::inspect_path("container", info->id);
-            if (path.empty()) return inspect_failed("exec " + it.name + " names no container");
-            lookup_.assign(1, lookup_item{"container", info->id, std::move(path), 0, {}, {}, false});
+        auto answer = read_target_answer(lookup_.back());
+        if (std::holds_alternative<target_missing>(answer)) return not_found(lookup_.back().body);
+        if (auto* why = std::get_if<std::string>(&answer)) return inspect_failed(std::move(*why));
+        if (auto* next = std::get_if<lookup_item>(&answer)) {
+            lookup_.assign(1, std::move(*next));
             return start_lookups(&client_session::on_target_looked_up);
         }
-        if (info->id.empty()) return inspect_failed("dockerd's inspect answer has no id");
+        const auto& info = std::get<resource_info>(answer);
+        // The request is forwarded to this exact id.
+        if (info.id.empty()) return inspect_failed("dockerd's inspect answer has no id");
         // Exec lookups end here with the container's info, cached under the exec id the request named.
-        srv_.resources.put(resource_cache::key(rq_.route.inspect_kind, rq_.route.resource_id), *info);
-        use_resource(*info);
+        srv_.resources.put(resource_cache::key(rq_.route.inspect_kind, rq_.route.resource_id), info);
+        use_resource(info);
     }
 
     void use_resource(const resource_info& info) {

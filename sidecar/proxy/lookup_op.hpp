@@ -12,6 +12,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -52,13 +54,45 @@ inline void set_resource(rt::request& q, const rt::route_result& route, const re
     q.resource_inspect = info.raw;
 }
 
-// The inspect of one object a decision named ("volume:NAME", "container:NAME"), or why it cannot be asked for.
-inline std::variant<lookup_item, std::string> object_lookup(const std::string& key) {
-    const auto colon = key.find(':');
-    std::string kind = key.substr(0, colon), name = colon == std::string::npos ? "" : key.substr(colon + 1);
+// The inspect of `kind` `name`, or nullopt when no inspect path addresses it exactly.
+inline std::optional<lookup_item> inspect_item(std::string_view kind, std::string_view name, bool shadow_only = false) {
     auto path = rt::inspect_path(kind, name);
-    if (path.empty()) return "cannot look up " + kind + " \"" + name + "\"";
-    return lookup_item{std::move(kind), std::move(name), std::move(path), 0, {}, {}, false};
+    if (path.empty()) return std::nullopt;
+    return lookup_item{std::string(kind), std::string(name), std::move(path), 0, {}, {}, shadow_only};
+}
+
+// The kind and name of an object a decision named ("volume:NAME", "container:NAME").
+inline std::pair<std::string, std::string> object_key_parts(const std::string& key) {
+    const auto colon = key.find(':');
+    return {key.substr(0, colon), colon == std::string::npos ? "" : key.substr(colon + 1)};
+}
+
+// The inspect of one object a decision named, or why it cannot be asked for.
+inline std::variant<lookup_item, std::string> object_lookup(const std::string& key) {
+    const auto [kind, name] = object_key_parts(key);
+    if (auto item = inspect_item(kind, name)) return std::move(*item);
+    return "cannot look up " + kind + " \"" + name + "\"";
+}
+
+// What the answer to a target's inspect says, for the proxy and the plugin alike:
+//   resource_info   the target's facts;
+//   lookup_item     ask this next and read its answer the same way (an exec's facts are its container's,
+//                   looked up by the exact ContainerID);
+//   target_missing  dockerd answered 404;
+//   std::string     why the lookup failed.
+struct target_missing {};
+using target_answer = std::variant<resource_info, lookup_item, target_missing, std::string>;
+
+inline target_answer read_target_answer(const lookup_item& it) {
+    if (it.status == 404) return target_missing{};
+    if (it.status != 200) return fmt::format("dockerd answered {} for {}", it.status, it.path);
+    auto info = parse_inspect(it.kind, it.body);
+    if (!info) return std::string("dockerd's inspect answer is not JSON");
+    if (it.kind == "exec") {
+        if (auto next = inspect_item("container", info->id)) return std::move(*next);
+        return "exec " + it.name + " names no container";
+    }
+    return std::move(*info);
 }
 
 inline std::string too_many_objects(std::size_t n) {

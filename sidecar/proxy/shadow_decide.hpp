@@ -100,18 +100,17 @@ inline void add_shadow_lookups(request_state& rq, std::vector<lookup_item>& roun
                                std::size_t max_items) {
     for (const auto& key : shadow_keys) {
         if (std::find(live_keys.begin(), live_keys.end(), key) != live_keys.end()) continue;
-        const auto colon = key.find(':');
-        const std::string kind = key.substr(0, colon), name = colon == std::string::npos ? "" : key.substr(colon + 1);
+        const auto [kind, name] = object_key_parts(key);
         if (auto hit = cache.get(resource_cache::key(kind, name))) {
             rq.req.objects.emplace_back(key, hit->raw);
             continue;
         }
-        auto path = rt::inspect_path(kind, name);
-        if (path.empty() || round.size() >= max_items) {
+        auto item = inspect_item(kind, name, true);
+        if (!item || round.size() >= max_items) {
             rq.shadow_missing_objects = true;
             continue;
         }
-        round.push_back(lookup_item{kind, name, std::move(path), 0, {}, {}, true});
+        round.push_back(std::move(*item));
     }
 }
 
