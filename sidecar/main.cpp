@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
         return fail("--docker: " + cfg.docker_socket + " is not a UNIX socket (start dockerd first, or fix --docker)");
 
     // One reloader for every trigger (start, SIGHUP, file change, admin, URL poll).
-    auto made = ds::make_bundle_reloader(ctl, policy, stats, cfg, log_line);
+    auto made = ds::make_bundle_reloader(ctl, policy, stats, ds::live_bundle_source(cfg), log_line);
     if (auto* e = std::get_if<std::string>(&made)) return fail(*e);
     auto reloader = std::get<0>(std::move(made));
     if (auto e = reloader->initial_load()) {
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
         admin = std::get<0>(std::move(a));
     }
 
-    auto watcher = ds::watch_bundle_file(ctl, cfg, *reloader, log_line);
+    auto watcher = ds::watch_bundle_file(ctl, ds::live_bundle_source(cfg), *reloader, log_line);
 
     // The server certificate, key, CA and CRL are read again on SIGHUP, and when the CA or CRL file is replaced.
     std::mutex tls_reload_mu;   // SIGHUP and the file watches run on different threads

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -29,28 +31,40 @@ inline std::variant<std::vector<rt::public_key>, std::string> load_bundle_pubkey
     return keys;
 }
 
-// URL mode (--bundle-url, --bundle-cache) or file mode (--bundle); the first load is the caller's.
+// Where a bundle comes from: a file (watched), or a URL (polled, with its CA and a cache file for
+// restarts while the server is down). `what` names it in warnings.
+struct bundle_source {
+    std::optional<std::string> file, url, url_ca, cache;
+    std::string_view what = "bundle";
+};
+
+// The live bundle: --bundle, or --bundle-url with --bundle-url-ca and --bundle-cache.
+inline bundle_source live_bundle_source(const config& cfg) {
+    return {cfg.bundle, cfg.bundle_url, cfg.bundle_url_ca, cfg.bundle_cache, "bundle"};
+}
+
+// URL mode or file mode; the first load is the caller's.
 inline std::variant<std::unique_ptr<bundle_reloader>, std::string>
-make_bundle_reloader(net::any_io_executor ctl, policy_store& policy, metrics& stats, const config& cfg,
+make_bundle_reloader(net::any_io_executor ctl, policy_store& policy, metrics& stats, const bundle_source& src,
                      bundle_reloader::log_fn log) {
-    if (cfg.bundle_url) {
-        auto f = bundle_fetcher::create(*cfg.bundle_url, cfg.bundle_url_ca);
+    if (src.url) {
+        auto f = bundle_fetcher::create(*src.url, src.url_ca);
         if (auto* e = std::get_if<std::string>(&f)) return *e;
-        return std::make_unique<bundle_reloader>(ctl, policy, stats, std::get<0>(std::move(f)), cfg.bundle_cache,
+        return std::make_unique<bundle_reloader>(ctl, policy, stats, std::get<0>(std::move(f)), src.cache,
                                                  std::move(log));
     }
-    return std::make_unique<bundle_reloader>(ctl, policy, stats, *cfg.bundle, std::move(log));
+    return std::make_unique<bundle_reloader>(ctl, policy, stats, *src.file, std::move(log));
 }
 
 // Without a watch (inotify limits) only automatic reloads are lost; SIGHUP and the admin call still work,
-// so a failed watch is a warning, and the result is null.
-inline std::shared_ptr<bundle_watcher> watch_bundle_file(net::any_io_executor ctl, const config& cfg,
+// so a failed watch is a warning, and the result is null (also for a URL source).
+inline std::shared_ptr<bundle_watcher> watch_bundle_file(net::any_io_executor ctl, const bundle_source& src,
                                                          bundle_reloader& reloader,
                                                          const bundle_reloader::log_fn& log) {
-    if (!cfg.bundle) return nullptr;
-    auto w = bundle_watcher::create(ctl, *cfg.bundle, [&reloader] { reloader.reload(reload_trigger::file_change); });
+    if (!src.file) return nullptr;
+    auto w = bundle_watcher::create(ctl, *src.file, [&reloader] { reloader.reload(reload_trigger::file_change); });
     if (auto* e = std::get_if<std::string>(&w)) {
-        log("warning: bundle file changes are not watched: " + *e);
+        log("warning: " + std::string(src.what) + " file changes are not watched: " + *e);
         return nullptr;
     }
     return std::get<0>(std::move(w));

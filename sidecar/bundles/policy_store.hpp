@@ -63,21 +63,17 @@ public:
     // Loads and verifies `bytes` fully, then swaps. On error the current program stays.
     std::optional<std::string> try_replace(std::span<const std::uint8_t> bytes, const std::string& source) {
         auto r = rt::load_bundle(bytes, keys_);
-        std::lock_guard lk(status_mu_);
-        status_.last_reload = std::chrono::system_clock::now();
         if (!r.prog) {
+            std::lock_guard lk(status_mu_);
+            status_.last_reload = std::chrono::system_clock::now();
             status_.last_error = r.error.empty() ? std::string("bundle rejected") : r.error;
             return status_.last_error;
         }
-        status_.revision = rt::image_of(*r.prog).man.revision;
-        status_.loaded_at = status_.last_reload;
-        status_.source = source;
-        status_.last_error.clear();
-        current_.store(std::move(r.prog), std::memory_order_release);
+        install(std::move(r.prog), source);
         return std::nullopt;
     }
 
-    // Makes an already loaded and verified program the current one (the shadow's promotion): same swap.
+    // Makes a loaded and verified program the current one (a reload, or the shadow's promotion).
     void install(std::shared_ptr<const rt::program> prog, const std::string& source) {
         std::lock_guard lk(status_mu_);
         status_.last_reload = std::chrono::system_clock::now();

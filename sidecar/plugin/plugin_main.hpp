@@ -70,7 +70,7 @@ inline int run_plugin(const std::vector<std::string>& args) {
     auto control_guard = net::make_work_guard(control);
     auto ctl = control.get_executor();
 
-    auto made = make_bundle_reloader(ctl, policy, stats, cfg, detail::plugin_log);
+    auto made = make_bundle_reloader(ctl, policy, stats, live_bundle_source(cfg), detail::plugin_log);
     if (auto* e = std::get_if<std::string>(&made)) return detail::plugin_fail(*e);
     auto reloader = std::get<0>(std::move(made));
     if (auto e = reloader->initial_load()) return detail::plugin_fail(*e);
@@ -110,7 +110,7 @@ inline int run_plugin(const std::vector<std::string>& args) {
         admin = std::get<0>(std::move(a));
     }
 
-    auto watcher = watch_bundle_file(ctl, cfg, *reloader, detail::plugin_log);
+    auto watcher = watch_bundle_file(ctl, live_bundle_source(cfg), *reloader, detail::plugin_log);
 
     if (audit) audit->start();
     signal_handler signals(ioc, signal_actions{

@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
-#include "bundles/bundle_fetcher.hpp"
 #include "bundles/bundle_reloader.hpp"
+#include "bundles/bundle_startup.hpp"
 #include "bundles/bundle_watcher.hpp"
 #include "bundles/policy_store.hpp"
 #include "config.hpp"
@@ -62,24 +62,13 @@ make_shadow_slot(net::any_io_executor ctl, std::vector<rt::public_key> keys, con
     if (!cfg.shadow_bundle && !cfg.shadow_bundle_url) return result(std::in_place_index<0>, nullptr);
     auto slot = std::make_unique<shadow_slot>(std::move(keys));
     const std::string flag = cfg.shadow_bundle ? "--shadow-bundle" : "--shadow-bundle-url";
-    if (cfg.shadow_bundle_url) {
-        auto f = bundle_fetcher::create(*cfg.shadow_bundle_url, cfg.bundle_url_ca);
-        if (auto* e = std::get_if<std::string>(&f)) return flag + ": " + *e;
-        slot->reloader = std::make_unique<bundle_reloader>(ctl, slot->store, slot->reload_stats, std::get<0>(std::move(f)),
-                                                           std::nullopt, shadow_log(log));
-    } else {
-        slot->reloader = std::make_unique<bundle_reloader>(ctl, slot->store, slot->reload_stats, *cfg.shadow_bundle,
-                                                           shadow_log(log));
-    }
+    // As the live bundle is loaded (bundle_startup.hpp), without a cache file.
+    const bundle_source src{cfg.shadow_bundle, cfg.shadow_bundle_url, cfg.bundle_url_ca, std::nullopt, "shadow bundle"};
+    auto made = make_bundle_reloader(ctl, slot->store, slot->reload_stats, src, shadow_log(log));
+    if (auto* e = std::get_if<std::string>(&made)) return flag + ": " + *e;
+    slot->reloader = std::get<0>(std::move(made));
     if (auto e = slot->reloader->initial_load()) return flag + ": " + *e;
-    if (cfg.shadow_bundle) {
-        // As for --bundle: without a watch only automatic reloads are lost (SIGHUP still reloads).
-        auto w = bundle_watcher::create(ctl, *cfg.shadow_bundle, [r = slot->reloader.get()] {
-            r->reload(reload_trigger::file_change);
-        });
-        if (auto* e = std::get_if<std::string>(&w)) log("warning: shadow bundle file changes are not watched: " + *e);
-        else slot->watcher = std::get<0>(std::move(w));
-    }
+    slot->watcher = watch_bundle_file(ctl, src, *slot->reloader, log);
     return result(std::in_place_index<0>, std::move(slot));
 }
 
