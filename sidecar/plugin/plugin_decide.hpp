@@ -238,7 +238,7 @@ inline plugin_outcome plugin_decide(const rt::program& prog, const authz_request
                                              std::to_string(s.max_body_inspect) + " bytes)");
         q.body = r.body;
     }
-    if (!o.route.resource_id.empty() && !o.route.inspect_kind.empty() && rt::needs_resource(prog, o.action_id)) {
+    if (reads_target(prog, o.route, o.action_id)) {
         if (s.lookup_nonce.empty()) return detail::deny_error(o, std::string(reasons::no_lookups));
         auto item = inspect_item(o.route.inspect_kind, o.route.resource_id);
         // A target no inspect path can address exactly is not looked up, as in the proxy (no resource facts).

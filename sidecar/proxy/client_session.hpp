@@ -381,8 +381,7 @@ private:
     // the lookup returned: dockerd resolving the name again could find another object by then.
     void step_resource() {
         const auto& r = rq_.route;
-        if (r.resource_id.empty() || r.inspect_kind.empty() || !rt::needs_resource(*rq_.prog, rq_.action_id))
-            return decide();
+        if (!reads_target(*rq_.prog, r, rq_.action_id)) return decide();
         if (auto hit = srv_.resources.get(resource_cache::key(r.inspect_kind, r.resource_id))) return use_resource(*hit);
         auto item = inspect_item(r.inspect_kind, r.resource_id);
         // A target no inspect path can address exactly is not looked up (as before: no resource facts).
@@ -453,8 +452,7 @@ private:
         rq_.decision = "deny";
         rq_.reason = "target not found: " + msg;
         srv_.stats.count_request(decision_label::deny, rq_.action_id);
-        bool close = (req_p_ && !req_p_->is_done()) || rq_.shadow_reads_body;
-        send_local(http::status::not_found, error_body(msg), close, {});
+        send_local(http::status::not_found, error_body(msg), close_after_local_answer(), {});
     }
 
     void inspect_failed(std::string why) {
@@ -548,11 +546,13 @@ private:
         rq_.rule = std::move(d.rule);
         rq_.reason = std::move(d.reason);
         srv_.stats.count_request(decision_label::deny, rq_.action_id);
-        // An unread body cannot be skipped safely: close the connection after the answer. A body read for the
-        // shadow alone would be unread without it: the answer closes alike.
-        bool close = (req_p_ && !req_p_->is_done()) || rq_.shadow_reads_body;
-        send_local(http::status::forbidden, denial_body(rq_.action, id_.user, rq_.rule), close, {});
+        send_local(http::status::forbidden, denial_body(rq_.action, id_.user, rq_.rule), close_after_local_answer(),
+                   {});
     }
+
+    // Whether a local answer (denial, 404) closes the connection: an unread body cannot be skipped safely. A
+    // body read for the shadow alone would be unread without it, so the answer closes alike.
+    bool close_after_local_answer() const { return (req_p_ && !req_p_->is_done()) || rq_.shadow_reads_body; }
 
     // ---- upstream connection ---------------------------------------------
     void ensure_upstream(member_step next) {

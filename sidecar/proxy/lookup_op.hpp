@@ -22,6 +22,7 @@
 #include "dockpol/rt/limits.hpp"
 #include "dockpol/rt/request.hpp"
 #include "dockpol/rt/routes.hpp"
+#include "dockpol/rt/vm.hpp"
 #include "resource_lookup.hpp"
 
 namespace dockpol::sidecar {
@@ -52,6 +53,12 @@ inline void set_resource(rt::request& q, const rt::route_result& route, const re
     q.resource_labels = info.labels;
     q.resource_names = info.names;
     q.resource_inspect = info.raw;
+}
+
+// Whether deciding with `p` reads the request's target (resource.*), so it is looked up first: proxy,
+// plugin and shadow alike.
+inline bool reads_target(const rt::program& p, const rt::route_result& route, std::uint16_t action_id) {
+    return !route.resource_id.empty() && !route.inspect_kind.empty() && rt::needs_resource(p, action_id);
 }
 
 // The inspect of `kind` `name`, or nullopt when no inspect path addresses it exactly.

@@ -52,12 +52,6 @@ inline bool shadow_reads_body_alone(const request_state& rq, std::optional<std::
            *content_length <= max_body_inspect;
 }
 
-// Whether the session looks up the request's target for `p` (client_session::step_resource's condition).
-inline bool reads_target(const rt::program& p, const request_state& rq) {
-    const auto& r = rq.route;
-    return !r.resource_id.empty() && !r.inspect_kind.empty() && rt::needs_resource(p, rq.action_id);
-}
-
 // One decide step of the shadow: a verdict, or the objects it wants looked up in the live's round.
 struct shadow_step {
     std::optional<shadow_verdict> verdict;
@@ -86,7 +80,8 @@ inline shadow_step shadow_decide(const request_state& rq) {
     const auto& sp = *rq.shadow_prog;
     if (rq.has_body && rt::needs_body(sp, rq.action_id) && !rq.body_buffered)
         return {shadow_error(shadow_reasons::body_not_read), {}};
-    if (reads_target(sp, rq) && !reads_target(*rq.prog, rq)) return {shadow_error(shadow_reasons::target_not_looked_up), {}};
+    if (reads_target(sp, rq.route, rq.action_id) && !reads_target(*rq.prog, rq.route, rq.action_id))
+        return {shadow_error(shadow_reasons::target_not_looked_up), {}};
     auto d = rt::decide(sp, rq.req);
     if (!d.lookups.empty() && !rq.req.objects_known) return {std::nullopt, std::move(d.lookups)};
     return {shadow_verdict_of(std::move(d), rq), {}};
