@@ -781,10 +781,12 @@ private:
         if (!rq_.active) return;
         rq_.active = false;
         srv_.stats.latency.request_seconds.observe(std::chrono::steady_clock::now() - rq_.start);
+        if (srv_.audit) {
+            auto e = audit_event_of(rq_, id_, peer_, srv_.host_name, std::chrono::steady_clock::now());
+            srv_.audit->push(format_audit_line(e));
+        }
+        // Counted after its audit line is queued: whoever sees the count can find the line.
         if (srv_.shadow) record_shadow(srv_.shadow->tally, rq_, id_.user);
-        if (!srv_.audit) return;
-        auto e = audit_event_of(rq_, id_, peer_, srv_.host_name, std::chrono::steady_clock::now());
-        srv_.audit->push(format_audit_line(e));
     }
 
     // ---- closing -----------------------------------------------------------
